@@ -1,0 +1,113 @@
+"""Tortoise configuration, migrations, and the per-operation SQL statement counter."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from tortoise.connection import get_connection
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from cms.settings import load_settings
+
+MODELS_MODULE = "cms.models"
+MIGRATIONS_MODULE = "cms.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # The `tortoise` CLI reads `cms.db.TORTOISE_ORM` ([tool.tortoise] in pyproject.toml);
+    # computed on access so that importing this module never reads the environment.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(load_settings().database_url)
+    raise AttributeError(name)
+
+
+def dialect() -> str:
+    """'sqlite' or 'postgres', for the few places that need dialect-specific SQL."""
+    return get_connection("default").capabilities.dialect
+
+
+async def migrate(database_url: str, *, quiet: bool = True) -> None:
+    """Apply every migration not yet applied (never `generate_schemas`)."""
+
+    def report(event: str, app_label: str, name: str) -> None:
+        if not quiet and event == "apply_done":
+            print(f"  applied {app_label}.{name}")
+
+    async with TortoiseContext():
+        await tortoise_migrate(config=tortoise_config(database_url), progress=report)
+
+
+@contextlib.asynccontextmanager
+async def database(database_url: str, *, create: bool = False) -> AsyncIterator[TortoiseContext]:
+    """An initialised Tortoise context for scripts and the CLI."""
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(database_url), _create_db=create)
+        yield ctx
+
+
+# ---------------------------------------------------------------- statement counting
+
+_SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "CREATE", "ALTER", "DROP")
+# The buckets of every enclosing count_statements() block: a test counting around a
+# request and the access log counting inside it both see each statement.
+_statement_buckets: contextvars.ContextVar[tuple[list[str], ...]] = contextvars.ContextVar(
+    "cms_sql_statements", default=()
+)
+
+
+class _StatementCounter(logging.Handler):
+    """Tortoise logs every statement on `tortoise.db_client` at DEBUG; this handler
+    appends those of the current operation to a per-task bucket."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        buckets = _statement_buckets.get()
+        if not buckets:
+            return
+        statement = record.args[0] if record.args else record.msg
+        if isinstance(statement, str) and statement.lstrip()[:6].upper().startswith(_SQL_VERBS):
+            for bucket in buckets:
+                bucket.append(statement)
+
+
+_counter_handler = _StatementCounter()
+
+
+def install_statement_counter() -> None:
+    """Route Tortoise's statement log to the counter only: statements carry values
+    (personal data), so they are never printed unless the log level is DEBUG."""
+    db_logger = logging.getLogger("tortoise.db_client")
+    if _counter_handler not in db_logger.handlers:
+        db_logger.addHandler(_counter_handler)
+    db_logger.setLevel(logging.DEBUG)
+    db_logger.propagate = logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+@contextlib.contextmanager
+def count_statements() -> Iterator[list[str]]:
+    """Collect the SQL statements issued inside the block (and tasks it starts)."""
+    bucket: list[str] = []
+    token = _statement_buckets.set((*_statement_buckets.get(), bucket))
+    try:
+        yield bucket
+    finally:
+        _statement_buckets.reset(token)

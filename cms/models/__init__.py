@@ -1,0 +1,66 @@
+"""All Tortoise models of the CMS, one module per area; Tortoise discovers them here."""
+
+from cms.models.accounts import Role, User
+from cms.models.base import ContentModel, PublicationState, PublishableModel
+from cms.models.cooperation import (
+    ActionItemStatus,
+    ActionPlan,
+    ActionPlanDirection,
+    ActionPlanItem,
+    ActionPlanSignatory,
+    Agreement,
+    AgreementDocument,
+    AgreementParty,
+    AgreementStatus,
+    CooperationDirection,
+    Enterprise,
+    EnterpriseIndustry,
+    Event,
+    Organization,
+    OrganizationKind,
+    Person,
+    Region,
+    Visit,
+    VisitEnterprise,
+)
+from cms.models.feedback import FeedbackKind, FeedbackMessage, FeedbackStatus
+from cms.models.media import MediaAsset
+from cms.models.news import News, NewsAgreement, NewsEvent, NewsRegion, NewsTag, Quote, Tag
+
+__all__ = [
+    "ActionItemStatus",
+    "ActionPlan",
+    "ActionPlanDirection",
+    "ActionPlanItem",
+    "ActionPlanSignatory",
+    "Agreement",
+    "AgreementDocument",
+    "AgreementParty",
+    "AgreementStatus",
+    "ContentModel",
+    "CooperationDirection",
+    "Enterprise",
+    "EnterpriseIndustry",
+    "Event",
+    "FeedbackKind",
+    "FeedbackMessage",
+    "FeedbackStatus",
+    "MediaAsset",
+    "News",
+    "NewsAgreement",
+    "NewsEvent",
+    "NewsRegion",
+    "NewsTag",
+    "Organization",
+    "OrganizationKind",
+    "Person",
+    "PublicationState",
+    "PublishableModel",
+    "Quote",
+    "Region",
+    "Role",
+    "Tag",
+    "User",
+    "Visit",
+    "VisitEnterprise",
+]

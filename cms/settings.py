@@ -1,0 +1,155 @@
+"""Every knob of the CMS, read from CMS_* environment variables.
+
+`load_settings()` reads the environment once; the result is immutable. The
+server, the CLI and the tests each call it (tests with their own mapping), and
+pass the object down explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """A CMS_* variable holds a value the CMS cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class UrlTemplates:
+    """Front-end URLs of content; `{site}` is CMS_SITE_URL, `{slug}` the item's slug."""
+
+    news: str = "{site}/news/{slug}"
+    agreement: str = "{site}/agreements/{slug}"
+    action_plan: str = "{site}/action-plans/{slug}"
+    enterprise: str = "{site}/enterprises/{slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str = DEVELOPMENT
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    redis_url: str | None = None
+    media_root: Path = Path("uploads")
+    secret_key: str = ""
+    site_url: str = "http://localhost:3000"
+    public_url: str = "http://127.0.0.1:8000"
+    admin_email: str | None = None
+    admin_password: str | None = None
+    url_templates: UrlTemplates = field(default_factory=UrlTemplates)
+    page_size_default: int = 20
+    page_size_max: int = 100
+    graphiql: bool = True
+    access_log: bool = True
+    log_level: str = "INFO"
+    max_body_size: int = 1_048_576
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == PRODUCTION
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    mode = env.get("CMS_ENV", DEVELOPMENT).strip().lower()
+    if mode not in (DEVELOPMENT, PRODUCTION):
+        raise SettingsError(f"CMS_ENV must be 'development' or 'production', not {mode!r}")
+    secret_key = env.get("CMS_SECRET_KEY", "")
+    if not secret_key:
+        if mode == PRODUCTION:
+            raise SettingsError("CMS_SECRET_KEY is required when CMS_ENV=production")
+        secret_key = _development_secret_key()
+    defaults = UrlTemplates()
+    templates = UrlTemplates(
+        news=env.get("CMS_URL_NEWS", defaults.news),
+        agreement=env.get("CMS_URL_AGREEMENT", defaults.agreement),
+        action_plan=env.get("CMS_URL_ACTION_PLAN", defaults.action_plan),
+        enterprise=env.get("CMS_URL_ENTERPRISE", defaults.enterprise),
+    )
+    for template in (
+        templates.news,
+        templates.agreement,
+        templates.action_plan,
+        templates.enterprise,
+    ):
+        if "{slug}" not in template:
+            raise SettingsError(f"A URL template must contain {{slug}}: {template!r}")
+    return Settings(
+        env=mode,
+        database_url=env.get("CMS_DATABASE_URL") or _default_database_url(),
+        host=env.get("CMS_HOST", "127.0.0.1"),
+        port=_int(env, "CMS_PORT", 8000, minimum=1),
+        workers=_int(env, "CMS_WORKERS", 1, minimum=1),
+        redis_url=env.get("CMS_REDIS_URL") or None,
+        media_root=Path(env.get("CMS_MEDIA_ROOT", "uploads")).resolve(),
+        secret_key=secret_key,
+        site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
+        public_url=env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        admin_email=env.get("CMS_ADMIN_EMAIL") or None,
+        admin_password=env.get("CMS_ADMIN_PASSWORD") or None,
+        url_templates=templates,
+        page_size_default=_int(env, "CMS_PAGE_SIZE_DEFAULT", 20, minimum=1),
+        page_size_max=_int(env, "CMS_PAGE_SIZE_MAX", 100, minimum=1),
+        graphiql=_bool(env, "CMS_GRAPHIQL", True),
+        access_log=_bool(env, "CMS_ACCESS_LOG", True),
+        log_level=env.get("CMS_LOG_LEVEL", "INFO").upper(),
+        max_body_size=_int(env, "CMS_MAX_BODY_SIZE", 1_048_576, minimum=1024),
+    )
+
+
+def _default_database_url() -> str:
+    return f"sqlite://{Path('cms.db').resolve()}"
+
+
+def _development_secret_key() -> str:
+    """A key kept in `.secret_key` so tokens survive restarts of a development server."""
+    path = Path(".secret_key")
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if not key:
+        key = secrets.token_urlsafe(48)
+        try:
+            path.write_text(key)
+            path.chmod(0o600)
+        except OSError:
+            pass  # a read-only working directory: the key lives as long as the process
+    return key
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")

@@ -1,0 +1,52 @@
+"""Schema extensions: how errors leave the API."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from cms.errors import InvalidArgumentError
+from graphql_schema.errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
+
+logger = logging.getLogger("cms.graphql")
+
+
+class ErrorPolicy(SchemaExtension):
+    """Expected errors keep their message and code; anything else becomes a generic
+    message with an error id that is also in the server log, with the traceback."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [self._present(error) for error in result.errors]
+
+    def _present(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            return error
+        if isinstance(original, InvalidArgumentError):
+            return GraphQLError(
+                original.message,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": BAD_USER_INPUT, "argument": original.argument},
+            )
+        error_id = secrets.token_hex(8)
+        logger.error(
+            "unexpected error %s in %s",
+            error_id,
+            ".".join(map(str, error.path or ())),
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        return GraphQLError(
+            f"Внутренняя ошибка сервера. Код ошибки: {error_id}.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": INTERNAL_SERVER_ERROR, "errorId": error_id},
+        )

@@ -1,0 +1,105 @@
+"""Batch functions of the news area; each costs one SQL statement per batch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from tortoise.queryset import QuerySet
+
+from cms import models
+from cms.services import batches
+from cms.services.news import NewsOrder, news_ordering
+from cms.services.pagination import Page, Window, pages_for_keys
+from cms.services.publishing import PublicationStatus, status_q
+from cms.services.viewer import Viewer
+from cms.services.visibility import visible, visible_q
+
+NEWS_IN_LISTS = news_ordering(NewsOrder.PUBLISHED_AT_DESC, PublicationStatus.PUBLISHED)
+
+
+async def news_by_id(viewer: Viewer, ids: list[int]) -> list[models.News | None]:
+    return await batches.by_ids(models.News, viewer, ids)
+
+
+async def news_by_slug(viewer: Viewer, slugs: list[str]) -> list[models.News | None]:
+    return await batches.by_field(models.News, viewer, "slug", slugs)
+
+
+async def tag_by_id(viewer: Viewer, ids: list[int]) -> list[models.Tag | None]:
+    return await batches.by_ids(models.Tag, viewer, ids)
+
+
+async def tag_by_slug(viewer: Viewer, slugs: list[str]) -> list[models.Tag | None]:
+    return await batches.by_field(models.Tag, viewer, "slug", slugs)
+
+
+async def tags_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[models.Tag]]:
+    return await batches.linked(models.NewsTag, "news", "tag", models.Tag, viewer, news_ids)
+
+
+async def regions_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[models.Region]]:
+    return await batches.linked(
+        models.NewsRegion, "news", "region", models.Region, viewer, news_ids
+    )
+
+
+async def events_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[models.Event]]:
+    return await batches.linked(models.NewsEvent, "news", "event", models.Event, viewer, news_ids)
+
+
+async def agreements_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[models.Agreement]]:
+    return await batches.linked(
+        models.NewsAgreement, "news", "agreement", models.Agreement, viewer, news_ids
+    )
+
+
+async def quotes_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[models.Quote]]:
+    """Quotes with their (visible) person loaded in the same statement."""
+    quotes = (
+        await models.Quote.filter(
+            visible_q(models.Person, viewer, prefix="person__"), news_id__in=set(news_ids)
+        )
+        .select_related("person")
+        .order_by("news_id", "position", "id")
+    )
+    grouped: dict[int, list[models.Quote]] = defaultdict(list)
+    for quote in quotes:
+        grouped[quote.news_id].append(quote)
+    return [grouped.get(pk, []) for pk in news_ids]
+
+
+async def news_count_of_tags(viewer: Viewer, tag_ids: list[int]) -> list[int]:
+    """Published news only, whoever asks: equal to `tag.news.totalCount`."""
+    return await batches.linked_counts(
+        models.NewsTag,
+        "tag",
+        "news",
+        models.News,
+        viewer,
+        tag_ids,
+        status_q(PublicationStatus.PUBLISHED, prefix="news__"),
+    )
+
+
+def _published_news(viewer: Viewer) -> QuerySet[models.News]:
+    return visible(models.News, viewer).filter(status_q(PublicationStatus.PUBLISHED))
+
+
+async def news_pages_of_tags(
+    viewer: Viewer, keys: list[tuple[int, Window]]
+) -> list[Page[models.News]]:
+    return await pages_for_keys(_published_news(viewer), "tag_links__tag_id", NEWS_IN_LISTS, keys)
+
+
+async def news_pages_of_agreements(
+    viewer: Viewer, keys: list[tuple[int, Window]]
+) -> list[Page[models.News]]:
+    return await pages_for_keys(
+        _published_news(viewer), "agreement_links__agreement_id", NEWS_IN_LISTS, keys
+    )
+
+
+async def news_pages_of_visits(
+    viewer: Viewer, keys: list[tuple[int, Window]]
+) -> list[Page[models.News]]:
+    return await pages_for_keys(_published_news(viewer), "visit_id", NEWS_IN_LISTS, keys)

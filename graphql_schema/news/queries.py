@@ -1,0 +1,110 @@
+"""Root query fields of the news area."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from cms import models
+from cms.services.news import NewsFilter as DomainNewsFilter
+from cms.services.news import NewsOrder as DomainNewsOrder
+from cms.services.news import news_ordering, news_queryset
+from cms.services.pagination import Ordering, SortKey, paginate
+from cms.services.publishing import PublicationStatus as DomainPublicationStatus
+from cms.services.search import search_q
+from cms.services.visibility import visible
+from graphql_schema.common import PublicationStatus
+from graphql_schema.context import Info
+from graphql_schema.lookups import by_id_or_slug
+from graphql_schema.news import dataloaders as loaders
+from graphql_schema.news.types import News, Tag
+from graphql_schema.permissions import require_drafts
+from graphql_schema.relay import Connection, connection, page_window
+
+NewsOrder = strawberry.enum(DomainNewsOrder, name="NewsOrder")
+TAGS_ORDER = Ordering("tag:name", (SortKey("name", "str"), SortKey("id", "int")))
+
+
+@strawberry.input
+class NewsFilter:
+    tag: str | None = strawberry.field(default=None, description="A tag slug.")
+    tags: list[str] | None = strawberry.field(default=None, description="Any of these slugs.")
+    region: str | None = strawberry.field(default=None, description="A region code.")
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    search: str | None = None
+    status: PublicationStatus | None = strawberry.field(
+        default=None, description="Staff only; others always get PUBLISHED."
+    )
+
+    def to_domain(self) -> DomainNewsFilter:
+        return DomainNewsFilter(
+            tag=self.tag,
+            tags=tuple(self.tags) if self.tags is not None else None,
+            region=self.region,
+            published_after=self.published_after,
+            published_before=self.published_before,
+            search=self.search,
+            status=self.status or DomainPublicationStatus.PUBLISHED,
+        )
+
+
+@strawberry.type
+class NewsQueries:
+    @strawberry.field(description="News, newest first by default.")
+    async def news(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: NewsFilter | None = None,
+        order_by: NewsOrder = DomainNewsOrder.PUBLISHED_AT_DESC,
+    ) -> Connection[News]:
+        news_filter = filter.to_domain() if filter else DomainNewsFilter()
+        if news_filter.status is not DomainPublicationStatus.PUBLISHED:
+            require_drafts(info.context.viewer, "Фильтр по статусу")
+        ordering = news_ordering(order_by, news_filter.status)
+        window = page_window(info, ordering, first=first, after=after, last=last, before=before)
+        queryset = news_queryset(info.context.viewer, news_filter)
+        return connection(await paginate(queryset, ordering, window), News.from_row)
+
+    @strawberry.field(description="One news item by id or slug; null when none is visible.")
+    async def news_item(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        slug: str | None = None,
+    ) -> News | None:
+        return await by_id_or_slug(
+            info,
+            "News",
+            id=id,
+            slug=slug,
+            by_id=loaders.news_by_id,
+            by_slug=loaders.news_by_slug,
+            convert=News.from_row,
+        )
+
+    @strawberry.field(description="Tags by name.")
+    async def tags(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Tag]:
+        window = page_window(info, TAGS_ORDER, first=first, after=after, last=last, before=before)
+        queryset = visible(models.Tag, info.context.viewer)
+        if search is not None:
+            queryset = queryset.filter(search_q(search, "search"))
+        return connection(await paginate(queryset, TAGS_ORDER, window), Tag.from_row)
+
+    @strawberry.field(description="A tag by slug; null when there is none.")
+    async def tag(self, info: Info, slug: str) -> Tag | None:
+        row = await info.context.loaders[loaders.tag_by_slug].load(slug)
+        return Tag.from_row(row) if row else None

@@ -1,0 +1,111 @@
+"""Relay building blocks: the Node interface, global IDs, and connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from cms.services.pagination import Ordering, Page, Window, window
+from graphql_schema.context import Info
+from graphql_schema.errors import bad_input
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@strawberry.interface(description="An object with a global, opaque ID.")
+class Node:
+    id: strawberry.ID
+
+
+def global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
+
+
+def parse_global_id(value: str, argument: str = "id") -> tuple[str, int]:
+    """(type name, primary key) of a global ID, or a BAD_USER_INPUT error."""
+    try:
+        decoded = base64.urlsafe_b64decode(value.encode("ascii") + b"=" * (-len(value) % 4))
+        type_name, _, raw_pk = decoded.decode("utf-8").partition(":")
+        pk = int(raw_pk)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise bad_input(argument, f"Некорректный идентификатор {argument}: {value!r}.") from None
+    if not type_name.isidentifier() or pk <= 0 or pk > 2**31 - 1:
+        raise bad_input(argument, f"Некорректный идентификатор {argument}: {value!r}.")
+    return type_name, pk
+
+
+def parse_typed_id(value: str, type_name: str, argument: str = "id") -> int:
+    actual, pk = parse_global_id(value, argument)
+    if actual != type_name:
+        raise bad_input(
+            argument, f"Идентификатор {argument} относится к типу {actual}, а нужен {type_name}."
+        )
+    return pk
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(name="Edge")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(name="Connection")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field(description="The number of items in the whole list, not this page.")
+    async def total_count(self) -> int:
+        return await self.page.total_count()
+
+
+def connection(page: Page[Any], convert: Callable[[Any], R]) -> Connection[R]:
+    return Connection(
+        edges=[
+            Edge(cursor=cursor, node=convert(item))
+            for item, cursor in zip(page.items, page.cursors, strict=True)
+        ],
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        page=page,
+    )
+
+
+def page_window(
+    info: Info,
+    ordering: Ordering,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Window:
+    """The validated page request of a connection field, sized by the settings."""
+    settings = info.context.settings
+    return window(
+        ordering,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        default_size=settings.page_size_default,
+        max_size=settings.page_size_max,
+    )

@@ -1,0 +1,136 @@
+"""The Starlette application: routes, middleware and lifespan, assembled in one place.
+
+`python server.py` serves it with uvicorn on CMS_HOST:CMS_PORT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise.connection import get_connection
+from tortoise.contrib.starlette import RegisterTortoise
+
+from cms.db import count_statements, install_statement_counter, tortoise_config
+from cms.settings import Settings, load_settings
+from graphql_schema.schema import schema
+from graphql_schema.view import GraphQLView
+
+access_logger = logging.getLogger("cms.access")
+logger = logging.getLogger("cms.server")
+
+
+class AccessLogMiddleware:
+    """One line per request: method, path, status, milliseconds, SQL statements.
+    The query string is left out: it may carry personal data."""
+
+    def __init__(self, app: ASGIApp, *, sql_count_header: bool) -> None:
+        self.app = app
+        self.sql_count_header = sql_count_header
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        with count_statements() as statements:
+
+            async def send_with_count(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    if self.sql_count_header:
+                        headers = list(message.get("headers", []))
+                        headers.append((b"x-sql-count", str(len(statements)).encode()))
+                        message = {**message, "headers": headers}
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_count)
+            finally:
+                access_logger.info(
+                    "%s %s %s %.1fms sql=%d",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                    len(statements),
+                )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready when the database answers."""
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+    except Exception:
+        logger.exception("readiness check failed")
+        return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """The application. Tests pass `manage_database=False` and bring their own database."""
+    settings = settings or load_settings()
+    install_statement_counter()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_database:
+            yield
+            return
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    graphql = GraphQLView(schema, settings)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(
+                AccessLogMiddleware,  # type: ignore[arg-type]
+                sql_count_header=not settings.is_production,
+            ),
+        ],
+        lifespan=lifespan,
+        max_body_size=settings.max_body_size,
+    )
+
+
+def main() -> None:
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    uvicorn.run(
+        "server:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""Test databases and an HTTP client over the real application.
+
+The suite runs on one backend per pytest run: SQLite by default, PostgreSQL
+when CMS_TEST_BACKEND=postgres (the Makefile runs both when
+CMS_TEST_DATABASE_URL is set). A template database is migrated (with the
+migrations, never generate_schemas) and seeded once per run; every test gets
+either the shared read-only copy (`seeded_db`) or a fresh copy of its own (`db`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from tortoise.context import TortoiseContext
+
+from cms import db as cms_db
+from cms.settings import Settings, load_settings
+
+BACKEND = os.environ.get("CMS_TEST_BACKEND", "sqlite")
+POSTGRES_URL = os.environ.get("CMS_TEST_DATABASE_URL", "")
+
+
+def pytest_report_header() -> str:
+    return f"cms test backend: {BACKEND}"
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    __test__ = False
+
+    url: str
+    backend: str
+
+
+class _Databases:
+    """Creates and drops databases of the chosen backend."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.run_id = uuid.uuid4().hex[:10]
+
+    def url(self, name: str) -> str:
+        if BACKEND == "postgres":
+            parts = urlsplit(POSTGRES_URL)
+            return urlunsplit(parts._replace(path=f"/cms_{self.run_id}_{name}"))
+        return f"sqlite://{self.tmp / f'{name}.db'}"
+
+    async def _admin(self) -> asyncpg.Connection:
+        return await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+
+    async def create_empty(self, name: str) -> str:
+        url = self.url(name)
+        if BACKEND == "postgres":
+            admin = await self._admin()
+            try:
+                await admin.execute(f'CREATE DATABASE "cms_{self.run_id}_{name}"')
+            finally:
+                await admin.close()
+        return url
+
+    async def copy(self, source: str, name: str) -> str:
+        url = self.url(name)
+        if BACKEND == "postgres":
+            admin = await self._admin()
+            try:
+                await admin.execute(
+                    f'CREATE DATABASE "cms_{self.run_id}_{name}" '
+                    f'TEMPLATE "cms_{self.run_id}_{source}"'
+                )
+            finally:
+                await admin.close()
+        else:
+            shutil.copyfile(self.tmp / f"{source}.db", self.tmp / f"{name}.db")
+        return url
+
+    async def drop(self, name: str) -> None:
+        if BACKEND == "postgres":
+            admin = await self._admin()
+            try:
+                await admin.execute(
+                    f'DROP DATABASE IF EXISTS "cms_{self.run_id}_{name}" WITH (FORCE)'
+                )
+            finally:
+                await admin.close()
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                (self.tmp / f"{name}.db{suffix}").unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def _databases(tmp_path_factory: pytest.TempPathFactory) -> _Databases:
+    if BACKEND == "postgres" and not POSTGRES_URL:
+        pytest.skip("CMS_TEST_BACKEND=postgres but CMS_TEST_DATABASE_URL is not set")
+    if BACKEND not in ("sqlite", "postgres"):
+        pytest.fail(f"unknown CMS_TEST_BACKEND {BACKEND!r}")
+    return _Databases(tmp_path_factory.mktemp("databases"))
+
+
+@pytest.fixture(scope="session")
+async def _template(_databases: _Databases) -> AsyncIterator[str]:
+    """Migrated and seeded once; never opened by tests, only copied."""
+    from cms.services.seeding import load_seed
+
+    url = await _databases.create_empty("template")
+    await cms_db.migrate(url)
+    async with cms_db.database(url):
+        await load_seed()
+    yield "template"
+    await _databases.drop("template")
+
+
+@pytest.fixture(scope="session")
+async def seeded_db(_databases: _Databases, _template: str) -> AsyncIterator[TestDatabase]:
+    """The seed content, shared by every test of the run: read it, never write to it."""
+    url = await _databases.copy(_template, "shared")
+    async with cms_db.database(url):
+        yield TestDatabase(url, BACKEND)
+    await _databases.drop("shared")
+
+
+@pytest.fixture
+async def db(_databases: _Databases, _template: str) -> AsyncIterator[TestDatabase]:
+    """A fresh copy of the seeded database for a test that writes."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    url = await _databases.copy(_template, name)
+    try:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=cms_db.tortoise_config(url))
+            yield TestDatabase(url, BACKEND)
+    finally:
+        await _databases.drop(name)
+
+
+@pytest.fixture
+async def empty_db(_databases: _Databases) -> AsyncIterator[TestDatabase]:
+    """A migrated database with no content."""
+    name = f"e{uuid.uuid4().hex[:12]}"
+    url = await _databases.create_empty(name)
+    try:
+        await cms_db.migrate(url)
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=cms_db.tortoise_config(url))
+            yield TestDatabase(url, BACKEND)
+    finally:
+        await _databases.drop(name)
+
+
+# ---------------------------------------------------------------- the application
+
+
+def make_settings(database_url: str, **overrides: str) -> Settings:
+    environ = {
+        "CMS_DATABASE_URL": database_url,
+        "CMS_SECRET_KEY": "test-secret-key-not-for-production",
+        "CMS_SITE_URL": "https://invest.example",
+        "CMS_PUBLIC_URL": "https://api.invest.example",
+        **overrides,
+    }
+    return load_settings(environ)
+
+
+class GraphQLClient:
+    """Posts GraphQL over HTTP to the app, as a front-end would."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.headers: dict[str, str] = {}
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={**self.headers, **headers},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The `data` of a response that must have no errors."""
+        result = await self.post(query, variables)
+        assert "errors" not in result, result["errors"]
+        return result["data"]
+
+    async def errors(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The errors of a response that must have some."""
+        result = await self.post(query, variables)
+        assert result.get("errors"), result
+        return result["errors"]
+
+
+async def _client(database: TestDatabase) -> AsyncIterator[GraphQLClient]:
+    from server import create_app
+
+    app = create_app(make_settings(database.url), manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def client(seeded_db: TestDatabase) -> AsyncIterator[GraphQLClient]:
+    """A client over the shared seed database (read-only tests)."""
+    async for graphql_client in _client(seeded_db):
+        yield graphql_client
+
+
+@pytest.fixture
+async def writer_client(db: TestDatabase) -> AsyncIterator[GraphQLClient]:
+    """A client over a fresh database of its own (tests that write)."""
+    async for graphql_client in _client(db):
+        yield graphql_client
