@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/python -m cms migrate
 	$(BIN)/python -m cms seed --if-empty
+	$(BIN)/python -m cms ensure-admin
 	$(BIN)/python server.py
 
 test: $(STAMP)

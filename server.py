@@ -21,6 +21,7 @@ from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
 from cms.db import count_statements, install_statement_counter, tortoise_config
+from cms.runtime import Runtime
 from cms.settings import Settings, load_settings
 from graphql_schema.schema import schema
 from graphql_schema.view import GraphQLView
@@ -86,16 +87,20 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """The application. Tests pass `manage_database=False` and bring their own database."""
     settings = settings or load_settings()
     install_statement_counter()
+    runtime = Runtime.create(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+        try:
+            if manage_database:
+                async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                    yield
+            else:
+                yield
+        finally:
+            await runtime.close()
 
-    graphql = GraphQLView(schema, settings)
+    graphql = GraphQLView(schema, runtime)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import NoReturn
 
 from cms import db
-from cms.settings import SettingsError, load_settings
+from cms.errors import ValidationFailedError
+from cms.models.accounts import Role, TokenScope
+from cms.settings import Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,6 +29,25 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--news", type=int, required=True, metavar="N", help="how many news")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    createuser = commands.add_parser(
+        "createuser",
+        help="add a staff account (password from CMS_NEW_USER_PASSWORD or a prompt)",
+    )
+    createuser.add_argument("--email", required=True)
+    createuser.add_argument("--role", required=True, choices=[role.value for role in Role])
+    createuser.add_argument("--name", default=None, help="display name")
+    commands.add_parser(
+        "ensure-admin", help="create the first admin when there are no users, print how to log in"
+    )
+    token = commands.add_parser("create-token", help="create an API token and print it once")
+    token.add_argument("--name", required=True)
+    token.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=[scope.value for scope in TokenScope],
+        help="repeat for several scopes",
+    )
     return parser
 
 
@@ -41,7 +65,7 @@ async def _seed(database_url: str, *, if_empty: bool) -> None:
         if if_empty and await News.exists():
             return
         report = await load_seed(progress=lambda step: print(f"  {step}"))
-    print(f"Seed content loaded: {report}")
+    print(report.summary())
 
 
 async def _demo(database_url: str, *, news_count: int, seed: int) -> None:
@@ -57,6 +81,71 @@ async def _demo(database_url: str, *, news_count: int, seed: int) -> None:
     async with db.database(database_url):
         added = await generate_demo(news_count, seed=seed, progress=progress)
     print(f"\nAdded {added} news in {time.perf_counter() - started:.1f} s.")
+
+
+def _new_password() -> str:
+    password = os.environ.get("CMS_NEW_USER_PASSWORD")
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise SystemExit("Set CMS_NEW_USER_PASSWORD or run in a terminal to type the password.")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise SystemExit("The passwords differ.")
+    return password
+
+
+def _report_problems(error: ValidationFailedError) -> NoReturn:
+    raise SystemExit("\n".join(f"error: {problem.message}" for problem in error.errors))
+
+
+async def _createuser(database_url: str, *, email: str, role: str, name: str | None) -> None:
+    from cms.services.auth import create_user
+
+    password = _new_password()
+    async with db.database(database_url):
+        try:
+            user = await create_user(
+                email=email, password=password, role=Role(role), display_name=name
+            )
+        except ValidationFailedError as error:
+            _report_problems(error)
+    print(f"Created {user.role.value} {user.email}.")
+
+
+async def _ensure_admin(settings: Settings) -> None:
+    from cms.services.auth import ensure_first_admin
+
+    async with db.database(settings.database_url):
+        try:
+            created = await ensure_first_admin(settings.admin_email, settings.admin_password)
+        except ValidationFailedError as error:
+            _report_problems(error)
+    if created is None:
+        return
+    user, password = created
+    shown = password if not settings.admin_password else "(the value of CMS_ADMIN_PASSWORD)"
+    print(
+        "\n"
+        "  First admin created. Log in in GraphiQL with:\n"
+        f'    mutation {{ login(input: {{email: "{user.email}", password: "{shown}"}}) '
+        "{ token errors { message } } }\n"
+        '  then add the header {"Authorization": "Bearer <token>"}.\n'
+        "  This password is shown only once.\n"
+    )
+
+
+async def _create_token(database_url: str, *, name: str, scopes: list[str]) -> None:
+    from cms.services.auth import create_api_token
+
+    async with db.database(database_url):
+        try:
+            secret, token = await create_api_token(
+                name=name, scopes=[TokenScope(scope) for scope in scopes], created_by=None
+            )
+        except ValidationFailedError as error:
+            _report_problems(error)
+    print(f"API token «{token.name}» ({', '.join(token.scopes)}); shown only once:\n{secret}")
 
 
 def _export_schema() -> None:
@@ -81,6 +170,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_seed(settings.database_url, if_empty=args.if_empty))
     elif args.command == "demo":
         asyncio.run(_demo(settings.database_url, news_count=args.news, seed=args.seed))
+    elif args.command == "createuser":
+        asyncio.run(
+            _createuser(settings.database_url, email=args.email, role=args.role, name=args.name)
+        )
+    elif args.command == "ensure-admin":
+        asyncio.run(_ensure_admin(settings))
+    elif args.command == "create-token":
+        asyncio.run(_create_token(settings.database_url, name=args.name, scopes=args.scope))
 
 
 if __name__ == "__main__":

@@ -12,3 +12,43 @@ class InvalidArgumentError(ValueError):
         super().__init__(message)
         self.argument = argument
         self.message = message
+
+
+class Code:
+    """UserError codes, as clients branch on them."""
+
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    TOO_SHORT = "TOO_SHORT"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    FORBIDDEN = "FORBIDDEN"
+
+
+class FieldError:
+    """One problem with a mutation's input: where (a path into the input), what, why."""
+
+    __slots__ = ("code", "field", "message")
+
+    def __init__(self, field: tuple[str, ...] | None, code: str, message: str) -> None:
+        self.field = field
+        self.code = code
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"FieldError({self.field!r}, {self.code!r}, {self.message!r})"
+
+
+class ValidationFailedError(Exception):
+    """A mutation's input cannot be applied; nothing was written."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(error.message for error in errors))
+        self.errors = errors
+
+    @classmethod
+    def one(cls, field: tuple[str, ...] | None, code: str, message: str) -> ValidationFailedError:
+        return cls([FieldError(field, code, message)])

@@ -7,6 +7,7 @@ pass the object down explicitly.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -17,8 +18,28 @@ DEVELOPMENT = "development"
 PRODUCTION = "production"
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 class SettingsError(ValueError):
     """A CMS_* variable holds a value the CMS cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A rate limit: `count` events per `seconds`."""
+
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, spec: str) -> Limit:
+        """'5/60' -> five per sixty seconds."""
+        count, _, seconds = spec.partition("/")
+        limit = cls(int(count), int(seconds))
+        if limit.count < 1 or limit.seconds < 1:
+            raise ValueError(f"a limit needs a positive count and window: {spec!r}")
+        return limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +73,12 @@ class Settings:
     access_log: bool = True
     log_level: str = "INFO"
     max_body_size: int = 1_048_576
+    session_ttl_seconds: int = 12 * 3600
+    trusted_proxies: tuple[Network, ...] = ()
+    login_limit_account: Limit = field(default_factory=lambda: Limit(5, 900))
+    login_limit_address: Limit = field(default_factory=lambda: Limit(30, 900))
+    rate_limit_anonymous: Limit = field(default_factory=lambda: Limit(600, 60))
+    rate_limit_token: Limit = field(default_factory=lambda: Limit(6000, 60))
 
     @property
     def is_production(self) -> bool:
@@ -106,6 +133,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         access_log=_bool(env, "CMS_ACCESS_LOG", True),
         log_level=env.get("CMS_LOG_LEVEL", "INFO").upper(),
         max_body_size=_int(env, "CMS_MAX_BODY_SIZE", 1_048_576, minimum=1024),
+        session_ttl_seconds=_int(env, "CMS_SESSION_TTL", 12 * 3600, minimum=60),
+        trusted_proxies=_networks(env, "CMS_TRUSTED_PROXIES"),
+        login_limit_account=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT", "5/900"),
+        login_limit_address=_limit(env, "CMS_LOGIN_LIMIT_ADDRESS", "30/900"),
+        rate_limit_anonymous=_limit(env, "CMS_RATE_LIMIT_ANONYMOUS", "600/60"),
+        rate_limit_token=_limit(env, "CMS_RATE_LIMIT_TOKEN", "6000/60"),
     )
 
 
@@ -153,3 +186,27 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _limit(env: Mapping[str, str], name: str, default: str) -> Limit:
+    raw = env.get(name) or default
+    try:
+        return Limit.parse(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{name} must look like COUNT/SECONDS (e.g. 5/60), not {raw!r}"
+        ) from None
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    raw = env.get(name, "")
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in raw.split(",")
+            if part.strip()
+        )
+    except ValueError:
+        raise SettingsError(
+            f"{name} must be a comma-separated list of IPs or CIDRs: {raw!r}"
+        ) from None

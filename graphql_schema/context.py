@@ -11,6 +11,7 @@ from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from cms.runtime import Runtime
 from cms.services.viewer import Viewer
 from cms.settings import Settings
 
@@ -35,13 +36,17 @@ class Loaders:
 
 @dataclass
 class Context:
-    settings: Settings
+    runtime: Runtime
     viewer: Viewer
     request: Request | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
 
 
 Info = StrawberryInfo[Context, None]

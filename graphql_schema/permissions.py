@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
+from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
 
@@ -14,7 +15,12 @@ def denied(viewer: Viewer, what: str) -> GraphQLError:
     return GraphQLError(f"{what}: недостаточно прав.", extensions={"code": FORBIDDEN})
 
 
+def require(viewer: Viewer, action: Action, what: str) -> None:
+    """Raises UNAUTHENTICATED for anonymous callers, FORBIDDEN for others without the right."""
+    if not allowed(viewer, action):
+        raise denied(viewer, what)
+
+
 def require_drafts(viewer: Viewer, what: str) -> None:
     """Unpublished content is for staff and read-drafts tokens only."""
-    if not viewer.sees_drafts:
-        raise denied(viewer, what)
+    require(viewer, Action.READ_DRAFTS, what)

@@ -8,6 +8,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
+from graphql_schema.accounts import types as account_types
+from graphql_schema.accounts.mutations import AccountMutations
+from graphql_schema.accounts.queries import AccountQueries
+from graphql_schema.audit import AuditMutation
 from graphql_schema.cooperation import types as cooperation_types
 from graphql_schema.cooperation.queries import CooperationQueries
 from graphql_schema.extensions import ErrorPolicy
@@ -18,8 +22,18 @@ from graphql_schema.node import NodeQueries
 
 
 @strawberry.type
-class Query(NodeQueries, NewsQueries, CooperationQueries):
+class Query(NodeQueries, NewsQueries, CooperationQueries, AccountQueries):
     pass
+
+
+@strawberry.type
+class Mutation(AccountMutations):
+    pass
+
+
+# Every mutation is audited: attached here, so that none can be left out.
+for _field in Mutation.__strawberry_definition__.fields:
+    _field.extensions.append(AuditMutation())
 
 
 class Schema(strawberry.Schema):
@@ -31,6 +45,7 @@ class Schema(strawberry.Schema):
 def build_schema() -> Schema:
     return Schema(
         query=Query,
+        mutation=Mutation,
         # Every Node type, so that `node` and `... on X` work even for types that
         # are only reachable through the interface.
         types=[
@@ -47,6 +62,9 @@ def build_schema() -> Schema:
             cooperation_types.Visit,
             cooperation_types.Enterprise,
             MediaAsset,
+            account_types.User,
+            account_types.ApiToken,
+            account_types.AuditEntry,
         ],
         extensions=[ErrorPolicy],
         config=StrawberryConfig(auto_camel_case=True),

@@ -1,4 +1,5 @@
-"""The HTTP endpoint of the schema: context per request, JSON encoding, GraphiQL."""
+"""The HTTP endpoint of the schema: who is calling, per-caller rate limits, the
+context per request, JSON encoding, GraphiQL."""
 
 from __future__ import annotations
 
@@ -9,25 +10,80 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 
-from cms.services.viewer import ANONYMOUS
-from cms.settings import Settings
+from cms.runtime import Runtime
+from cms.services import auth
+from cms.services.network import client_address
+from cms.services.viewer import Viewer
 from graphql_schema.context import Context
+from graphql_schema.errors import UNAUTHENTICATED
 
 _DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")
 _GRAPHIQL_EXAMPLE_MARKER = "const EXAMPLE_QUERY = `"
 
 
+def error_response(status: int, message: str, code: str, **headers: str) -> Response:
+    """A GraphQL-shaped error answered before execution (a client reads `errors` either way)."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self.settings = settings
+    def __init__(self, schema: BaseSchema, runtime: Runtime) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if runtime.settings.graphiql else None)
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        settings = self.runtime.settings
+        address = client_address(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            settings.trusted_proxies,
+        )
+        viewer = Viewer(address=address)
+        authorization = request.headers.get("authorization")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            found = await auth.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+            if found is None:
+                response = error_response(
+                    401,
+                    "Токен недействителен, истёк или отозван. Войдите снова.",
+                    UNAUTHENTICATED,
+                    **{"www-authenticate": 'Bearer error="invalid_token"'},
+                )
+                await response(scope, receive, send)
+                return
+            viewer = Viewer(**{**_fields(found), "address": address})
+        limit = settings.rate_limit_anonymous if viewer.is_anonymous else settings.rate_limit_token
+        who = f"address:{address}" if viewer.is_anonymous else viewer.principal
+        decision = await self.runtime.limiter.hit(f"request:{who}", limit)
+        if not decision.allowed:
+            response = error_response(
+                429,
+                f"Слишком много запросов. Повторите через {decision.retry_after} с.",
+                "RATE_LIMITED",
+                **{"retry-after": str(decision.retry_after)},
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["viewer"] = viewer
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        return Context(settings=self.settings, viewer=ANONYMOUS, request=request)  # type: ignore[arg-type]
+        return Context(
+            runtime=self.runtime,
+            viewer=request.state.viewer,
+            request=request,  # type: ignore[arg-type]
+        )
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)
@@ -44,3 +100,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return Response(self.graphql_ide_html, media_type="text/html")
+
+
+def _fields(viewer: Viewer) -> dict[str, Any]:
+    return {name: getattr(viewer, name) for name in Viewer.__slots__}

@@ -223,3 +223,48 @@ async def writer_client(db: TestDatabase) -> AsyncIterator[GraphQLClient]:
     """A client over a fresh database of its own (tests that write)."""
     async for graphql_client in _client(db):
         yield graphql_client
+
+
+# ---------------------------------------------------------------- callers
+
+STAFF_PASSWORD = "correct horse battery staple"
+LOGIN = """
+mutation($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) {
+    token user { email role } errors { field code message }
+  }
+}
+"""
+
+
+async def create_staff(role: str, email: str | None = None) -> str:
+    """A staff account with STAFF_PASSWORD; returns its e-mail."""
+    from cms.models import Role
+    from cms.services.auth import create_user
+
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    await create_user(email=email, password=STAFF_PASSWORD, role=Role(role))
+    return email
+
+
+async def login_as(client: GraphQLClient, role: str) -> str:
+    """Logs a new staff member of `role` in; the client sends the token from now on."""
+    email = await create_staff(role)
+    data = await client.data(LOGIN, {"email": email, "password": STAFF_PASSWORD})
+    token = data["login"]["token"]
+    assert token, data
+    client.headers["authorization"] = f"Bearer {token}"
+    return token
+
+
+async def use_api_token(client: GraphQLClient, *scopes: str) -> str:
+    from cms.models import TokenScope
+    from cms.services.auth import create_api_token
+
+    secret, _ = await create_api_token(
+        name=f"integrator-{uuid.uuid4().hex[:6]}",
+        scopes=[TokenScope(scope) for scope in scopes],
+        created_by=None,
+    )
+    client.headers["authorization"] = f"Bearer {secret}"
+    return secret

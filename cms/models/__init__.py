@@ -1,6 +1,6 @@
 """All Tortoise models of the CMS, one module per area; Tortoise discovers them here."""
 
-from cms.models.accounts import Role, User
+from cms.models.accounts import ApiToken, AuditEntry, AuthSession, Role, TokenScope, User
 from cms.models.base import ContentModel, PublicationState, PublishableModel
 from cms.models.cooperation import (
     ActionItemStatus,
@@ -24,6 +24,7 @@ from cms.models.cooperation import (
     VisitEnterprise,
 )
 from cms.models.feedback import FeedbackKind, FeedbackMessage, FeedbackStatus
+from cms.models.history import Revision, SlugRedirect
 from cms.models.media import MediaAsset
 from cms.models.news import News, NewsAgreement, NewsEvent, NewsRegion, NewsTag, Quote, Tag
 
@@ -37,6 +38,9 @@ __all__ = [
     "AgreementDocument",
     "AgreementParty",
     "AgreementStatus",
+    "ApiToken",
+    "AuditEntry",
+    "AuthSession",
     "ContentModel",
     "CooperationDirection",
     "Enterprise",
@@ -58,8 +62,11 @@ __all__ = [
     "PublishableModel",
     "Quote",
     "Region",
+    "Revision",
     "Role",
+    "SlugRedirect",
     "Tag",
+    "TokenScope",
     "User",
     "Visit",
     "VisitEnterprise",

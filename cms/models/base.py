@@ -37,6 +37,13 @@ class ContentModel(Model):
     updated_at = UtcDatetimeField(auto_now=True)
     revision = fields.IntField(default=1)
     deleted_at = UtcDatetimeField(null=True)
+    # Who made it (AUTHORs may change only their own drafts) and who trashed it.
+    created_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    deleted_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         abstract = True

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cms.models.accounts import Role
+from cms.models.accounts import Role, TokenScope
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.AUTHOR, Role.VIEWER})
-SCOPE_READ = "read"
-SCOPE_READ_DRAFTS = "read_drafts"
-SCOPE_WRITE = "write"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +14,11 @@ class Viewer:
     user_id: int | None = None
     role: Role | None = None
     email: str | None = None
+    session_id: int | None = None
     token_id: int | None = None
     token_name: str | None = None
-    scopes: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[TokenScope] = field(default_factory=frozenset)
+    address: str | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -30,9 +29,31 @@ class Viewer:
         return self.role in STAFF_ROLES
 
     @property
+    def is_token(self) -> bool:
+        return self.token_id is not None
+
+    @property
     def sees_drafts(self) -> bool:
-        """Staff and read-drafts tokens see unpublished and scheduled content."""
-        return self.is_staff or SCOPE_READ_DRAFTS in self.scopes
+        """Staff and read-drafts (or write) tokens see unpublished and scheduled content."""
+        return self.is_staff or bool(self.scopes & {TokenScope.READ_DRAFTS, TokenScope.WRITE})
+
+    @property
+    def principal(self) -> str:
+        """A stable key for the caller: "user:5", "token:3" or "anonymous"."""
+        if self.token_id is not None:
+            return f"token:{self.token_id}"
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return "anonymous"
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names the caller: an e-mail or a token's name."""
+        if self.email:
+            return self.email
+        if self.token_name:
+            return f"token:{self.token_name}"
+        return "anonymous"
 
     @property
     def visibility_scope(self) -> str:

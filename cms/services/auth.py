@@ -1,0 +1,202 @@
+"""Accounts and credentials: users, logins, bearer tokens, integrators' API tokens.
+
+Bearer tokens are random 256-bit secrets shown once; only their SHA-256 is
+stored, so a stolen database holds no usable token. Passwords use Argon2id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
+
+from cms.errors import Code, ValidationFailedError
+from cms.models import ApiToken, AuthSession, Role, TokenScope, User
+from cms.services.passwords import hash_password, needs_rehash, password_problems, verify_password
+from cms.services.ratelimit import RateLimiter
+from cms.services.validation import Checker, normalize_email
+from cms.services.viewer import Viewer
+from cms.services.visibility import now
+from cms.settings import Settings
+
+SESSION_PREFIX = "cmsu_"
+API_TOKEN_PREFIX = "cmst_"
+# last_used_at is written at most this often per token: not a write per request.
+_TOUCH_EVERY = timedelta(minutes=1)
+INVALID_CREDENTIALS_MESSAGE = "Неверный e-mail или пароль."
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+# ---------------------------------------------------------------- bearer tokens
+
+
+async def authenticate(token: str) -> Viewer | None:
+    """The caller a bearer token stands for; None when it is unknown, expired or revoked."""
+    moment = now()
+    if token.startswith(SESSION_PREFIX):
+        session = (
+            await AuthSession.filter(
+                token_hash=_digest(token), revoked_at__isnull=True, expires_at__gt=moment
+            )
+            .select_related("user")
+            .first()
+        )
+        if session is None or not session.user.is_active:
+            return None
+        if session.last_used_at is None or moment - session.last_used_at > _TOUCH_EVERY:
+            await AuthSession.filter(id=session.pk).update(last_used_at=moment)
+        user = session.user
+        return Viewer(user_id=user.pk, role=user.role, email=user.email, session_id=session.pk)
+    if token.startswith(API_TOKEN_PREFIX):
+        api_token = await ApiToken.filter(
+            token_hash=_digest(token), revoked_at__isnull=True
+        ).first()
+        if api_token is None:
+            return None
+        if api_token.last_used_at is None or moment - api_token.last_used_at > _TOUCH_EVERY:
+            await ApiToken.filter(id=api_token.pk).update(last_used_at=moment)
+        return Viewer(
+            token_id=api_token.pk,
+            token_name=api_token.name,
+            scopes=frozenset(TokenScope(scope) for scope in api_token.scopes),
+        )
+    return None
+
+
+# ---------------------------------------------------------------- logging in and out
+
+
+def _login_keys(email: str, address: str) -> tuple[str, str]:
+    return f"login:account:{email}", f"login:address:{address}"
+
+
+async def login(
+    email: str, password: str, *, address: str, limiter: RateLimiter, settings: Settings
+) -> tuple[str, User]:
+    """A new session token for valid credentials. Every failure looks the same;
+    repeated failures for an account or from an address are refused for a while."""
+    email = normalize_email(email)
+    account_key, address_key = _login_keys(email, address)
+    for key, limit in (
+        (account_key, settings.login_limit_account),
+        (address_key, settings.login_limit_address),
+    ):
+        decision = await limiter.peek(key, limit)
+        if not decision.allowed:
+            raise ValidationFailedError.one(
+                None,
+                Code.RATE_LIMITED,
+                f"Слишком много неудачных попыток входа. Повторите через {decision.retry_after} с.",
+            )
+    user = await User.get_or_none(email=email)
+    usable_hash = user.password_hash if user is not None and user.is_active else None
+    if not verify_password(usable_hash, password) or user is None:
+        await limiter.hit(account_key, settings.login_limit_account)
+        await limiter.hit(address_key, settings.login_limit_address)
+        raise ValidationFailedError.one(None, Code.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE)
+    await limiter.reset(account_key, settings.login_limit_account)
+    token = _new_secret(SESSION_PREFIX)
+    moment = now()
+    async with in_transaction():
+        await AuthSession.create(
+            user=user,
+            token_hash=_digest(token),
+            expires_at=moment + timedelta(seconds=settings.session_ttl_seconds),
+            address=address[:64],
+        )
+        user.last_login_at = moment
+        update = ["last_login_at"]
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+            update.append("password_hash")
+        await user.save(update_fields=update)
+    return token, user
+
+
+async def logout(viewer: Viewer) -> bool:
+    """Revokes the session the caller used; API tokens are revoked by an admin."""
+    if viewer.session_id is None:
+        return False
+    revoked = await AuthSession.filter(id=viewer.session_id, revoked_at__isnull=True).update(
+        revoked_at=now()
+    )
+    return revoked > 0
+
+
+# ---------------------------------------------------------------- users
+
+
+async def create_user(
+    *, email: str, password: str, role: Role, display_name: str | None = None
+) -> User:
+    check = Checker()
+    clean_email = check.email(email, ("email",), required=True)
+    name = check.text(display_name, ("displayName",), max_length=200)
+    check.errors += password_problems(password, ("password",))
+    if clean_email and await User.exists(email=clean_email):
+        check.fail(("email",), Code.CONFLICT, "Пользователь с таким e-mail уже есть.")
+    check.raise_if_any()
+    assert clean_email is not None
+    return await User.create(
+        email=clean_email,
+        display_name=name or clean_email.split("@")[0],
+        role=role,
+        password_hash=hash_password(password),
+    )
+
+
+async def ensure_first_admin(email: str | None, password: str | None) -> tuple[User, str] | None:
+    """The first admin when there are no users yet: (user, the password to print once)."""
+    if await User.exists():
+        return None
+    password = password or secrets.token_urlsafe(12)
+    user = await create_user(
+        email=email or "admin@example.com",
+        password=password,
+        role=Role.ADMIN,
+        display_name="Администратор",
+    )
+    return user, password
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+async def create_api_token(
+    *, name: str, scopes: Iterable[TokenScope], created_by: int | None
+) -> tuple[str, ApiToken]:
+    """The new token's secret (shown once) and its stored record."""
+    check = Checker()
+    clean_name = check.text(name, ("input", "name"), required=True, max_length=120, label="name")
+    scope_list = sorted({TokenScope(scope) for scope in scopes})
+    if not scope_list:
+        check.fail(("input", "scopes"), Code.REQUIRED, "Укажите хотя бы одну область доступа.")
+    check.raise_if_any()
+    secret = _new_secret(API_TOKEN_PREFIX)
+    token = await ApiToken.create(
+        name=clean_name,
+        token_hash=_digest(secret),
+        token_prefix=secret[: len(API_TOKEN_PREFIX) + 4],
+        scopes=[scope.value for scope in scope_list],
+        created_by_id=created_by,
+    )
+    return secret, token
+
+
+async def revoke_api_token(token_id: int) -> ApiToken:
+    token = await ApiToken.get_or_none(id=token_id, revoked_at__isnull=True)
+    if token is None:
+        raise ValidationFailedError.one(("id",), Code.NOT_FOUND, "Такого действующего токена нет.")
+    token.revoked_at = now()
+    await token.save(update_fields=["revoked_at"])
+    return token

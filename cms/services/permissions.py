@@ -1,0 +1,53 @@
+"""What each role and token scope may do. The API checks these before acting;
+object-level rules (an AUTHOR's own drafts) live in the services that act."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from cms.models.accounts import Role, TokenScope
+from cms.services.viewer import Viewer
+
+
+class Action(StrEnum):
+    READ_DRAFTS = "read_drafts"
+    EDIT_CONTENT = "edit_content"  # create, and update drafts
+    PUBLISH = "publish"  # publish, unpublish, edit published items
+    DELETE = "delete"
+    RESTORE_REVISION = "restore_revision"
+    READ_HISTORY = "read_history"  # revisions and the audit log
+    MANAGE_TRASH = "manage_trash"
+    UPLOAD_MEDIA = "upload_media"
+    READ_FEEDBACK = "read_feedback"  # messages with personal data
+    COUNT_FEEDBACK = "count_feedback"
+    MANAGE_FEEDBACK = "manage_feedback"
+    MANAGE_TOKENS = "manage_tokens"
+    MANAGE_USERS = "manage_users"
+
+
+_ROLES: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(Action),
+    Role.EDITOR: frozenset(Action)
+    - {Action.MANAGE_TRASH, Action.MANAGE_TOKENS, Action.MANAGE_USERS},
+    Role.AUTHOR: frozenset(
+        {
+            Action.READ_DRAFTS,
+            Action.EDIT_CONTENT,
+            Action.READ_HISTORY,
+            Action.UPLOAD_MEDIA,
+            Action.COUNT_FEEDBACK,
+        }
+    ),
+    Role.VIEWER: frozenset({Action.READ_DRAFTS, Action.READ_HISTORY, Action.COUNT_FEEDBACK}),
+}
+_SCOPES: dict[TokenScope, frozenset[Action]] = {
+    TokenScope.READ: frozenset(),
+    TokenScope.READ_DRAFTS: frozenset({Action.READ_DRAFTS}),
+    TokenScope.WRITE: frozenset({Action.READ_DRAFTS, Action.EDIT_CONTENT, Action.UPLOAD_MEDIA}),
+}
+
+
+def allowed(viewer: Viewer, action: Action) -> bool:
+    if viewer.role is not None and action in _ROLES[viewer.role]:
+        return True
+    return any(action in _SCOPES[scope] for scope in viewer.scopes)

@@ -1,0 +1,115 @@
+"""Fixed-window rate limits: in-process by default, shared through Redis when
+CMS_REDIS_URL is set, so that several server processes enforce one limit.
+
+Keys are hashed before they are stored: they often hold an e-mail or an address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from cms.settings import Limit
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    retry_after: int  # seconds until the window ends; 0 when allowed
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: Limit) -> Decision:
+        """Counts one event; refused when it goes over the limit."""
+
+    async def peek(self, key: str, limit: Limit) -> Decision:
+        """Would one more event be refused? Counts nothing."""
+
+    async def reset(self, key: str, limit: Limit) -> None: ...
+
+
+def _window(limit: Limit, now: float) -> tuple[int, int]:
+    """(window number, seconds until it ends)."""
+    number = int(now // limit.seconds)
+    return number, max(1, math.ceil((number + 1) * limit.seconds - now))
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+class MemoryRateLimiter:
+    """One process's counters; old windows are dropped as the table grows."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._max_keys = max_keys
+
+    def _key(self, key: str, limit: Limit) -> str:
+        return f"{_digest(key)}:{limit.seconds}"
+
+    async def hit(self, key: str, limit: Limit) -> Decision:
+        now = time.time()
+        number, remaining = _window(limit, now)
+        slot = self._key(key, limit)
+        window, count = self._counts.get(slot, (number, 0))
+        count = count + 1 if window == number else 1
+        if len(self._counts) >= self._max_keys and slot not in self._counts:
+            self._prune(now)
+        self._counts[slot] = (number, count)
+        return Decision(count <= limit.count, 0 if count <= limit.count else remaining)
+
+    async def peek(self, key: str, limit: Limit) -> Decision:
+        number, remaining = _window(limit, time.time())
+        window, count = self._counts.get(self._key(key, limit), (number, 0))
+        if window != number or count < limit.count:
+            return Decision(True, 0)
+        return Decision(False, remaining)
+
+    async def reset(self, key: str, limit: Limit) -> None:
+        self._counts.pop(self._key(key, limit), None)
+
+    def _prune(self, now: float) -> None:
+        def current(slot: str, window: int) -> bool:
+            seconds = int(slot.rsplit(":", 1)[1])
+            return window == int(now // seconds)
+
+        self._counts = {slot: v for slot, v in self._counts.items() if current(slot, v[0])}
+        if len(self._counts) >= self._max_keys:
+            self._counts.clear()
+
+
+class RedisRateLimiter:
+    """Counters in Redis: INCR and EXPIRE in one transaction per event."""
+
+    def __init__(self, redis: Redis, prefix: str = "cms:rl") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def _key(self, key: str, limit: Limit, number: int) -> str:
+        return f"{self._prefix}:{_digest(key)}:{limit.seconds}:{number}"
+
+    async def hit(self, key: str, limit: Limit) -> Decision:
+        number, remaining = _window(limit, time.time())
+        slot = self._key(key, limit, number)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(slot)
+            pipe.expire(slot, limit.seconds + 1)
+            count, _ = await pipe.execute()
+        return Decision(count <= limit.count, 0 if count <= limit.count else remaining)
+
+    async def peek(self, key: str, limit: Limit) -> Decision:
+        number, remaining = _window(limit, time.time())
+        raw = await self._redis.get(self._key(key, limit, number))
+        if raw is None or int(raw) < limit.count:
+            return Decision(True, 0)
+        return Decision(False, remaining)
+
+    async def reset(self, key: str, limit: Limit) -> None:
+        number, _ = _window(limit, time.time())
+        await self._redis.delete(self._key(key, limit, number))
