@@ -107,12 +107,20 @@ def _databases(tmp_path_factory: pytest.TempPathFactory) -> _Databases:
 
 
 @pytest.fixture(scope="session")
-async def _template(_databases: _Databases) -> AsyncIterator[str]:
-    """Migrated and seeded once; never opened by tests, only copied."""
+async def _migrated_template(_databases: _Databases) -> AsyncIterator[str]:
+    """Migrated once per run (with the migrations, never generate_schemas); only copied."""
+    url = await _databases.create_empty("migrated")
+    await cms_db.migrate(url)
+    yield "migrated"
+    await _databases.drop("migrated")
+
+
+@pytest.fixture(scope="session")
+async def _template(_databases: _Databases, _migrated_template: str) -> AsyncIterator[str]:
+    """The migrated database with the seed content; only copied."""
     from cms.services.seeding import load_seed
 
-    url = await _databases.create_empty("template")
-    await cms_db.migrate(url)
+    url = await _databases.copy(_migrated_template, "template")
     async with cms_db.database(url):
         await load_seed()
     yield "template"
@@ -142,12 +150,11 @@ async def db(_databases: _Databases, _template: str) -> AsyncIterator[TestDataba
 
 
 @pytest.fixture
-async def empty_db(_databases: _Databases) -> AsyncIterator[TestDatabase]:
+async def empty_db(_databases: _Databases, _migrated_template: str) -> AsyncIterator[TestDatabase]:
     """A migrated database with no content."""
     name = f"e{uuid.uuid4().hex[:12]}"
-    url = await _databases.create_empty(name)
+    url = await _databases.copy(_migrated_template, name)
     try:
-        await cms_db.migrate(url)
         async with TortoiseContext() as ctx:
             await ctx.init(config=cms_db.tortoise_config(url))
             yield TestDatabase(url, BACKEND)
