@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q, Subquery, Value
+from tortoise.functions import Coalesce
 from tortoise.queryset import QuerySet
 
 from cms.errors import InvalidArgumentError
@@ -28,7 +30,12 @@ ACTION_PLANS_ORDER = Ordering(
     (SortKey("period_start", "date", True), SortKey("id", "int", True)),
 )
 ENTERPRISES_ORDER = Ordering("enterprise:name", (SortKey("name", "str"), SortKey("id", "int")))
-EVENTS_ORDER = Ordering("event:id_desc", (SortKey("id", "int", True),))
+# Events without a date come last: their sort key is the earliest possible date.
+EVENTS_ORDER = Ordering(
+    "event:starts_on_desc",
+    (SortKey("sort_starts_on", "date", True), SortKey("id", "int", True)),
+)
+_NO_DATE = date(1, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,4 +132,4 @@ def enterprises_queryset(
 
 
 def events_queryset(viewer: Viewer) -> QuerySet[Event]:
-    return visible(Event, viewer)
+    return visible(Event, viewer).annotate(sort_starts_on=Coalesce("starts_on", Value(_NO_DATE)))

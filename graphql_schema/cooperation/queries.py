@@ -179,7 +179,7 @@ class CooperationQueries:
         )
         return [CooperationDirection.from_row(row) for row in rows]
 
-    @strawberry.field(description="Events, newest first.")
+    @strawberry.field(description="Events, latest start first; undated ones last.")
     async def events(
         self,
         info: Info,

@@ -125,3 +125,24 @@ async def test_nested_news_of_a_tag_pages_with_cursors(
             break
         after = tag["news"]["pageInfo"]["endCursor"]
     assert seen == many_news
+
+
+async def test_events_latest_first_with_undated_ones_last(writer_client: GraphQLClient) -> None:
+    from datetime import date
+
+    from cms.models import Event
+
+    await Event.create(slug="bez-daty", title="Без даты")
+    await Event.create(slug="budushchee", title="Будущее", starts_on=date(2030, 1, 1))
+    await Event.create(slug="proshloe", title="Прошлое", starts_on=date(2001, 1, 1))
+    query = """query($after: String) { events(first: 2, after: $after) {
+      edges { node { slug } } pageInfo { hasNextPage endCursor } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        events = (await writer_client.data(query, {"after": after}))["events"]
+        seen += [edge["node"]["slug"] for edge in events["edges"]]
+        if not events["pageInfo"]["hasNextPage"]:
+            break
+        after = events["pageInfo"]["endCursor"]
+    assert seen == ["budushchee", "amurekspoforum-2023", "proshloe", "bez-daty"]
