@@ -115,7 +115,9 @@ class Agreement(SearchableMixin, PublishableModel):
     class Meta:
         table = "agreement"
         indexes = (
-            Index(fields=("status", "published_at", "id")),
+            # Every public read filters on status and the trash, then ranges over
+            # published_at: one index serves the page and (covering) its count.
+            Index(fields=("status", "deleted_at", "published_at", "id")),
             Index(fields=("agreement_status", "id")),
         )
 

@@ -39,7 +39,9 @@ class News(SearchableMixin, PublishableModel):
     class Meta:
         table = "news"
         indexes = (
-            Index(fields=("status", "published_at", "id")),
+            # Every public read filters on status and the trash, then ranges over
+            # published_at: one index serves the page and (covering) its count.
+            Index(fields=("status", "deleted_at", "published_at", "id")),
             Index(fields=("published_at", "id")),
             Index(fields=("updated_at", "id")),
             Index(fields=("title", "id")),
