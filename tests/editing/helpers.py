@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from cms.models import AuthSession, Role, TokenScope, User
-from cms.services.auth import API_TOKEN_PREFIX, SESSION_PREFIX
+from cms.services.auth import SESSION_PREFIX
 from cms.services.visibility import now
 from tests.conftest import GraphQLClient, use_api_token
 
@@ -40,8 +40,6 @@ async def act_as(client: GraphQLClient, who: str) -> None:
     await sign_in(client, who)
 
 
-assert API_TOKEN_PREFIX  # tokens are made by tests.conftest.use_api_token
-
 ERRORS = "errors { field code message }"
 NEWS_FIELDS = (
     "id slug title lead status publishedAt revision updatedAt body { html text } "
@@ -57,7 +55,9 @@ mutation($id: ID!, $input: NewsInput!, $rev: Int) {{
 }}
 """
 PUBLISH_NEWS = f"""
-mutation($id: ID!, $at: DateTime) {{ publishNews(id: $id, at: $at) {{ news {{ {NEWS_FIELDS} }} {ERRORS} }} }}
+mutation($id: ID!, $at: DateTime) {{
+  publishNews(id: $id, at: $at) {{ news {{ {NEWS_FIELDS} }} {ERRORS} }}
+}}
 """
 DELETE_NEWS = f"mutation($id: ID!) {{ deleteNews(id: $id) {{ deletedId {ERRORS} }} }}"
 RESTORE = f"""

@@ -9,7 +9,6 @@ WRITE tokens may change only their own drafts and these items are someone else's
 from __future__ import annotations
 
 import itertools
-
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -176,7 +175,6 @@ def _mutation(field: str, arguments: str, selection: str = "") -> str:
 
 
 def _crud(name: str, type_name: str, make: Any, kind: Any, create_input: str) -> list[Case]:
-    field = name[0].lower() + name[1:]
     return [
         Case(
             f"create{name}",
@@ -196,7 +194,7 @@ def _crud(name: str, type_name: str, make: Any, kind: Any, create_input: str) ->
             _target(type_name, make),
             CHANGE_OTHERS,
         ),
-    ] + ([] if field else [])
+    ]
 
 
 def _publication(name: str, type_name: str, make: Any) -> list[Case]:
