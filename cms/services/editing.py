@@ -229,7 +229,8 @@ async def _write_links(
             continue
         parent = {f"{spec.parent}_id": pk}
         if not spec.keeps_ids:
-            await spec.model.filter(**parent).delete()
+            if before.get(spec.name):  # a new item (or an empty link) has nothing to remove
+                await spec.model.filter(**parent).delete()
             rows = [
                 spec.model(
                     **parent,
