@@ -48,7 +48,27 @@ def _parser() -> argparse.ArgumentParser:
         choices=[scope.value for scope in TokenScope],
         help="repeat for several scopes",
     )
+    commands.add_parser(
+        "purge-trash",
+        help="remove for good what is in the trash longer than CMS_TRASH_RETENTION_DAYS",
+    )
     return parser
+
+
+async def _purge_trash(settings: Settings) -> None:
+    from datetime import timedelta
+
+    from cms.services.trash import purge_trash
+    from cms.services.visibility import now
+
+    cutoff = now() - timedelta(days=settings.trash_retention_days)
+    async with db.database(settings.database_url):
+        removed = await purge_trash(cutoff)
+    details = ", ".join(f"{name}: {count}" for name, count in sorted(removed.items()))
+    print(
+        f"Removed from the trash (older than {settings.trash_retention_days} days): "
+        f"{details or 'nothing'}."
+    )
 
 
 async def _migrate(database_url: str) -> None:
@@ -178,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_ensure_admin(settings))
     elif args.command == "create-token":
         asyncio.run(_create_token(settings.database_url, name=args.name, scopes=args.scope))
+    elif args.command == "purge-trash":
+        asyncio.run(_purge_trash(settings))
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ class Settings:
     login_limit_address: Limit = field(default_factory=lambda: Limit(30, 900))
     rate_limit_anonymous: Limit = field(default_factory=lambda: Limit(600, 60))
     rate_limit_token: Limit = field(default_factory=lambda: Limit(6000, 60))
+    trash_retention_days: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -139,6 +140,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_limit_address=_limit(env, "CMS_LOGIN_LIMIT_ADDRESS", "30/900"),
         rate_limit_anonymous=_limit(env, "CMS_RATE_LIMIT_ANONYMOUS", "600/60"),
         rate_limit_token=_limit(env, "CMS_RATE_LIMIT_TOKEN", "6000/60"),
+        trash_retention_days=_int(env, "CMS_TRASH_RETENTION_DAYS", 30, minimum=0),
     )
 
 

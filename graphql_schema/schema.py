@@ -13,21 +13,25 @@ from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
 from graphql_schema.audit import AuditMutation
 from graphql_schema.cooperation import types as cooperation_types
+from graphql_schema.cooperation.mutations import CooperationMutations
 from graphql_schema.cooperation.queries import CooperationQueries
 from graphql_schema.extensions import ErrorPolicy
+from graphql_schema.history.mutations import HistoryMutations
+from graphql_schema.history.queries import HistoryQueries
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import types as news_types
+from graphql_schema.news.mutations import NewsMutations
 from graphql_schema.news.queries import NewsQueries
 from graphql_schema.node import NodeQueries
 
 
 @strawberry.type
-class Query(NodeQueries, NewsQueries, CooperationQueries, AccountQueries):
+class Query(NodeQueries, NewsQueries, CooperationQueries, AccountQueries, HistoryQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, NewsMutations, CooperationMutations, HistoryMutations):
     pass
 
 

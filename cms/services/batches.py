@@ -14,6 +14,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.models import Model
 
+from cms.services.content_types import ContentType, of_model
+from cms.services.slug_history import redirect_targets
 from cms.services.viewer import Viewer
 from cms.services.visibility import visible, visible_q
 
@@ -29,10 +31,30 @@ async def by_ids(model: type[M], viewer: Viewer, ids: Sequence[int]) -> list[M |
 async def by_field(
     model: type[M], viewer: Viewer, field: str, values: Sequence[Hashable]
 ) -> list[M | None]:
-    """Rows by a unique field (slug, code), in the order of `values`."""
+    """Rows by a unique field (slug, code), in the order of `values`; a slug that an item
+    had before a rename or a tag merge still finds it."""
     rows = await visible(model, viewer).filter(**{f"{field}__in": set(values)})
-    found = {getattr(row, field): row for row in rows}
+    found: dict[Hashable, M] = {getattr(row, field): row for row in rows}
+    kind = of_model(model)
+    if field == "slug" and kind is not None:
+        missing = [value for value in values if value not in found]
+        if missing:
+            found.update(await _by_old_slug(kind, model, viewer, missing))
     return [found.get(value) for value in values]
+
+
+async def _by_old_slug(
+    kind: ContentType, model: type[M], viewer: Viewer, slugs: Sequence[Hashable]
+) -> dict[Hashable, M]:
+    """Items found by a slug they had before a rename or a merge (at most two statements,
+    only when some slug is not current)."""
+    targets = await redirect_targets(kind, [str(slug) for slug in slugs])
+    if not targets:
+        return {}
+    rows = {
+        row.pk: row for row in await visible(model, viewer).filter(id__in=set(targets.values()))
+    }
+    return {slug: rows[pk] for slug, pk in targets.items() if pk in rows}
 
 
 async def linked(

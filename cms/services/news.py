@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from cms.errors import InvalidArgumentError
-from cms.models import News, NewsRegion, NewsTag
+from cms.models import News, NewsRegion, NewsTag, SlugRedirect
 from cms.services.pagination import Ordering, SortKey
 from cms.services.publishing import PublicationStatus, status_q
 from cms.services.search import search_q
@@ -90,4 +90,8 @@ def news_queryset(viewer: Viewer, news_filter: NewsFilter) -> QuerySet[News]:
 
 
 def _news_ids_tagged(slugs: list[str]) -> Subquery:
-    return Subquery(NewsTag.filter(tag__slug__in=slugs).values("news_id"))
+    # A tag's old slugs (a rename, a merge) still select its news.
+    renamed = Subquery(SlugRedirect.filter(content_type="Tag", slug__in=slugs).values("object_id"))
+    return Subquery(
+        NewsTag.filter(Q(tag__slug__in=slugs) | Q(tag_id__in=renamed)).values("news_id")
+    )

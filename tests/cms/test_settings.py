@@ -51,3 +51,11 @@ def test_url_templates_and_site_are_configurable() -> None:
     )
     assert settings.site_url == "https://invest.amurobl.ru"
     assert settings.url_templates.news == "{site}/novosti/{slug}/"
+
+
+def test_trash_retention_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({}).trash_retention_days == 30
+    assert load_settings({"CMS_TRASH_RETENTION_DAYS": "7"}).trash_retention_days == 7
+    with pytest.raises(SettingsError, match="CMS_TRASH_RETENTION_DAYS"):
+        load_settings({"CMS_TRASH_RETENTION_DAYS": "-1"})

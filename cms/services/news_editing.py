@@ -1,0 +1,286 @@
+"""Editing news and tags: their inputs, and merging misspelt tags into the right one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from cms.errors import Code, ValidationFailedError
+from cms.models import (
+    Agreement,
+    Event,
+    MediaAsset,
+    News,
+    NewsTag,
+    Person,
+    SlugRedirect,
+    Tag,
+    Visit,
+)
+from cms.services import batches, revisions
+from cms.services.content_forms import MAX_LIST_LENGTH, Form, existing_ids, path
+from cms.services.content_types import NEWS, TAG
+from cms.services.editing import Build, Changes
+from cms.services.events import ContentChange, content_changed
+from cms.services.permissions import Action, allowed
+from cms.services.sanitizing import BodyFormat
+from cms.services.slug_history import slug_owner
+from cms.services.slugs import slugify
+from cms.services.validation import Checker
+from cms.services.viewer import Viewer
+from cms.services.visibility import now
+
+MAX_TAGS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteData:
+    person_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewsData:
+    """A news input; None leaves a field as it is, `clear` empties the named ones."""
+
+    title: str | None = None
+    slug: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    body_format: BodyFormat | None = None
+    tags: list[str] | None = None  # names; unknown names create tags
+    regions: list[str] | None = None  # region codes
+    cover: int | None = None
+    agreements: list[int] | None = None
+    events: list[int] | None = None
+    visit: int | None = None
+    quotes: list[QuoteData] | None = None
+    clear: tuple[str, ...] = ()
+
+
+NEWS_CLEARABLE = {
+    "lead": ("lead",),
+    "body": ("body_html", "body_text"),
+    "cover": ("cover_id",),
+    "visit": ("visit_id",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TagData:
+    name: str | None = None
+    slug: str | None = None
+
+
+def news_form(data: NewsData, viewer: Viewer) -> Build:
+    async def build(check: Checker, item: News | None) -> Changes:
+        form = Form(check, item, data.clear, NEWS_CLEARABLE)
+        title = form.text("title", "title", data.title, required=True, max_length=300)
+        await form.slug(NEWS, data.slug, title)
+        form.text("lead", "lead", data.lead, max_length=2000, multiline=True)
+        form.body(data.body, data.body_format)
+        await form.reference("cover", "cover_id", MediaAsset, data.cover, "Медиафайл")
+        await form.reference("visit", "visit_id", Visit, data.visit, "Визит")
+        await form.references("agreements", Agreement, data.agreements, "Соглашение")
+        await form.references("events", Event, data.events, "Событие")
+        await form.regions("regions", data.regions)
+        await _quotes(form, data.quotes)
+        changes = form.changes()
+        await _tags(form, changes, data.tags, viewer)
+        return changes
+
+    return build
+
+
+async def _quotes(form: Form, quotes: list[QuoteData] | None) -> None:
+    if quotes is None:
+        return
+    if len(quotes) > MAX_LIST_LENGTH:
+        form.check.fail(path("quotes"), Code.TOO_LONG, f"Не больше {MAX_LIST_LENGTH} цитат.")
+        return
+    people = await existing_ids(Person, {quote.person_id for quote in quotes})
+    rows = []
+    for index, quote in enumerate(quotes):
+        if quote.person_id not in people:
+            form.check.fail(
+                path("quotes", index, "personId"), Code.NOT_FOUND, "Персона не найдена."
+            )
+        text = form.check.text(
+            quote.text,
+            path("quotes", index, "text"),
+            required=True,
+            max_length=5000,
+            multiline=True,
+            label="текст цитаты",
+        )
+        rows.append({"person_id": quote.person_id, "text": text})
+    form.links["quotes"] = rows
+
+
+async def _tags(form: Form, changes: Changes, names: Sequence[str] | None, viewer: Viewer) -> None:
+    """Tags by name: a name finds the tag with its slug (or an old slug of a renamed or
+    merged tag); new names become new tags, created inside the transaction."""
+    if names is None:
+        return
+    check = form.check
+    if len(names) > MAX_TAGS:
+        check.fail(path("tags"), Code.TOO_LONG, f"Не больше {MAX_TAGS} тегов.")
+        return
+    wanted: dict[str, str] = {}  # slug -> name, in order
+    for index, name in enumerate(names):
+        cleaned = check.text(name, path("tags", index), required=True, max_length=120, label="тег")
+        if cleaned is None:
+            continue
+        slug = slugify(cleaned)
+        if not slug:
+            check.fail(
+                path("tags", index), Code.INVALID, f"Тег «{cleaned}» должен содержать буквы."
+            )
+            continue
+        wanted.setdefault(slug, cleaned)
+    slugs = list(wanted)
+    found = dict(
+        zip(slugs, await batches.by_field(Tag, viewer, "slug", slugs) if slugs else [], strict=True)
+    )
+    missing = [slug for slug in slugs if found[slug] is None]
+    if missing:
+        trashed = await Tag.filter(slug__in=missing, deleted_at__isnull=False).values_list(
+            "slug", flat=True
+        )
+        for slug in trashed:
+            check.fail(
+                path("tags"),
+                Code.CONFLICT,
+                f"Тег «{wanted[slug]}» лежит в корзине: восстановите его или выберите другой.",
+            )
+    if not missing:
+        changes.links["tags"] = [found[slug].pk for slug in slugs]  # type: ignore[union-attr]
+        return
+
+    async def create_missing(changes: Changes) -> None:
+        new_tags = [
+            Tag(name=wanted[slug], slug=slug, created_by_id=viewer.user_id) for slug in missing
+        ]
+        for tag in new_tags:
+            tag.fill_search_text()
+        await Tag.bulk_create(new_tags)
+        created = {tag.slug: tag for tag in await Tag.filter(slug__in=missing)}
+        changes.links["tags"] = [
+            (found[slug] or created[slug]).pk
+            for slug in slugs  # type: ignore[union-attr]
+        ]
+        await revisions.record_many(
+            TAG,
+            ((tag.pk, 1, revisions.snapshot(TAG, tag, {})) for tag in created.values()),
+            viewer,
+            ["slug", "name"],
+        )
+        changes.announce.append(
+            ContentChange("Tag", tuple(tag.pk for tag in created.values()), "created")
+        )
+
+    changes.prepare = create_missing
+
+
+def tag_form(data: TagData) -> Build:
+    async def build(check: Checker, item: Tag | None) -> Changes:
+        form = Form(check, item)
+        name = form.text("name", "name", data.name, required=True, max_length=120)
+        if item is None and data.slug is None and name is not None:
+            # News name their tags: a second tag with the same slug could never be named.
+            slug = slugify(name)
+            if not slug:
+                check.fail(path("name"), Code.INVALID, "Название тега должно содержать буквы.")
+            elif await slug_owner(TAG, slug) is not None:
+                check.fail(path("name"), Code.CONFLICT, f"Тег «{name}» уже есть.")
+            else:
+                form.fields["slug"] = slug
+            return form.changes()
+        await form.slug(TAG, data.slug, name)
+        return form.changes()
+
+    return build
+
+
+# ---------------------------------------------------------------- merging tags
+
+
+async def merge_tags(viewer: Viewer, sources: Sequence[str], target: str) -> Tag:
+    """Moves every news link of the `sources` tags (slugs) to `target`, without
+    duplicates, removes the sources, and keeps their slugs resolving to `target`."""
+    if not allowed(viewer, Action.DELETE):
+        raise ValidationFailedError.one(None, Code.FORBIDDEN, "Сливать теги может редактор.")
+    check = Checker()
+    if not sources:
+        check.fail(path("from"), Code.REQUIRED, "Укажите теги, которые нужно слить.")
+    found = await batches.by_field(Tag, viewer, "slug", [*sources, target])
+    into = found[-1]
+    if into is None:
+        check.fail(path("into"), Code.NOT_FOUND, f"Тег «{target}» не найден.")
+    merged: dict[int, Tag] = {}
+    for index, (slug, tag) in enumerate(zip(sources, found[:-1], strict=True)):
+        if tag is None:
+            check.fail(path("from", index), Code.NOT_FOUND, f"Тег «{slug}» не найден.")
+        elif into is not None and tag.pk == into.pk:
+            check.fail(path("from", index), Code.INVALID, "Тег нельзя слить сам с собой.")
+        else:
+            merged[tag.pk] = tag
+    check.raise_if_any()
+    assert into is not None
+    source_ids = list(merged)
+    moment = now()
+    async with in_transaction():
+        links = await NewsTag.filter(tag_id__in=[*source_ids, into.pk]).values(
+            "id", "news_id", "tag_id"
+        )
+        linked_to_target = {row["news_id"] for row in links if row["tag_id"] == into.pk}
+        moved: dict[int, int] = {}  # news id -> the one link that now points at `into`
+        for row in sorted(links, key=lambda row: row["id"]):
+            if row["tag_id"] != into.pk and row["news_id"] not in linked_to_target:
+                moved.setdefault(row["news_id"], row["id"])
+        news_ids = sorted({row["news_id"] for row in links if row["tag_id"] != into.pk})
+        if moved:
+            await NewsTag.filter(id__in=list(moved.values())).update(tag_id=into.pk)
+        await NewsTag.filter(tag_id__in=source_ids).delete()
+        await SlugRedirect.filter(content_type="Tag", object_id__in=source_ids).update(
+            object_id=into.pk
+        )
+        await SlugRedirect.bulk_create(
+            [
+                SlugRedirect(content_type="Tag", slug=tag.slug, object_id=into.pk)
+                for tag in merged.values()
+            ]
+        )
+        await Tag.filter(id__in=source_ids).delete()
+        await _bump_after_merge(viewer, into, news_ids, moment)
+    await content_changed(ContentChange("Tag", (into.pk, *source_ids), "merged"))
+    if news_ids:
+        await content_changed(ContentChange("News", tuple(news_ids), "updated"))
+    return into
+
+
+async def _bump_after_merge(viewer: Viewer, into: Tag, news_ids: list[int], moment: object) -> None:
+    """The target tag and every news whose tags changed get a new revision."""
+    into.revision += 1
+    await Tag.filter(id=into.pk).update(revision=into.revision, updated_at=moment)
+    await revisions.record(
+        TAG, into.pk, into.revision, viewer, ["mergedTags"], revisions.snapshot(TAG, into, {})
+    )
+    if not news_ids:
+        return
+    news = await News.filter(id__in=news_ids)
+    links = await revisions.read_links(NEWS, news_ids)
+    for item in news:
+        item.revision += 1
+    # One UPDATE per distinct old revision (usually one), not one per news item.
+    for revision in {item.revision for item in news}:
+        ids = [item.pk for item in news if item.revision == revision]
+        await News.filter(id__in=ids).update(revision=revision, updated_at=moment)
+    await revisions.record_many(
+        NEWS,
+        ((item.pk, item.revision, revisions.snapshot(NEWS, item, links[item.pk])) for item in news),
+        viewer,
+        ["tags"],
+    )

@@ -1,0 +1,333 @@
+"""Who may call what: every content mutation and every staff-only query, called by
+each kind of caller, gives exactly the intended result.
+
+ok: done without errors; UNAUTHENTICATED / FORBIDDEN: a top-level GraphQL error
+(the role or scope is not enough); OWN: a FORBIDDEN UserError, because authors and
+WRITE tokens may change only their own drafts and these items are someone else's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+
+from cms.models import Agreement, Role, User
+from cms.services import cooperation_editing as forms
+from cms.services import editing
+from cms.services.content_types import (
+    ACTION_PLAN,
+    AGREEMENT,
+    DIRECTION,
+    ENTERPRISE,
+    EVENT,
+    NEWS,
+    ORGANIZATION,
+    PERSON,
+    TAG,
+    VISIT,
+)
+from cms.services.news_editing import NewsData, TagData, news_form, tag_form
+from cms.services.viewer import Viewer
+from graphql_schema.relay import global_id
+from tests.conftest import GraphQLClient, TestDatabase
+from tests.editing.helpers import act_as
+from tests.seed_content import AGREEMENT_SLUG
+
+CALLERS = [
+    "anonymous",
+    "token:read",
+    "token:read_drafts",
+    "token:write",
+    "viewer",
+    "author",
+    "editor",
+    "admin",
+]
+U, F, OK, OWN = "UNAUTHENTICATED", "FORBIDDEN", "ok", "OWN"
+# Expected outcome per caller, in the order of CALLERS.
+CREATE = (U, F, F, OK, F, OK, OK, OK)
+CHANGE_OTHERS = (U, F, F, OWN, F, OWN, OK, OK)
+PUBLISH = (U, F, F, F, F, F, OK, OK)
+ADMIN_ONLY = (U, F, F, F, F, F, F, OK)
+HISTORY = (U, F, F, F, OK, OK, OK, OK)
+DRAFTS = (U, F, OK, OK, OK, OK, OK, OK)
+
+Setup = Callable[[Viewer], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    document: str
+    setup: Setup
+    expected: tuple[str, ...]
+
+
+def _id(type_name: str, row: Any) -> str:
+    return global_id(type_name, row.pk)
+
+
+async def _news(admin: Viewer) -> Any:
+    return await editing.create(NEWS, admin, news_form(NewsData(title="Чужая новость"), admin))
+
+
+_numbers = itertools.count(1)
+
+
+async def _tag(admin: Viewer, name: str = "Чужой тег") -> Any:
+    name = f"{name} {next(_numbers)}"
+    return await editing.create(TAG, admin, tag_form(TagData(name=name)))
+
+
+async def _organization(admin: Viewer) -> Any:
+    return await editing.create(
+        ORGANIZATION, admin, forms.organization_form(forms.OrganizationData(name="Организация"))
+    )
+
+
+async def _agreement(admin: Viewer) -> Any:
+    return await editing.create(
+        AGREEMENT, admin, forms.agreement_form(forms.AgreementData(title="Соглашение"))
+    )
+
+
+async def _plan(admin: Viewer) -> Any:
+    agreement = await Agreement.get(slug=AGREEMENT_SLUG)
+    data = forms.ActionPlanData(
+        title="План",
+        agreement=agreement.pk,
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 12, 31),
+    )
+    return await editing.create(ACTION_PLAN, admin, forms.action_plan_form(data))
+
+
+async def _visit(admin: Viewer) -> Any:
+    data = forms.VisitData(
+        title="Визит",
+        delegation_region="RU-ALT",
+        host_region="RU-AMU",
+        starts_on=date(2024, 5, 1),
+        ends_on=date(2024, 5, 2),
+    )
+    return await editing.create(VISIT, admin, forms.visit_form(data))
+
+
+async def _enterprise(admin: Viewer) -> Any:
+    return await editing.create(
+        ENTERPRISE, admin, forms.enterprise_form(forms.EnterpriseData(name="Завод"))
+    )
+
+
+async def _person(admin: Viewer) -> Any:
+    return await editing.create(PERSON, admin, forms.person_form(forms.PersonData(full_name="Ф")))
+
+
+async def _direction(admin: Viewer) -> Any:
+    return await editing.create(
+        DIRECTION, admin, forms.direction_form(forms.DirectionData(name="Направление"))
+    )
+
+
+async def _event(admin: Viewer) -> Any:
+    return await editing.create(EVENT, admin, forms.event_form(forms.EventData(title="Событие")))
+
+
+def _nothing() -> Setup:
+    async def setup(admin: Viewer) -> dict[str, Any]:
+        return {}
+
+    return setup
+
+
+def _target(type_name: str, make: Callable[[Viewer], Awaitable[Any]]) -> Setup:
+    async def setup(admin: Viewer) -> dict[str, Any]:
+        return {"id": _id(type_name, await make(admin))}
+
+    return setup
+
+
+def _trashed(type_name: str, make: Callable[[Viewer], Awaitable[Any]], kind: Any) -> Setup:
+    async def setup(admin: Viewer) -> dict[str, Any]:
+        row = await make(admin)
+        await editing.delete(kind, admin, row.pk)
+        return {"id": _id(type_name, row)}
+
+    return setup
+
+
+async def _merge_setup(admin: Viewer) -> dict[str, Any]:
+    wrong = await _tag(admin, "Сотрудничесвто")
+    return {"from": [wrong.slug], "into": "sotrudnichestvo"}
+
+
+E = "errors { code field message }"
+
+
+def _mutation(field: str, arguments: str, selection: str = "") -> str:
+    """A mutation document whose variables are the setup's keys."""
+    return f"mutation{arguments} {{ {field} {{ {selection} {E} }} }}"
+
+
+def _crud(name: str, type_name: str, make: Any, kind: Any, create_input: str) -> list[Case]:
+    return [
+        Case(
+            f"create{name}",
+            f"mutation {{ create{name}(input: {create_input}) {{ {E} }} }}",
+            _nothing(),
+            CREATE,
+        ),
+        Case(
+            f"update{name}",
+            f"mutation($id: ID!) {{ update{name}(id: $id, input: {{}}) {{ {E} }} }}",
+            _target(type_name, make),
+            CHANGE_OTHERS,
+        ),
+        Case(
+            f"delete{name}",
+            f"mutation($id: ID!) {{ delete{name}(id: $id) {{ deletedId {E} }} }}",
+            _target(type_name, make),
+            CHANGE_OTHERS,
+        ),
+    ]
+
+
+def _publication(name: str, type_name: str, make: Any) -> list[Case]:
+    return [
+        Case(
+            f"publish{name}",
+            f"mutation($id: ID!) {{ publish{name}(id: $id) {{ {E} }} }}",
+            _target(type_name, make),
+            PUBLISH,
+        ),
+        Case(
+            f"unpublish{name}",
+            f"mutation($id: ID!) {{ unpublish{name}(id: $id) {{ {E} }} }}",
+            _target(type_name, make),
+            PUBLISH,
+        ),
+    ]
+
+
+async def _plan_input(admin: Viewer) -> dict[str, Any]:
+    agreement = await Agreement.get(slug=AGREEMENT_SLUG)
+    return {"agreement": global_id("Agreement", agreement.pk)}
+
+
+CASES: list[Case] = [
+    *_crud("News", "News", _news, NEWS, '{title: "Новость"}'),
+    *_publication("News", "News", _news),
+    *_crud("Tag", "Tag", _tag, TAG, '{name: "Новый тег"}'),
+    Case(
+        "mergeTags",
+        "mutation($from: [String!]!, $into: String!) "
+        f"{{ mergeTags(input: {{from: $from, into: $into}}) {{ {E} }} }}",
+        _merge_setup,
+        PUBLISH,
+    ),
+    *_crud("Organization", "Organization", _organization, ORGANIZATION, '{name: "Орг"}'),
+    *_crud("Person", "Person", _person, PERSON, '{fullName: "Иван Иванов"}'),
+    *_crud(
+        "CooperationDirection",
+        "CooperationDirection",
+        _direction,
+        DIRECTION,
+        '{name: "Новое направление"}',
+    ),
+    *_crud("Event", "Event", _event, EVENT, '{title: "Форум"}'),
+    *_crud("Agreement", "Agreement", _agreement, AGREEMENT, '{title: "Соглашение"}'),
+    *_publication("Agreement", "Agreement", _agreement),
+    Case(
+        "createActionPlan",
+        'mutation($agreement: ID!) { createActionPlan(input: {title: "План", '
+        'agreement: $agreement, periodStart: "2024-01-01", periodEnd: "2024-12-31"}) '
+        f"{{ {E} }} }}",
+        _plan_input,
+        CREATE,
+    ),
+    *_crud("ActionPlan", "ActionPlan", _plan, ACTION_PLAN, "{}")[1:],
+    *_publication("ActionPlan", "ActionPlan", _plan),
+    Case(
+        "createVisit",
+        'mutation { createVisit(input: {title: "Визит", delegationRegion: "RU-ALT", '
+        f'hostRegion: "RU-AMU", startsOn: "2024-05-01", endsOn: "2024-05-02"}}) {{ {E} }} }}',
+        _nothing(),
+        CREATE,
+    ),
+    *_crud("Visit", "Visit", _visit, VISIT, "{}")[1:],
+    *_crud("Enterprise", "Enterprise", _enterprise, ENTERPRISE, '{name: "Завод"}'),
+    Case(
+        "restoreRevision",
+        f"mutation($id: ID!) {{ restoreRevision(id: $id, revision: 1) {{ {E} }} }}",
+        _target("News", _news),
+        CHANGE_OTHERS,
+    ),
+    Case(
+        "restoreFromTrash",
+        f"mutation($id: ID!) {{ restoreFromTrash(id: $id) {{ node {{ id }} {E} }} }}",
+        _trashed("News", _news, NEWS),
+        ADMIN_ONLY,
+    ),
+    Case(
+        "revisions",
+        "query($id: ID!) { revisions(id: $id) { totalCount } }",
+        _target("News", _news),
+        HISTORY,
+    ),
+    Case("trash", "{ trash { totalCount } }", _nothing(), ADMIN_ONLY),
+    Case("auditLog", "{ auditLog { totalCount } }", _nothing(), HISTORY),
+    Case("apiTokens", "{ apiTokens { id } }", _nothing(), ADMIN_ONLY),
+    Case(
+        "news(filter: {status})",
+        "{ news(filter: {status: DRAFT}) { totalCount } }",
+        _nothing(),
+        DRAFTS,
+    ),
+    Case(
+        "newsItem(id) of a draft",
+        "query($id: ID!) { newsItem(id: $id) { id } }",
+        _target("News", _news),
+        # Lookups never fail: callers who may not read drafts get null, checked below.
+        (OK,) * len(CALLERS),
+    ),
+]
+
+
+def _outcome(result: dict[str, Any]) -> str:
+    if result.get("errors"):
+        return result["errors"][0]["extensions"]["code"]
+    (value,) = result["data"].values()
+    errors = value.get("errors") if isinstance(value, dict) else None
+    if errors:
+        codes = {error["code"] for error in errors}
+        return OWN if codes == {"FORBIDDEN"} else f"errors {errors}"
+    return OK
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+async def test_permission_matrix(
+    writer_client: GraphQLClient, db: TestDatabase, caller: str
+) -> None:
+    admin_user = await User.create(
+        email="matrix-admin@example.com", display_name="A", role=Role.ADMIN
+    )
+    admin = Viewer(user_id=admin_user.pk, role=Role.ADMIN, email=admin_user.email)
+    await act_as(writer_client, caller)
+    column = CALLERS.index(caller)
+    mismatches = []
+    for case in CASES:
+        variables = await case.setup(admin)
+        result = await writer_client.post(case.document, variables)
+        outcome = _outcome(result)
+        if outcome != case.expected[column]:
+            mismatches.append(f"{case.name}: expected {case.expected[column]}, got {outcome}")
+        if case.name == "newsItem(id) of a draft":
+            sees = result["data"]["newsItem"] is not None
+            if sees != (DRAFTS[column] == OK):
+                mismatches.append(f"{case.name}: draft visible = {sees}")
+    assert not mismatches, "\n".join(mismatches)
