@@ -140,11 +140,11 @@ async def create_user(
     *, email: str, password: str, role: Role, display_name: str | None = None
 ) -> User:
     check = Checker()
-    clean_email = check.email(email, ("email",), required=True)
-    name = check.text(display_name, ("displayName",), max_length=200)
-    check.errors += password_problems(password, ("password",))
+    clean_email = check.email(email, ("input", "email"), required=True)
+    name = check.text(display_name, ("input", "displayName"), max_length=200, label="имя")
+    check.errors += password_problems(password, ("input", "password"))
     if clean_email and await User.exists(email=clean_email):
-        check.fail(("email",), Code.CONFLICT, "Пользователь с таким e-mail уже есть.")
+        check.fail(("input", "email"), Code.CONFLICT, "Пользователь с таким e-mail уже есть.")
     check.raise_if_any()
     assert clean_email is not None
     return await User.create(
@@ -153,6 +153,54 @@ async def create_user(
         role=role,
         password_hash=hash_password(password),
     )
+
+
+async def update_user(
+    user_id: int,
+    *,
+    actor_id: int | None,
+    display_name: str | None = None,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    password: str | None = None,
+) -> User:
+    """Changes an account; deactivating it or changing its password ends its sessions.
+    An admin cannot demote or deactivate themselves (someone must stay admin)."""
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise ValidationFailedError.one(("id",), Code.NOT_FOUND, "Такого пользователя нет.")
+    check = Checker()
+    name = check.text(display_name, ("input", "displayName"), max_length=200, label="имя")
+    if password is not None:
+        check.errors += password_problems(password, ("input", "password"))
+    if user.pk == actor_id and (is_active is False or (role is not None and role != user.role)):
+        check.fail(
+            ("input", "role" if role is not None else "isActive"),
+            Code.FORBIDDEN,
+            "Нельзя лишить прав или отключить собственную учётную запись.",
+        )
+    check.raise_if_any()
+    changed: list[str] = []
+    if name is not None:
+        user.display_name = name
+        changed.append("display_name")
+    if role is not None:
+        user.role = role
+        changed.append("role")
+    if is_active is not None:
+        user.is_active = is_active
+        changed.append("is_active")
+    if password is not None:
+        user.password_hash = hash_password(password)
+        changed.append("password_hash")
+    async with in_transaction():
+        if changed:
+            await user.save(update_fields=[*changed, "updated_at"])
+        if is_active is False or password is not None or role is not None:
+            await AuthSession.filter(user_id=user.pk, revoked_at__isnull=True).update(
+                revoked_at=now()
+            )
+    return user
 
 
 async def ensure_first_admin(email: str | None, password: str | None) -> tuple[User, str] | None:

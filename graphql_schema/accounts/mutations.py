@@ -7,7 +7,7 @@ import strawberry
 from cms.errors import ValidationFailedError
 from cms.services import auth
 from cms.services.permissions import Action
-from graphql_schema.accounts.types import ApiToken, TokenScope, User
+from graphql_schema.accounts.types import ApiToken, Role, TokenScope, User
 from graphql_schema.context import Info
 from graphql_schema.payloads import DeletePayload, UserError, user_errors
 from graphql_schema.permissions import denied, require
@@ -37,6 +37,32 @@ class CreateApiTokenInput:
 class ApiTokenPayload:
     token: str | None = strawberry.field(description="The secret, shown only in this answer.")
     api_token: ApiToken | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    role: Role
+    password: str = strawberry.field(description="At least 10 characters.")
+    display_name: str | None = None
+
+
+@strawberry.input
+class UpdateUserInput:
+    display_name: str | None = None
+    role: Role | None = None
+    is_active: bool | None = strawberry.field(
+        default=None, description="false ends every session of the account at once."
+    )
+    password: str | None = strawberry.field(
+        default=None, description="A new password; ends the account's sessions."
+    )
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None
     errors: list[UserError]
 
 
@@ -84,3 +110,36 @@ class AccountMutations:
         except ValidationFailedError as error:
             return DeletePayload(deleted_id=None, errors=user_errors(error))
         return DeletePayload(deleted_id=id, errors=[])
+
+    @strawberry.mutation(description="A new staff account (admin).")
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+        require(info.context.viewer, Action.MANAGE_USERS, "Создание пользователя")
+        try:
+            row = await auth.create_user(
+                email=input.email,
+                password=input.password,
+                role=input.role,
+                display_name=input.display_name,
+            )
+        except ValidationFailedError as error:
+            return UserPayload(user=None, errors=user_errors(error))
+        return UserPayload(user=User.from_row(row), errors=[])
+
+    @strawberry.mutation(description="Changes an account: name, role, access, password (admin).")
+    async def update_user(
+        self, info: Info, id: strawberry.ID, input: UpdateUserInput
+    ) -> UserPayload:
+        viewer = info.context.viewer
+        require(viewer, Action.MANAGE_USERS, "Изменение пользователя")
+        try:
+            row = await auth.update_user(
+                parse_typed_id(id, "User"),
+                actor_id=viewer.user_id,
+                display_name=input.display_name,
+                role=input.role,
+                is_active=input.is_active,
+                password=input.password,
+            )
+        except ValidationFailedError as error:
+            return UserPayload(user=None, errors=user_errors(error))
+        return UserPayload(user=User.from_row(row), errors=[])

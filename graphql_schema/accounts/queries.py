@@ -33,6 +33,12 @@ class AccountQueries:
         rows = await models.ApiToken.all().order_by("-created_at", "-id")
         return [ApiToken.from_row(row) for row in rows]
 
+    @strawberry.field(description="Every staff account, by e-mail (admin).")
+    async def users(self, info: Info) -> list[User]:
+        require(info.context.viewer, Action.MANAGE_USERS, "Список пользователей")
+        rows = await models.User.all().order_by("email")
+        return [User.from_row(row) for row in rows]
+
     @strawberry.field(description="Mutations by staff and tokens, newest first (staff).")
     async def audit_log(
         self,

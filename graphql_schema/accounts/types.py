@@ -19,6 +19,8 @@ class User(Node):
     email: str
     display_name: str
     role: Role
+    is_active: bool
+    last_login_at: datetime | None
 
     @classmethod
     def from_row(cls, row: models.User) -> User:
@@ -27,6 +29,8 @@ class User(Node):
             email=row.email,
             display_name=row.display_name,
             role=row.role,
+            is_active=row.is_active,
+            last_login_at=row.last_login_at,
         )
 
 
