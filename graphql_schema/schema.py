@@ -15,6 +15,9 @@ from graphql_schema.audit import AuditMutation
 from graphql_schema.cooperation import types as cooperation_types
 from graphql_schema.cooperation.queries import CooperationQueries
 from graphql_schema.extensions import ErrorPolicy
+from graphql_schema.feedback.mutations import FeedbackMutations
+from graphql_schema.feedback.queries import FeedbackQueries
+from graphql_schema.feedback.types import FeedbackMessage
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import types as news_types
 from graphql_schema.news.queries import NewsQueries
@@ -22,12 +25,12 @@ from graphql_schema.node import NodeQueries
 
 
 @strawberry.type
-class Query(NodeQueries, NewsQueries, CooperationQueries, AccountQueries):
+class Query(NodeQueries, NewsQueries, CooperationQueries, AccountQueries, FeedbackQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, FeedbackMutations):
     pass
 
 
@@ -65,6 +68,7 @@ def build_schema() -> Schema:
             account_types.User,
             account_types.ApiToken,
             account_types.AuditEntry,
+            FeedbackMessage,
         ],
         extensions=[ErrorPolicy],
         config=StrawberryConfig(auto_camel_case=True),
