@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -83,6 +86,12 @@ async def feedback_app(database: TestDatabase, **environ: str) -> AsyncIterator[
         yield App(app, GraphQLClient(http))
 
 
+def running(app: App) -> contextlib.AbstractAsyncContextManager[None]:
+    """The app's lifespan (its background tasks), as a server process runs it;
+    httpx.ASGITransport alone does not run it."""
+    return app.app.router.lifespan_context(app.app)
+
+
 # ---------------------------------------------------------------- SMTP
 
 
@@ -110,14 +119,13 @@ class SmtpRecorder:
             self.received.append(envelope)
         return "250 OK"
 
-    def texts(self) -> list[str]:
+    def messages(self) -> list[EmailMessage]:
         with self._lock:
-            return [
-                envelope.content.decode("utf-8", "replace")
-                if isinstance(envelope.content, bytes)
-                else str(envelope.content)
-                for envelope in self.received
-            ]
+            raw = [envelope.original_content or b"" for envelope in self.received]
+        return [
+            email.message_from_bytes(content, policy=email.policy.default)  # type: ignore[misc]
+            for content in raw
+        ]
 
     async def wait_for(self, count: int, *, within: float = 10.0) -> None:
         deadline = time.monotonic() + within

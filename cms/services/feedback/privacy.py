@@ -151,7 +151,10 @@ async def apply_retention(settings: Settings, moment: datetime | None = None) ->
     cutoff = retention_cutoff(settings, moment)
     old = FeedbackMessage.filter(created_at__lt=cutoff)
     if settings.feedback_retention_mode == "delete":
-        affected = await old.delete()
+        # Counted apart: the count delete() answers includes cascaded outbox rows.
+        async with in_transaction():
+            affected = await old.count()
+            await old.delete()
     else:
         affected = await anonymize(old, moment)
     return RetentionReport(cutoff=cutoff, mode=settings.feedback_retention_mode, affected=affected)
