@@ -19,7 +19,10 @@ FeedbackKind = strawberry.enum(
 FeedbackStatus = strawberry.enum(models.FeedbackStatus, name="FeedbackStatus")
 
 
-@strawberry.type(description="A message from the public form; staff who read personal data.")
+@strawberry.type(
+    description="A message from the public form, with the sender's personal data: "
+    "editors and admins only."
+)
 class FeedbackMessage(Node):
     id: strawberry.ID
     ticket: str = strawberry.field(description='Public reference, e.g. "FB-2026-000042".')

@@ -141,12 +141,13 @@ async def test_erasure_from_the_command_line(
     assert (await FeedbackMessage.get(ticket=olga)).anonymized_at is None
 
 
-async def test_retention_anonymises_old_messages(
-    writer_client: GraphQLClient, db: TestDatabase
-) -> None:
-    ivan, olga = await two_people(writer_client)
+async def test_retention_anonymises_old_messages(db: TestDatabase) -> None:
+    environ = {"CMS_SMTP_URL": "smtp://127.0.0.1:9", "CMS_FEEDBACK_NOTIFY_TO": "staff@x.ru"}
+    async with feedback_app(db, **environ) as app:  # notifications queued, never sent
+        ivan, olga = await two_people(app.client)
     long_ago = datetime.now(UTC) - timedelta(days=40)
     await FeedbackMessage.filter(ticket__in=ivan).update(created_at=long_ago)
+    await FeedbackNotification.filter(message__ticket=ivan[0]).update(sent_at=long_ago)
     settings = make_settings(db.url, CMS_FEEDBACK_RETENTION_DAYS="30")
     report = await apply_retention(settings)
     assert (report.mode, report.affected) == ("anonymize", 2)
@@ -155,6 +156,11 @@ async def test_retention_anonymises_old_messages(
     ) == set(ivan)
     assert (await FeedbackMessage.get(ticket=olga)).message
     assert (await apply_retention(settings)).affected == 0  # already done
+    # The finished notification of an old message is dropped; pending ones stay.
+    assert set(await FeedbackNotification.all().values_list("message__ticket", flat=True)) == {
+        ivan[1],
+        olga,
+    }
 
 
 async def test_retention_can_delete_instead(db: TestDatabase, smtp_server: SmtpServer) -> None:

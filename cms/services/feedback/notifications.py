@@ -125,7 +125,7 @@ class FeedbackMailer:
             return True
         try:
             await send_mail(self.server, compose(self.settings, message))
-        except (smtplib.SMTPException, OSError) as error:
+        except Exception as error:  # any failure is retried; cancellation is not caught
             described = _describe(error)
             if attempts >= self.policy.max_attempts:
                 await FeedbackNotification.filter(id=row.pk).update(

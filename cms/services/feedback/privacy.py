@@ -157,4 +157,8 @@ async def apply_retention(settings: Settings, moment: datetime | None = None) ->
             await old.delete()
     else:
         affected = await anonymize(old, moment)
+    # Finished outbox rows of old messages are of no further use.
+    await FeedbackNotification.filter(
+        Q(sent_at__isnull=False) | Q(failed_at__isnull=False), message__created_at__lt=cutoff
+    ).delete()
     return RetentionReport(cutoff=cutoff, mode=settings.feedback_retention_mode, affected=affected)
