@@ -10,7 +10,7 @@ import email.policy
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -90,6 +90,13 @@ def running(app: App) -> contextlib.AbstractAsyncContextManager[None]:
     """The app's lifespan (its background tasks), as a server process runs it;
     httpx.ASGITransport alone does not run it."""
     return app.app.router.lifespan_context(app.app)
+
+
+async def until(condition: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not await condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        await asyncio.sleep(0.05)
 
 
 # ---------------------------------------------------------------- SMTP
