@@ -240,9 +240,9 @@ def _limit_keys(address: str, clean: CleanSubmission) -> list[tuple[str, bool]]:
 # ---------------------------------------------------------------- submitting
 
 
-async def _recent_duplicate(fingerprint_: str, since: datetime) -> Receipt | None:
+async def _recent_duplicate(digest: str, since: datetime) -> Receipt | None:
     row = (
-        await FeedbackMessage.filter(fingerprint=fingerprint_, created_at__gte=since)
+        await FeedbackMessage.filter(fingerprint=digest, created_at__gte=since)
         .order_by("id")
         .first()
         .values("id", "ticket")
@@ -285,12 +285,12 @@ async def submit_feedback(
 ) -> Receipt:
     """The ticket of the stored message; returns only after the commit."""
     clean = clean_submission(submission)
-    print_ = fingerprint(settings.secret_key, clean)
+    digest = fingerprint(settings.secret_key, clean)
     moment = now()
     dedupe = settings.feedback_dedupe_seconds
     since = moment - timedelta(seconds=dedupe)
     if dedupe:
-        earlier = await _recent_duplicate(print_, since)
+        earlier = await _recent_duplicate(digest, since)
         if earlier is not None:
             return earlier
     await _check_limits(limiter, settings, address, clean, count=False)
@@ -298,7 +298,7 @@ async def submit_feedback(
         async with in_transaction() as connection:
             ticket = await next_ticket(connection, moment.year)
             if dedupe:
-                earlier = await _recent_duplicate(print_, since)
+                earlier = await _recent_duplicate(digest, since)
                 if earlier is not None:
                     raise _DuplicateFoundError(earlier)  # rolls the ticket number back
             await _check_limits(limiter, settings, address, clean, count=True)
@@ -314,7 +314,7 @@ async def submit_feedback(
                 staff_note=HONEYPOT_NOTE if clean.is_spam else None,
                 consent_at=moment,
                 address_hash=address_hash(settings.secret_key, address),
-                fingerprint=print_,
+                fingerprint=digest,
             )
             await row.save(using_db=connection)
             if not clean.is_spam and notifications_enabled(settings):
