@@ -23,6 +23,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from cms.db import count_statements, install_statement_counter, tortoise_config
 from cms.runtime import Runtime
 from cms.settings import Settings, load_settings
+from graphql_schema.body_limit import BodyLimitMiddleware
 from graphql_schema.schema import schema
 from graphql_schema.view import GraphQLView
 
@@ -93,10 +94,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             if manage_database:
-                async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                async with (
+                    RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+                    runtime.background(),
+                ):
                     yield
             else:
-                yield
+                async with runtime.background():
+                    yield
         finally:
             await runtime.close()
 
@@ -112,9 +117,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 AccessLogMiddleware,  # type: ignore[arg-type]
                 sql_count_header=not settings.is_production,
             ),
+            # Instead of Starlette's max_body_size: the same limit, refused with a reason.
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_size),  # type: ignore[arg-type]
         ],
         lifespan=lifespan,
-        max_body_size=settings.max_body_size,
     )
 
 

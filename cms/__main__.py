@@ -52,6 +52,21 @@ def _parser() -> argparse.ArgumentParser:
         "purge-trash",
         help="remove for good what is in the trash longer than CMS_TRASH_RETENTION_DAYS",
     )
+    retention = commands.add_parser(
+        "feedback-retention",
+        help="anonymise (or delete, by CMS_FEEDBACK_RETENTION_MODE) feedback older than "
+        "CMS_FEEDBACK_RETENTION_DAYS",
+    )
+    retention.add_argument(
+        "--dry-run", action="store_true", help="only count the messages it would change"
+    )
+    for name, what in (
+        ("feedback-export", "print as JSON everything stored about one e-mail or phone"),
+        ("feedback-erase", "remove the personal data of one e-mail or phone from feedback"),
+    ):
+        contact = commands.add_parser(name, help=what)
+        contact.add_argument("--email", default=None)
+        contact.add_argument("--phone", default=None)
     return parser
 
 
@@ -168,6 +183,44 @@ async def _create_token(database_url: str, *, name: str, scopes: list[str]) -> N
     print(f"API token «{token.name}» ({', '.join(token.scopes)}); shown only once:\n{secret}")
 
 
+async def _feedback_retention(settings: Settings, *, dry_run: bool) -> None:
+    from cms.models import FeedbackMessage
+    from cms.services.feedback.privacy import apply_retention, retention_cutoff
+
+    async with db.database(settings.database_url):
+        cutoff = retention_cutoff(settings)
+        if dry_run:
+            old = FeedbackMessage.filter(created_at__lt=cutoff)
+            if settings.feedback_retention_mode != "delete":
+                old = old.filter(anonymized_at__isnull=True)
+            count = await old.count()
+            print(f"{count} messages received before {cutoff:%Y-%m-%d} would be changed.")
+            return
+        report = await apply_retention(settings)
+    done = "deleted" if report.mode == "delete" else "anonymised"
+    print(f"{report.affected} messages received before {report.cutoff:%Y-%m-%d} {done}.")
+
+
+async def _feedback_contact(
+    database_url: str, *, command: str, email: str | None, phone: str | None
+) -> None:
+    import json
+
+    from cms.services.feedback import privacy
+
+    try:
+        contact = privacy.parse_contact(email, phone)
+    except ValidationFailedError as error:
+        _report_problems(error)
+    async with db.database(database_url):
+        if command == "feedback-export":
+            data = await privacy.export_personal_data(contact)
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            return
+        tickets = await privacy.erase_personal_data(contact)
+    print(f"Personal data removed from {len(tickets)} messages: {', '.join(tickets) or '-'}.")
+
+
 def _export_schema() -> None:
     # The one place where `cms` reaches into the API layer: printing its SDL.
     from graphql_schema.schema import schema
@@ -200,6 +253,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_create_token(settings.database_url, name=args.name, scopes=args.scope))
     elif args.command == "purge-trash":
         asyncio.run(_purge_trash(settings))
+    elif args.command == "feedback-retention":
+        asyncio.run(_feedback_retention(settings, dry_run=args.dry_run))
+    elif args.command in ("feedback-export", "feedback-erase"):
+        asyncio.run(
+            _feedback_contact(
+                settings.database_url, command=args.command, email=args.email, phone=args.phone
+            )
+        )
 
 
 if __name__ == "__main__":

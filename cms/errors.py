@@ -31,12 +31,20 @@ class Code:
 class FieldError:
     """One problem with a mutation's input: where (a path into the input), what, why."""
 
-    __slots__ = ("code", "field", "message")
+    __slots__ = ("code", "field", "message", "retry_after")
 
-    def __init__(self, field: tuple[str, ...] | None, code: str, message: str) -> None:
+    def __init__(
+        self,
+        field: tuple[str, ...] | None,
+        code: str,
+        message: str,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         self.field = field
         self.code = code
         self.message = message
+        self.retry_after = retry_after  # seconds, for RATE_LIMITED
 
     def __repr__(self) -> str:
         return f"FieldError({self.field!r}, {self.code!r}, {self.message!r})"

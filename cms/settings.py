@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
@@ -80,6 +81,15 @@ class Settings:
     rate_limit_anonymous: Limit = field(default_factory=lambda: Limit(600, 60))
     rate_limit_token: Limit = field(default_factory=lambda: Limit(6000, 60))
     trash_retention_days: int = 30
+    feedback_limit_address: Limit = field(default_factory=lambda: Limit(10, 3600))
+    feedback_limit_contact: Limit = field(default_factory=lambda: Limit(5, 3600))
+    feedback_dedupe_seconds: int = 600
+    feedback_retention_days: int = 1825
+    feedback_retention_mode: str = "anonymize"  # or "delete"
+    smtp_url: str | None = None
+    feedback_notify_to: tuple[str, ...] = ()
+    feedback_notify_from: str = "cms@localhost"
+    feedback_queue_url: str = "http://127.0.0.1:8000/graphql"
 
     @property
     def is_production(self) -> bool:
@@ -141,6 +151,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_anonymous=_limit(env, "CMS_RATE_LIMIT_ANONYMOUS", "600/60"),
         rate_limit_token=_limit(env, "CMS_RATE_LIMIT_TOKEN", "6000/60"),
         trash_retention_days=_int(env, "CMS_TRASH_RETENTION_DAYS", 30, minimum=0),
+        feedback_limit_address=_limit(env, "CMS_FEEDBACK_LIMIT_ADDRESS", "10/3600"),
+        feedback_limit_contact=_limit(env, "CMS_FEEDBACK_LIMIT_CONTACT", "5/3600"),
+        feedback_dedupe_seconds=_int(env, "CMS_FEEDBACK_DEDUPE_SECONDS", 600, minimum=0),
+        feedback_retention_days=_int(env, "CMS_FEEDBACK_RETENTION_DAYS", 1825, minimum=1),
+        feedback_retention_mode=_choice(
+            env, "CMS_FEEDBACK_RETENTION_MODE", ("anonymize", "delete"), "anonymize"
+        ),
+        smtp_url=_smtp_url(env, "CMS_SMTP_URL"),
+        feedback_notify_to=_addresses(env, "CMS_FEEDBACK_NOTIFY_TO"),
+        feedback_notify_from=env.get("CMS_FEEDBACK_NOTIFY_FROM") or "cms@localhost",
+        feedback_queue_url=env.get("CMS_FEEDBACK_QUEUE_URL")
+        or env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + "/graphql",
     )
 
 
@@ -212,3 +234,37 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
         raise SettingsError(
             f"{name} must be a comma-separated list of IPs or CIDRs: {raw!r}"
         ) from None
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+
+
+def _smtp_url(env: Mapping[str, str], name: str) -> str | None:
+    """smtp://[user:password@]host[:port]; smtp+starttls:// and smtps:// encrypt."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise SettingsError(f"{name} has a bad port") from None
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        # The value may hold a password: it is not repeated in the message.
+        raise SettingsError(f"{name} must look like smtp://user:password@host:port")
+    return raw
+
+
+def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    addresses = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    for address in addresses:
+        if "@" not in address:
+            raise SettingsError(f"{name} must be a comma-separated list of e-mails: {address!r}")
+    return addresses

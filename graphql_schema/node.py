@@ -11,6 +11,8 @@ from graphql_schema.context import BatchFunction, Info
 from graphql_schema.cooperation import dataloaders as cooperation_loaders
 from graphql_schema.cooperation import types as cooperation
 from graphql_schema.errors import bad_input
+from graphql_schema.feedback.dataloaders import feedback_by_id
+from graphql_schema.feedback.types import FeedbackMessage
 from graphql_schema.media.dataloaders import media_by_id
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import dataloaders as news_loaders
@@ -38,6 +40,7 @@ NODE_TYPES: dict[str, tuple[BatchFunction, Callable[[Any], Node]]] = {
     "Visit": (cooperation_loaders.visit_by_id, cooperation.Visit.from_row),
     "Enterprise": (cooperation_loaders.enterprise_by_id, cooperation.Enterprise.from_row),
     "MediaAsset": (media_by_id, MediaAsset.from_row),
+    "FeedbackMessage": (feedback_by_id, FeedbackMessage.from_row),
 }
 
 

@@ -16,6 +16,9 @@ class UserError:
         description="REQUIRED, INVALID, TOO_LONG, NOT_FOUND, CONFLICT, RATE_LIMITED, ..."
     )
     message: str = strawberry.field(description="For people, in Russian.")
+    retry_after: int | None = strawberry.field(
+        default=None, description="For RATE_LIMITED: seconds to wait before trying again."
+    )
 
 
 def user_errors(error: ValidationFailedError) -> list[UserError]:
@@ -24,6 +27,7 @@ def user_errors(error: ValidationFailedError) -> list[UserError]:
             field=list(item.field) if item.field is not None else None,
             code=item.code,
             message=item.message,
+            retry_after=item.retry_after,
         )
         for item in error.errors
     ]

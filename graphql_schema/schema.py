@@ -16,6 +16,9 @@ from graphql_schema.cooperation import types as cooperation_types
 from graphql_schema.cooperation.mutations import CooperationMutations
 from graphql_schema.cooperation.queries import CooperationQueries
 from graphql_schema.extensions import ErrorPolicy
+from graphql_schema.feedback.mutations import FeedbackMutations
+from graphql_schema.feedback.queries import FeedbackQueries
+from graphql_schema.feedback.types import FeedbackMessage
 from graphql_schema.history.mutations import HistoryMutations
 from graphql_schema.history.queries import HistoryQueries
 from graphql_schema.media.types import MediaAsset
@@ -26,12 +29,25 @@ from graphql_schema.node import NodeQueries
 
 
 @strawberry.type
-class Query(NodeQueries, NewsQueries, CooperationQueries, AccountQueries, HistoryQueries):
+class Query(
+    NodeQueries,
+    NewsQueries,
+    CooperationQueries,
+    AccountQueries,
+    HistoryQueries,
+    FeedbackQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations, NewsMutations, CooperationMutations, HistoryMutations):
+class Mutation(
+    AccountMutations,
+    NewsMutations,
+    CooperationMutations,
+    HistoryMutations,
+    FeedbackMutations,
+):
     pass
 
 
@@ -69,6 +85,7 @@ def build_schema() -> Schema:
             account_types.User,
             account_types.ApiToken,
             account_types.AuditEntry,
+            FeedbackMessage,
         ],
         extensions=[ErrorPolicy],
         config=StrawberryConfig(auto_camel_case=True),

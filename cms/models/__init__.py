@@ -23,7 +23,13 @@ from cms.models.cooperation import (
     Visit,
     VisitEnterprise,
 )
-from cms.models.feedback import FeedbackKind, FeedbackMessage, FeedbackStatus
+from cms.models.feedback import (
+    FeedbackKind,
+    FeedbackMessage,
+    FeedbackNotification,
+    FeedbackStatus,
+    FeedbackTicketCounter,
+)
 from cms.models.history import Revision, SlugRedirect
 from cms.models.media import MediaAsset
 from cms.models.news import News, NewsAgreement, NewsEvent, NewsRegion, NewsTag, Quote, Tag
@@ -48,7 +54,9 @@ __all__ = [
     "Event",
     "FeedbackKind",
     "FeedbackMessage",
+    "FeedbackNotification",
     "FeedbackStatus",
+    "FeedbackTicketCounter",
     "MediaAsset",
     "News",
     "NewsAgreement",

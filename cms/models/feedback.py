@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from cms.models.base import UtcDatetimeField
+from cms.models.base import SearchableMixin, UtcDatetimeField
 
 
 class FeedbackKind(StrEnum):
@@ -25,7 +26,10 @@ class FeedbackStatus(StrEnum):
     ARCHIVED = "archived"
 
 
-class FeedbackMessage(Model):
+class FeedbackMessage(SearchableMixin, Model):
+    # Personal data: name, email, phone, subject, message, staff_note. Anonymising
+    # a message (retention, erasure) empties them and sets `anonymized_at`; the
+    # ticket, kind, status and dates stay for statistics.
     id = fields.IntField(primary_key=True)
     ticket = fields.CharField(max_length=32, unique=True)
     kind = fields.CharEnumField(FeedbackKind, max_length=16, default=FeedbackKind.QUESTION)
@@ -40,6 +44,22 @@ class FeedbackMessage(Model):
     staff_note = fields.TextField(null=True)
     created_at = UtcDatetimeField(auto_now_add=True)
     updated_at = UtcDatetimeField(auto_now=True)
+    # Optimistic locking of staff edits, as on content.
+    revision = fields.IntField(default=1)
+    assigned_to: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # When the sender ticked the personal-data consent box.
+    consent_at = UtcDatetimeField(null=True)
+    # HMAC of the sender's address: tells messages from one source apart without
+    # keeping the address itself.
+    address_hash = fields.CharField(max_length=64, null=True)
+    # HMAC of contact + message text: a repeated submission finds the first one.
+    fingerprint = fields.CharField(max_length=64, null=True)
+    anonymized_at = UtcDatetimeField(null=True)
+    search_text = fields.TextField(default="")
+
+    search_fields = ("ticket", "name", "email", "phone", "subject", "message")
 
     class Meta:
         table = "feedback_message"
@@ -47,4 +67,39 @@ class FeedbackMessage(Model):
             Index(fields=("feedback_status", "created_at", "id")),
             Index(fields=("kind", "created_at", "id")),
             Index(fields=("created_at", "id")),
+            Index(fields=("fingerprint", "created_at")),
+            Index(fields=("email",)),
+            Index(fields=("phone",)),
+            Index(fields=("assigned_to_id", "created_at", "id")),
         )
+
+
+class FeedbackTicketCounter(Model):
+    # The last ticket number given in a year; one row per year, incremented by
+    # an upsert inside the submission's transaction (see services/feedback/tickets.py).
+    year = fields.IntField(primary_key=True, generated=False)
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "feedback_ticket_counter"
+
+
+class FeedbackNotification(Model):
+    # The outbox: one staff e-mail per new message, written in the message's own
+    # transaction and sent after the commit by a background task, with retries.
+    id = fields.IntField(primary_key=True)
+    message: fields.ForeignKeyRelation[FeedbackMessage] = fields.ForeignKeyField(
+        "models.FeedbackMessage", related_name=False, on_delete=fields.CASCADE
+    )
+    created_at = UtcDatetimeField(auto_now_add=True)
+    # Due time; a sender claims a row by moving it forward (a lease), so several
+    # server processes never send the same row at once.
+    next_attempt_at = UtcDatetimeField()
+    attempts = fields.IntField(default=0)
+    sent_at = UtcDatetimeField(null=True)
+    failed_at = UtcDatetimeField(null=True)  # gave up after the last attempt
+    last_error = fields.CharField(max_length=300, null=True)
+
+    class Meta:
+        table = "feedback_notification"
+        indexes = (Index(fields=("sent_at", "failed_at", "next_attempt_at")),)

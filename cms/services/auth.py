@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from cms.errors import Code, ValidationFailedError
+from cms.errors import Code, FieldError, ValidationFailedError
 from cms.models import ApiToken, AuthSession, Role, TokenScope, User
 from cms.services.passwords import hash_password, needs_rehash, password_problems, verify_password
 from cms.services.ratelimit import RateLimiter
@@ -93,10 +93,16 @@ async def login(
     ):
         decision = await limiter.peek(key, limit)
         if not decision.allowed:
-            raise ValidationFailedError.one(
-                None,
-                Code.RATE_LIMITED,
-                f"Слишком много неудачных попыток входа. Повторите через {decision.retry_after} с.",
+            raise ValidationFailedError(
+                [
+                    FieldError(
+                        None,
+                        Code.RATE_LIMITED,
+                        "Слишком много неудачных попыток входа. "
+                        f"Повторите через {decision.retry_after} с.",
+                        retry_after=decision.retry_after,
+                    )
+                ]
             )
     user = await User.get_or_none(email=email)
     usable_hash = user.password_hash if user is not None and user.is_active else None

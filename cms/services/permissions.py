@@ -21,6 +21,7 @@ class Action(StrEnum):
     READ_FEEDBACK = "read_feedback"  # messages with personal data
     COUNT_FEEDBACK = "count_feedback"
     MANAGE_FEEDBACK = "manage_feedback"
+    MANAGE_PERSONAL_DATA = "manage_personal_data"  # export and erase one person's data
     MANAGE_TOKENS = "manage_tokens"
     MANAGE_USERS = "manage_users"
 
@@ -28,7 +29,12 @@ class Action(StrEnum):
 _ROLES: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.EDITOR: frozenset(Action)
-    - {Action.MANAGE_TRASH, Action.MANAGE_TOKENS, Action.MANAGE_USERS},
+    - {
+        Action.MANAGE_TRASH,
+        Action.MANAGE_TOKENS,
+        Action.MANAGE_USERS,
+        Action.MANAGE_PERSONAL_DATA,
+    },
     Role.AUTHOR: frozenset(
         {
             Action.READ_DRAFTS,

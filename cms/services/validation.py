@@ -34,6 +34,21 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
     return " ".join(text.split())
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(value: str) -> str | None:
+    """The first control character of `value` (tab and line breaks are not), or None.
+    People never type them; where text must not be altered silently, refuse it."""
+    found = _CONTROL.search(value)
+    return found.group() if found else None
+
+
+def has_hidden_characters(value: str) -> bool:
+    """Whether `value` holds control or invisible characters that clean_text drops."""
+    return _INVISIBLE.search(value) is not None
+
+
 def normalize_email(value: str) -> str:
     return clean_text(value).lower()
 

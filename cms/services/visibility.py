@@ -16,6 +16,8 @@ from tortoise.queryset import QuerySet
 
 from cms.models.base import ContentModel, PublicationState, PublishableModel
 from cms.models.cooperation import ActionPlan, ActionPlanItem, Agreement
+from cms.models.feedback import FeedbackMessage
+from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 
 M = TypeVar("M", bound=Model)
@@ -35,6 +37,9 @@ def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
     """Conditions for rows of `model` the viewer may see; `prefix` (e.g. "news__")
     applies them to a related model from another one."""
     conditions: dict[str, object] = {}
+    if model is FeedbackMessage and not allowed(viewer, Action.READ_FEEDBACK):
+        # Messages hold personal data: only roles that may read it see any.
+        conditions[f"{prefix}id__in"] = []
     if issubclass(model, ContentModel):
         conditions[f"{prefix}deleted_at__isnull"] = True
     if issubclass(model, PublishableModel) and not viewer.sees_drafts:

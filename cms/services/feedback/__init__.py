@@ -1,0 +1,1 @@
+"""The feedback form and appeals: submission, the staff queue, notifications, personal data."""

@@ -1,0 +1,203 @@
+"""Telling staff about new messages by e-mail, from the outbox, after the commit.
+
+A submission writes a FeedbackNotification row in its own transaction; this
+module sends the rows that are due, so an e-mail leaves only for a committed
+message, a slow or absent mail server never delays a submission, and a restart
+loses nothing (the outbox is in the database). A failure is retried with
+exponential backoff; several server processes share the work safely, each
+claiming a row before sending it.
+
+The e-mail holds no personal data of the sender: the ticket, the kind, the time
+and a link to the staff queue. Staff read the message itself after logging in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
+
+from cms.models import FeedbackKind, FeedbackMessage, FeedbackNotification
+from cms.services.mail import Mail, SmtpServer, send_mail
+from cms.services.visibility import now
+from cms.settings import Settings
+
+logger = logging.getLogger("cms.feedback.notifications")
+
+KIND_NAMES = {
+    FeedbackKind.QUESTION: "вопрос",
+    FeedbackKind.APPEAL: "обращение в аппарат полномочного представителя",
+    FeedbackKind.PROPOSAL: "предложение",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    first_delay: float = 30.0  # seconds before the second attempt; doubles after each
+    max_delay: float = 3600.0
+    max_attempts: int = 12  # about a day of trying with the defaults
+    lease: float = 120.0  # a claimed row is due again after this, if its sender died
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_delay, self.first_delay * 2 ** (attempts - 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0  # this attempt failed; retried later unless it was the last
+
+
+def compose(settings: Settings, message: FeedbackMessage) -> Mail:
+    kind = KIND_NAMES.get(message.kind, str(message.kind))
+    received = message.created_at.strftime("%d.%m.%Y %H:%M UTC")
+    body = (
+        "На портал поступило новое обращение.\n\n"
+        f"Номер: {message.ticket}\n"
+        f"Вид: {kind}\n"
+        f"Получено: {received}\n\n"
+        f"Очередь обращений: {settings.feedback_queue_url}\n\n"
+        "Имя, контакты и текст обращения в письмо не включаются: "
+        "они доступны в очереди обращений после входа.\n"
+    )
+    return Mail(
+        sender=settings.feedback_notify_from,
+        recipients=settings.feedback_notify_to,
+        subject=f"Новое обращение {message.ticket} ({kind})",
+        body=body,
+    )
+
+
+def _describe(error: Exception) -> str:
+    """What went wrong, without anything the server echoed back from the message."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{type(error).__name__}: SMTP {error.smtp_code}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "SMTPRecipientsRefused"
+    return type(error).__name__
+
+
+class FeedbackMailer:
+    """Sends due notifications; `run()` is the background loop of a server process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        policy: RetryPolicy | None = None,
+        poll_seconds: float = 30.0,
+        clock: Callable[[], datetime] = now,
+    ) -> None:
+        if not settings.smtp_url or not settings.feedback_notify_to:
+            raise ValueError("notifications need CMS_SMTP_URL and CMS_FEEDBACK_NOTIFY_TO")
+        self.settings = settings
+        self.server = SmtpServer.from_url(settings.smtp_url)
+        self.policy = policy or RetryPolicy()
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """A new message was committed: look at the outbox now, not at the next poll."""
+        self._wakeup.set()
+
+    async def _claim(self, row: FeedbackNotification, moment: datetime) -> bool:
+        """Moves the row's due time forward by a lease; False when another sender won."""
+        claimed = await FeedbackNotification.filter(
+            id=row.pk, sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=moment
+        ).update(
+            next_attempt_at=moment + timedelta(seconds=self.policy.lease),
+            attempts=row.attempts + 1,
+        )
+        return claimed == 1
+
+    async def _deliver(self, row: FeedbackNotification, moment: datetime) -> bool:
+        attempts = row.attempts + 1
+        message = await FeedbackMessage.get_or_none(id=row.message_id)
+        if message is None:  # erased meanwhile: nothing to tell
+            await FeedbackNotification.filter(id=row.pk).delete()
+            return True
+        try:
+            await send_mail(self.server, compose(self.settings, message))
+        except Exception as error:  # any failure is retried; cancellation is not caught
+            described = _describe(error)
+            if attempts >= self.policy.max_attempts:
+                await FeedbackNotification.filter(id=row.pk).update(
+                    failed_at=self.clock(), last_error=described
+                )
+                logger.error(
+                    "notification of %s failed for good after %d attempts: %s",
+                    message.ticket,
+                    attempts,
+                    described,
+                )
+            else:
+                await FeedbackNotification.filter(id=row.pk).update(
+                    next_attempt_at=moment + self.policy.delay(attempts), last_error=described
+                )
+                logger.warning(
+                    "notification of %s failed (attempt %d), will retry: %s",
+                    message.ticket,
+                    attempts,
+                    described,
+                )
+            return False
+        await FeedbackNotification.filter(id=row.pk).update(sent_at=self.clock(), last_error=None)
+        logger.info("notification of %s sent", message.ticket)
+        return True
+
+    async def deliver_due(self, *, batch: int = 20) -> DeliveryReport:
+        """Sends the notifications due now, oldest first; one batch."""
+        moment = self.clock()
+        due = (
+            await FeedbackNotification.filter(
+                sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=moment
+            )
+            .order_by("next_attempt_at", "id")
+            .limit(batch)
+        )
+        sent = failed = 0
+        for row in due:
+            if not await self._claim(row, moment):
+                continue
+            if await self._deliver(row, moment):
+                sent += 1
+            else:
+                failed += 1
+        return DeliveryReport(sent=sent, failed=failed)
+
+    async def _seconds_to_next(self) -> float:
+        upcoming = (
+            await FeedbackNotification.filter(Q(sent_at__isnull=True) & Q(failed_at__isnull=True))
+            .order_by("next_attempt_at")
+            .first()
+            .values_list("next_attempt_at", flat=True)
+        )
+        if upcoming is None:
+            return self.poll_seconds
+        wait = (upcoming - self.clock()).total_seconds()
+        return min(self.poll_seconds, max(0.0, wait))
+
+    async def run(self) -> None:
+        """Until cancelled: send what is due, then sleep until the next due row, the
+        next poll (rows of other processes) or a wake-up, whichever comes first."""
+        while True:
+            self._wakeup.clear()  # a wake-up during this round is kept for the next
+            try:
+                report = await self.deliver_due()
+                wait = 0.0 if report.sent + report.failed else await self._seconds_to_next()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database may be briefly away; the outbox keeps the work.
+                logger.exception("feedback notifications: a round failed")
+                wait = self.poll_seconds
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=wait)

@@ -1,0 +1,1 @@
+"""The feedback area: the public form and the staff's work queue."""
