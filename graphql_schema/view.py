@@ -1,5 +1,5 @@
 """The HTTP endpoint of the schema: who is calling, per-caller rate limits, the
-context per request, JSON encoding, GraphiQL."""
+context per request, JSON encoding, GraphiQL, multipart uploads (with their CSRF check)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 
 from cms.runtime import Runtime
 from cms.services import auth
-from cms.services.network import client_address
-from cms.services.viewer import Viewer
+from cms.services.ratelimit import hit_request_limit
+from cms.settings import Settings
 from graphql_schema.context import Context
 from graphql_schema.errors import UNAUTHENTICATED
+from media.requests import csrf_problem, declared_size_problem, is_multipart, upload_body_limit
 
 _DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")
 _GRAPHIQL_EXAMPLE_MARKER = "const EXAMPLE_QUERY = `"
@@ -34,7 +36,11 @@ def error_response(status: int, message: str, code: str, **headers: str) -> Resp
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, runtime: Runtime) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if runtime.settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if runtime.settings.graphiql else None,
+            multipart_uploads_enabled=True,  # uploadMedia; CSRF checked in __call__
+        )
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -43,29 +49,30 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         settings = self.runtime.settings
-        address = client_address(
+        app: ASGIApp = super().__call__
+        if request.method == "POST" and is_multipart(request.headers.get("content-type")):
+            refusal = _upload_refusal(request, settings)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+            # Uploads may be larger than other requests; this one only.
+            app = RequestBodyLimitMiddleware(app, max_body_size=upload_body_limit(settings))
+        viewer = await auth.identify(
+            request.headers.get("authorization"),
             request.client.host if request.client else None,
             request.headers.get("x-forwarded-for"),
-            settings.trusted_proxies,
+            settings,
         )
-        viewer = Viewer(address=address)
-        authorization = request.headers.get("authorization")
-        if authorization:
-            scheme, _, token = authorization.partition(" ")
-            found = await auth.authenticate(token.strip()) if scheme.lower() == "bearer" else None
-            if found is None:
-                response = error_response(
-                    401,
-                    "Токен недействителен, истёк или отозван. Войдите снова.",
-                    UNAUTHENTICATED,
-                    **{"www-authenticate": 'Bearer error="invalid_token"'},
-                )
-                await response(scope, receive, send)
-                return
-            viewer = Viewer(**{**_fields(found), "address": address})
-        limit = settings.rate_limit_anonymous if viewer.is_anonymous else settings.rate_limit_token
-        who = f"address:{address}" if viewer.is_anonymous else viewer.principal
-        decision = await self.runtime.limiter.hit(f"request:{who}", limit)
+        if viewer is None:
+            response = error_response(
+                401,
+                "Токен недействителен, истёк или отозван. Войдите снова.",
+                UNAUTHENTICATED,
+                **{"www-authenticate": 'Bearer error="invalid_token"'},
+            )
+            await response(scope, receive, send)
+            return
+        decision = await hit_request_limit(self.runtime.limiter, viewer, settings)
         if not decision.allowed:
             response = error_response(
                 429,
@@ -76,7 +83,7 @@ class GraphQLView(GraphQL[Context, None]):
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
-        await super().__call__(scope, receive, send)
+        await app(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
@@ -102,5 +109,12 @@ class GraphQLView(GraphQL[Context, None]):
         return Response(self.graphql_ide_html, media_type="text/html")
 
 
-def _fields(viewer: Viewer) -> dict[str, Any]:
-    return {name: getattr(viewer, name) for name in Viewer.__slots__}
+def _upload_refusal(request: Request, settings: Settings) -> Response | None:
+    """Multipart requests (GraphQL uploads) need the CSRF header and a size in bounds."""
+    problem = csrf_problem(request.headers)
+    if problem is not None:
+        return error_response(400, problem, "CSRF_HEADER_REQUIRED")
+    problem = declared_size_problem(request.headers.get("content-length"), settings)
+    if problem is not None:
+        return error_response(413, problem, "TOO_LARGE")
+    return None
