@@ -25,6 +25,7 @@ from cms.runtime import Runtime
 from cms.settings import Settings, load_settings
 from graphql_schema.schema import schema
 from graphql_schema.view import GraphQLView
+from media.http import media_routes
 
 access_logger = logging.getLogger("cms.access")
 logger = logging.getLogger("cms.server")
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *media_routes(runtime),  # POST /media, GET /media/...
         ],
         middleware=[
             Middleware(

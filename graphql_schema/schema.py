@@ -15,6 +15,7 @@ from graphql_schema.audit import AuditMutation
 from graphql_schema.cooperation import types as cooperation_types
 from graphql_schema.cooperation.queries import CooperationQueries
 from graphql_schema.extensions import ErrorPolicy
+from graphql_schema.media.mutations import MediaMutations
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import types as news_types
 from graphql_schema.news.queries import NewsQueries
@@ -27,7 +28,7 @@ class Query(NodeQueries, NewsQueries, CooperationQueries, AccountQueries):
 
 
 @strawberry.type
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, MediaMutations):
     pass
 
 
