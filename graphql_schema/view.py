@@ -22,6 +22,7 @@ from cms.services.ratelimit import hit_request_limit
 from cms.settings import Settings
 from graphql_schema.context import Context
 from graphql_schema.errors import UNAUTHENTICATED
+from media.http import refusal_app
 from media.requests import csrf_problem, declared_size_problem, is_multipart, upload_body_limit
 
 _DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")
@@ -53,7 +54,8 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "POST" and is_multipart(request.headers.get("content-type")):
             refusal = _upload_refusal(request, settings)
             if refusal is not None:
-                await refusal(scope, receive, send)
+                declared = request.headers.get("content-length")
+                await refusal_app(refusal, declared)(scope, receive, send)
                 return
             # Uploads may be larger than other requests; this one only.
             app = RequestBodyLimitMiddleware(app, max_body_size=upload_body_limit(settings))

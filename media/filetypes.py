@@ -301,13 +301,13 @@ _HTML_MARKERS = re.compile(rb"<\s*(?:script|html|iframe|body|svg)[\s>/]", re.IGN
 
 
 def _check_pdf(data: mmap.mmap, kind: FileType) -> None:
-    if _HTML_MARKERS.search(data[:1024]):
-        raise RejectedFileError("PDF содержит HTML в начале файла: такие файлы не принимаются.")
     tail = data[max(0, len(data) - 1024) :].rstrip(b"\x00\r\n\t ")
     if not tail.endswith(b"%%EOF"):
         if b"%%EOF" in tail:
             raise _appended(kind, len(tail) - tail.rindex(b"%%EOF") - 5)
         raise _damaged(kind, "нет отметки конца файла %%EOF")
+    if _HTML_MARKERS.search(data[:1024]):
+        raise RejectedFileError("PDF содержит HTML в начале файла: такие файлы не принимаются.")
     if _PDF_ACTIVE.search(data):
         raise RejectedFileError(
             "PDF содержит скрипты, запуск программ или вложенные файлы: такие документы "

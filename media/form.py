@@ -16,6 +16,7 @@ FILE_FIELD = "file"
 TEXT_FIELDS = ("alt", "caption", "credit")
 _MAX_TEXT_BYTES = 16 * 1024
 _MAX_PARTS = 10
+_MAX_HEADER_BYTES = 8 * 1024
 
 
 class FormError(ValueError):
@@ -59,9 +60,15 @@ class _Reader:
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self.header_name += data[start:end]
+        self._check_header()
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
         self.header_value += data[start:end]
+        self._check_header()
+
+    def _check_header(self) -> None:
+        if len(self.header_name) + len(self.header_value) > _MAX_HEADER_BYTES:
+            raise FormError("Слишком длинный заголовок части формы.")
 
     def on_header_end(self) -> None:
         self.part.headers.append((self.header_name.lower(), self.header_value))

@@ -16,9 +16,11 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cms.errors import Code, ValidationFailedError
 from cms.models import MediaAsset
@@ -54,11 +56,37 @@ SECURITY_HEADERS = {
 }
 
 
+def refusal_app(response: Response, declared_length: str | None) -> ASGIApp:
+    """`response` as an ASGI app that reaches the client even when the request declares
+    a body larger than the body limit: Starlette's limit would otherwise replace any
+    answer to such a request with a bare "Content Too Large". The body is never read."""
+    try:
+        declared = int(declared_length or 0)
+    except ValueError:
+        declared = 0
+    if declared <= 0:
+        return response
+    return RequestBodyLimitMiddleware(response, max_body_size=declared)
+
+
+class _UploadEndpoint:
+    """POST /media as a plain ASGI app, so that its 413 can pass Starlette's limit."""
+
+    def __init__(self, media: Media, runtime: Runtime) -> None:
+        self.media = media
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await _upload(request, self.media, self.runtime)
+        if response.status_code == 413:
+            await refusal_app(response, request.headers.get("content-length"))(scope, receive, send)
+        else:
+            await response(scope, receive, send)
+
+
 def media_routes(runtime: Runtime) -> list[Route]:
     media = media_for(runtime.settings)
-
-    async def upload(request: Request) -> Response:
-        return await _upload(request, media, runtime)
 
     async def serve(request: Request) -> Response:
         return await _serve(request, media, request.path_params["key"])
@@ -66,7 +94,7 @@ def media_routes(runtime: Runtime) -> list[Route]:
     return [
         Route(
             "/media",
-            upload,
+            _UploadEndpoint(media, runtime),
             methods=["POST"],
             max_body_size=upload_body_limit(runtime.settings),
         ),

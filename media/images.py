@@ -115,8 +115,12 @@ def placeholder(image: Image.Image) -> str | None:
     (and whose average colour is a plain CSS background) before the image arrives."""
     small = image.convert("RGB")
     small.thumbnail((_PLACEHOLDER_SIZE, _PLACEHOLDER_SIZE))
-    pixels = list(small.getdata())
-    rows = [pixels[y * small.width : (y + 1) * small.width] for y in range(small.height)]
+    raw = small.tobytes()
+    stride = small.width * 3
+    rows = [
+        [tuple(raw[x : x + 3]) for x in range(y * stride, (y + 1) * stride, 3)]
+        for y in range(small.height)
+    ]
     across, down = (4, 3) if small.width >= small.height else (3, 4)
     return blurhash.encode(rows, components_x=across, components_y=down)
 

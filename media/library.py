@@ -22,7 +22,7 @@ from cms.services.visibility import now
 from media.filetypes import FileType, RejectedFileError, identify
 from media.images import prepare_image
 from media.locks import KeyedLocks
-from media.names import clean_file_name
+from media.names import clean_file_name, file_name_has_path
 from media.renditions import renditions_prefix
 from media.service import Media
 from media.staging import StagedFile
@@ -100,6 +100,12 @@ async def create_asset(
     check = Checker()
     clean = _clean_texts(check, texts, field)
     kind: FileType | None = None
+    if file_name_has_path(file_name):
+        check.fail(
+            (*field, "file"),
+            Code.INVALID,
+            "Имя файла не должно содержать путь (/, \\ или ..): передайте только имя.",
+        )
     try:
         kind = await asyncio.to_thread(identify, staged.path)
     except RejectedFileError as error:
