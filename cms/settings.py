@@ -52,6 +52,8 @@ class UrlTemplates:
     enterprise: str = "{site}/enterprises/{slug}"
 
 
+# Widths in pixels a rendition is rounded up to (CMS_RENDITION_WIDTHS).
+DEFAULT_RENDITION_WIDTHS: tuple[int, ...] = (160, 320, 480, 640, 960, 1280, 1920)
 # Width:height shapes a rendition may be cropped or fitted to (CMS_RENDITION_RATIOS).
 DEFAULT_RENDITION_RATIOS: tuple[tuple[int, int], ...] = (
     (1, 1),
@@ -99,7 +101,7 @@ class Settings:
     # bombs), the allowed rendition widths and aspect ratios, parallel renderings.
     media_max_bytes: int = 20 * 1024 * 1024
     media_max_pixels: int = 60_000_000
-    rendition_widths: tuple[int, ...] = (160, 320, 480, 640, 960, 1280, 1920)
+    rendition_widths: tuple[int, ...] = DEFAULT_RENDITION_WIDTHS
     rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
     rendition_concurrency: int = 2
 
@@ -243,7 +245,7 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
 def _widths(env: Mapping[str, str], name: str) -> tuple[int, ...]:
     raw = env.get(name, "").replace(",", " ").split()
     if not raw:
-        return Settings.rendition_widths
+        return DEFAULT_RENDITION_WIDTHS
     try:
         widths = tuple(sorted({int(part) for part in raw}))
     except ValueError:

@@ -276,9 +276,18 @@ def _check_webp(data: mmap.mmap, kind: FileType) -> None:
     _refuse_trailer(data, end, kind)  # a padding byte after an odd size is a zero
 
 
+_ISO_TOP_LEVEL_BOXES = {
+    b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"uuid", b"moof", b"mfra",
+    b"styp", b"sidx", b"pdin", b"prft", b"emsg", b"meco",
+}  # fmt: skip
+
+
 def _check_iso_boxes(data: mmap.mmap, kind: FileType) -> None:
     pos, size = 0, len(data)
     while pos < size:
+        box_type = data[pos + 4 : pos + 8]
+        if pos > 0 and box_type not in _ISO_TOP_LEVEL_BOXES:
+            raise _appended(kind, size - pos)  # not a box of the format: something appended
         if pos + 8 > size:
             raise _damaged(kind, "неполный блок")
         box_size = _be32(data, pos)
@@ -345,6 +354,8 @@ def _zip_document(data: mmap.mmap) -> FileType:
                 return _odf_type(archive, entries[0])
             if "[Content_Types].xml" in names:
                 return _ooxml_type(archive, names)
+    except RejectedFileError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError) as error:
         raise RejectedFileError("Документ повреждён или обрезан.") from error
     raise _unsupported("Архивы ZIP не принимаются.")

@@ -98,11 +98,13 @@ def parse_name(name: str, settings: Settings) -> RenditionSpec | None:
     if output is None or not supported(output) or int(width) not in settings.rendition_widths:
         return None
     if across is None:
-        return RenditionSpec(int(width), None, Fit.COVER, output)
-    ratio = (int(across), int(down))
-    if ratio not in settings.rendition_ratios:
-        return None
-    return RenditionSpec(int(width), ratio, Fit(fit), output)
+        spec = RenditionSpec(int(width), None, Fit.COVER, output)
+    else:
+        ratio = (int(across), int(down))
+        if ratio not in settings.rendition_ratios:
+            return None
+        spec = RenditionSpec(int(width), ratio, Fit(fit), output)
+    return spec if spec.name == name else None  # one URL per file: no "w0320" aliases
 
 
 def rendition_key(source_sha256: str, spec: RenditionSpec) -> str:
