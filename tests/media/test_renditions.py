@@ -10,7 +10,7 @@ from PIL import Image
 from cms.db import count_statements
 from cms.models import MediaAsset, News
 from media.renditions import avif_supported
-from tests.conftest import login_as
+from tests.conftest import use_api_token
 from tests.media.conftest import MediaApp, jpeg_with_gps, payload, pdf_document, png_image
 from tests.seed_content import NEWS_SLUG
 
@@ -24,7 +24,7 @@ query($id: ID!, $width: Int, $height: Int, $fit: RenditionFit, $format: ImageFor
 
 async def upload_photo(app: MediaApp) -> dict[str, Any]:
     """A 1200x800 camera photo with orientation 6: 800x1200 upright, red half on top."""
-    await login_as(app.client, "editor")
+    await use_api_token(app.client, "write")
     asset = payload(await app.upload_graphql(jpeg_with_gps((1200, 800)), "p.jpg", alt="Фото"))
     return asset["asset"]
 
@@ -122,7 +122,7 @@ async def test_avif(media_app: MediaApp) -> None:
 
 
 async def test_transparency_is_kept_or_flattened(media_app: MediaApp) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     asset = payload(
         await media_app.upload_graphql(png_image((400, 400), (0, 0, 255, 0)), "t.png", alt="Лого")
     )["asset"]
@@ -142,7 +142,7 @@ async def test_transparency_is_kept_or_flattened(media_app: MediaApp) -> None:
 
 
 async def test_documents_have_no_rendition(media_app: MediaApp) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     asset = payload(await media_app.upload_graphql(pdf_document(), "d.pdf", alt=None))["asset"]
     assert await rendition(media_app, asset["id"], width=320) is None
 

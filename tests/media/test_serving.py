@@ -2,12 +2,12 @@
 
 import pytest
 
-from tests.conftest import login_as
+from tests.conftest import use_api_token
 from tests.media.conftest import MediaApp, payload, pdf_document, png_image
 
 
 async def uploaded(app: MediaApp, content: bytes, name: str, alt: str | None = "Картинка") -> str:
-    await login_as(app.client, "editor")
+    await use_api_token(app.client, "write")
     asset = payload(await app.upload_graphql(content, name, alt=alt))["asset"]
     assert asset is not None
     return app.local(asset["url"])

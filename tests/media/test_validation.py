@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from cms.models import MediaAsset
-from tests.conftest import TestDatabase, login_as
+from tests.conftest import TestDatabase, use_api_token
 from tests.media.conftest import (
     MediaApp,
     jpeg_with_gps,
@@ -127,7 +127,7 @@ BAD_FILES = [
 async def test_bad_files_are_refused_and_nothing_is_left(
     media_app: MediaApp, route: str, content: bytes, name: str, code: str, words: str
 ) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     errors = await upload_errors(media_app, route, content, name)
     assert [error["code"] for error in errors] == [code], errors
     assert errors[0]["field"] == ["file"]
@@ -143,7 +143,7 @@ async def test_bad_files_are_refused_and_nothing_is_left(
 async def test_file_names_with_paths_are_refused(
     media_app: MediaApp, route: str, name: str
 ) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     errors = await upload_errors(media_app, route, png_image(), name, alt="Логотип")
     assert [(e["field"], e["code"]) for e in errors] == [(["file"], "INVALID")]
     assert "путь" in errors[0]["message"]
@@ -153,7 +153,7 @@ async def test_file_names_with_paths_are_refused(
 
 @pytest.mark.parametrize("route", ROUTES)
 async def test_odd_characters_in_file_names_are_cleaned(media_app: MediaApp, route: str) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     name = "\u202eфото\u200b  визита\ufeff" + "я" * 300 + ".exe"
     if route == "graphql":
         result = (await media_app.upload_graphql(png_image(), name, alt="Фото")).json()
@@ -168,7 +168,7 @@ async def test_odd_characters_in_file_names_are_cleaned(media_app: MediaApp, rou
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("alt", [None, "", "   \u200b "])
 async def test_images_need_alt(media_app: MediaApp, route: str, alt: str | None) -> None:
-    await login_as(media_app.client, "author")
+    await use_api_token(media_app.client, "write")
     errors = await upload_errors(media_app, route, jpeg_with_gps(), "photo.jpg", alt=alt)
     assert [(e["field"], e["code"]) for e in errors] == [(["alt"], "REQUIRED")]
     assert "слабовидящих" in errors[0]["message"]
@@ -177,7 +177,7 @@ async def test_images_need_alt(media_app: MediaApp, route: str, alt: str | None)
 
 @pytest.mark.parametrize("route", ROUTES)
 async def test_every_problem_is_reported_at_once(media_app: MediaApp, route: str) -> None:
-    await login_as(media_app.client, "author")
+    await use_api_token(media_app.client, "write")
     errors = await upload_errors(media_app, route, png_image(), "x.png", alt=None, credit="к" * 400)
     assert sorted((e["field"][0], e["code"]) for e in errors) == [
         ("alt", "REQUIRED"),
@@ -187,7 +187,7 @@ async def test_every_problem_is_reported_at_once(media_app: MediaApp, route: str
 
 @pytest.mark.parametrize("route", ROUTES)
 async def test_a_mislabelled_image_is_taken_for_what_it_is(media_app: MediaApp, route: str) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     if route == "graphql":
         response = await media_app.upload_graphql(
             png_image(), "photo.jpg", content_type="image/jpeg"
@@ -202,7 +202,7 @@ async def test_a_mislabelled_image_is_taken_for_what_it_is(media_app: MediaApp, 
 
 
 async def test_multipart_without_the_csrf_header_is_refused(media_app: MediaApp) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     no_header = {"graphql-require-preflight": ""}
     response = await media_app.upload_graphql(png_image(), "x.png", headers=no_header)
     assert response.status_code == 400
@@ -222,7 +222,7 @@ async def test_multipart_without_the_csrf_header_is_refused(media_app: MediaApp)
 
 
 async def test_a_json_string_instead_of_a_file_is_a_user_error(media_app: MediaApp) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     result = await media_app.client.post(
         "mutation($input: UploadMediaInput!) { uploadMedia(input: $input) "
         "{ asset { id } errors { field code message } } }",
@@ -233,7 +233,7 @@ async def test_a_json_string_instead_of_a_file_is_a_user_error(media_app: MediaA
 
 
 async def test_post_media_refuses_other_forms_clearly(media_app: MediaApp) -> None:
-    await login_as(media_app.client, "editor")
+    await use_api_token(media_app.client, "write")
     headers = {**media_app.client.headers, "x-requested-with": "fetch"}
     response = await media_app.http.post("/media", json={"file": "x"}, headers=headers)
     assert response.status_code == 415
@@ -282,7 +282,7 @@ async def test_oversize_files_are_refused_before_reading_on(
     small_limit_app: MediaApp, route: str
 ) -> None:
     app = small_limit_app
-    await login_as(app.client, "editor")
+    await use_api_token(app.client, "write")
     errors = await upload_errors(app, route, large_png(), "big.png", alt="Большой")
     assert [(e["field"], e["code"]) for e in errors] == [(["file"], "TOO_LARGE")]
     assert "0.00390625 МБ" in errors[0]["message"] or "МБ" in errors[0]["message"]
@@ -293,7 +293,7 @@ async def test_oversize_declared_length_is_refused_without_reading_the_body(
     small_limit_app: MediaApp,
 ) -> None:
     app = small_limit_app
-    await login_as(app.client, "editor")
+    await use_api_token(app.client, "write")
     body_read = False
 
     async def body() -> AsyncIterator[bytes]:
@@ -319,7 +319,7 @@ async def test_oversize_declared_length_is_refused_without_reading_the_body(
 
 async def test_oversize_chunked_upload_stops_while_streaming(small_limit_app: MediaApp) -> None:
     app = small_limit_app
-    await login_as(app.client, "editor")
+    await use_api_token(app.client, "write")
     sent = 0
 
     async def body() -> AsyncIterator[bytes]:
