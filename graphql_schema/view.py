@@ -18,10 +18,12 @@ from strawberry.schema import BaseSchema
 
 from cms.runtime import Runtime
 from cms.services import auth
+from cms.services.permissions import Action, allowed
 from cms.services.ratelimit import hit_request_limit
 from cms.settings import Settings
 from graphql_schema.context import Context
-from graphql_schema.errors import UNAUTHENTICATED
+from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
+from graphql_schema.permissions import denied
 from media.http import refusal_app
 from media.requests import csrf_problem, declared_size_problem, is_multipart, upload_body_limit
 
@@ -51,7 +53,8 @@ class GraphQLView(GraphQL[Context, None]):
         request = Request(scope, receive)
         settings = self.runtime.settings
         app: ASGIApp = super().__call__
-        if request.method == "POST" and is_multipart(request.headers.get("content-type")):
+        upload = request.method == "POST" and is_multipart(request.headers.get("content-type"))
+        if upload:
             refusal = _upload_refusal(request, settings)
             if refusal is not None:
                 declared = request.headers.get("content-length")
@@ -83,6 +86,13 @@ class GraphQLView(GraphQL[Context, None]):
                 **{"retry-after": str(decision.retry_after)},
             )
             await response(scope, receive, send)
+            return
+        if upload and not allowed(viewer, Action.UPLOAD_MEDIA):
+            # Refused before the body is read: nobody else may make us receive a file.
+            denial = denied(viewer, "Загрузка файла")
+            status, code = (401, UNAUTHENTICATED) if viewer.is_anonymous else (403, FORBIDDEN)
+            response = error_response(status, denial.message, code)
+            await refusal_app(response, request.headers.get("content-length"))(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
         await app(scope, receive, send)

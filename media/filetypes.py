@@ -83,7 +83,10 @@ def identify(path: Path) -> FileType:
             raise RejectedFileError("Файл пустой.")
         with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
             kind = _sniff(data)
-            _CHECKS[kind](data, kind)
+            try:
+                _CHECKS[kind](data, kind)
+            except (IndexError, struct.error, OverflowError) as error:
+                raise _damaged(kind, "неверная структура") from error
             return kind
 
 
@@ -356,7 +359,9 @@ def _zip_document(data: mmap.mmap) -> FileType:
                 return _ooxml_type(archive, names)
     except RejectedFileError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError) as error:
+    except Exception as error:
+        # zipfile fails in many ways on hostile input (bad offsets, encryption,
+        # unknown compression): whatever it is, the document cannot be taken.
         raise RejectedFileError("Документ повреждён или обрезан.") from error
     raise _unsupported("Архивы ZIP не принимаются.")
 

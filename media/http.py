@@ -106,6 +106,7 @@ def media_routes(runtime: Runtime) -> list[Route]:
 
 
 def _json(status: int, body: Mapping[str, Any], **headers: str) -> Response:
+    headers = {"x-content-type-options": "nosniff", **headers}
     return Response(orjson.dumps(body), status, headers, media_type="application/json")
 
 

@@ -8,6 +8,7 @@ The functions here are blocking (Pillow): callers run them in a thread.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from media.filetypes import FileType, RejectedFileError
 
+logger = logging.getLogger("cms.media")
 # What survives re-encoding; everything else in `info` (exif, xmp, comment,
 # dpi and vendor chunks) is dropped.
 _KEPT_INFO = ("icc_profile", "transparency", "duration", "loop", "background")
@@ -46,9 +48,18 @@ def prepare_image(source: Path, kind: FileType, target: Path, max_pixels: int) -
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise _bomb(max_pixels) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
-        raise RejectedFileError(
-            f"Изображение {kind.label} повреждено или обрезано: его не удаётся прочитать."
-        ) from error
+        raise _unreadable(kind) from error
+    except Exception as error:
+        # Decoders of hostile input fail in many ways (struct.error, TypeError in odd
+        # EXIF...): the file is refused, the surprise is logged for a closer look.
+        logger.warning("unexpected failure reading an uploaded %s", kind.label, exc_info=True)
+        raise _unreadable(kind) from error
+
+
+def _unreadable(kind: FileType) -> RejectedFileError:
+    return RejectedFileError(
+        f"Изображение {kind.label} повреждено или обрезано: его не удаётся прочитать."
+    )
 
 
 def _bomb(max_pixels: int) -> RejectedFileError:

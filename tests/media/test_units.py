@@ -22,7 +22,7 @@ from media.renditions import (
     parse_name,
 )
 from media.storage import InvalidKeyError, LocalStorage
-from tests.media.conftest import docx_document, odt_document, pdf_document
+from tests.media.conftest import docx_document, jpeg_with_gps, odt_document, pdf_document
 
 SETTINGS = load_settings({"CMS_SECRET_KEY": "k"})
 
@@ -163,3 +163,32 @@ async def test_a_failed_save_leaves_nothing(tmp_path: Path) -> None:
 
 def files_under(root: Path) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()]
+
+
+def test_mangled_files_are_refused_never_crash(tmp_path: Path) -> None:
+    """Truncations and flipped bytes of every allowed type: accepted or refused with a
+    reason (RejectedFileError), nothing else, so that no upload can end in a 500."""
+    import random
+
+    from media.images import prepare_image
+
+    generator = random.Random(4)
+    refusals: list[str] = []
+    samples = [image_bytes(kind) for kind in ("GIF", "WEBP", "AVIF", "PNG")]
+    samples += [jpeg_with_gps(), pdf_document(), docx_document(), odt_document()]
+    for sample in samples:
+        for _ in range(25):
+            mangled = bytearray(sample)
+            if generator.random() < 0.5:
+                del mangled[generator.randrange(1, len(mangled)) :]
+            for _ in range(generator.randrange(1, 6)):
+                mangled[generator.randrange(len(mangled))] = generator.randrange(256)
+            path = write(tmp_path, bytes(mangled))
+            try:
+                kind = identify(path)
+                if kind.is_image:
+                    prepare_image(path, kind, tmp_path / "out", 10_000_000)
+            except RejectedFileError as error:
+                refusals.append(error.message)
+    assert refusals
+    assert all(refusals)

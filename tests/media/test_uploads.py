@@ -3,6 +3,7 @@ and reading them back over HTTP."""
 
 import asyncio
 import io
+from collections.abc import AsyncIterator
 
 import pytest
 from PIL import Image
@@ -155,9 +156,30 @@ async def test_who_may_upload(
     response = await media_app.upload_http(png_image(), "x.png", alt="x")
     assert response.status_code == status
     assert response.json()["errors"][0]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
-    result = (await media_app.upload_graphql(png_image(), "x.png", alt="x")).json()
-    assert result["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
+    response = await media_app.upload_graphql(png_image(), "x.png", alt="x")
+    assert response.status_code == status
+    assert response.json()["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
     assert media_app.stored_files() == []
+
+
+async def test_uploads_from_callers_without_the_right_are_refused_unread(
+    media_app: MediaApp,
+) -> None:
+    body_read = False
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal body_read
+        body_read = True
+        yield b"--xyz--\r\n"
+
+    for path in ("/graphql", "/media"):
+        response = await media_app.http.post(
+            path,
+            content=body(),
+            headers={"x-requested-with": "1", "content-type": "multipart/form-data; boundary=xyz"},
+        )
+        assert response.status_code == 401
+    assert not body_read
 
 
 async def test_forged_token_on_post_media_is_401(media_app: MediaApp) -> None:
