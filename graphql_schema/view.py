@@ -54,10 +54,11 @@ class GraphQLView(GraphQL[Context, None]):
         settings = self.runtime.settings
         app: ASGIApp = super().__call__
         upload = request.method == "POST" and is_multipart(request.headers.get("content-type"))
+        # Refusals of an upload reach the client even when its body is over the usual limit.
+        declared = request.headers.get("content-length") if upload else None
         if upload:
             refusal = _upload_refusal(request, settings)
             if refusal is not None:
-                declared = request.headers.get("content-length")
                 await refusal_app(refusal, declared)(scope, receive, send)
                 return
             # Uploads may be larger than other requests; this one only.
@@ -75,7 +76,7 @@ class GraphQLView(GraphQL[Context, None]):
                 UNAUTHENTICATED,
                 **{"www-authenticate": 'Bearer error="invalid_token"'},
             )
-            await response(scope, receive, send)
+            await refusal_app(response, declared)(scope, receive, send)
             return
         decision = await hit_request_limit(self.runtime.limiter, viewer, settings)
         if not decision.allowed:
@@ -85,14 +86,14 @@ class GraphQLView(GraphQL[Context, None]):
                 "RATE_LIMITED",
                 **{"retry-after": str(decision.retry_after)},
             )
-            await response(scope, receive, send)
+            await refusal_app(response, declared)(scope, receive, send)
             return
         if upload and not allowed(viewer, Action.UPLOAD_MEDIA):
             # Refused before the body is read: nobody else may make us receive a file.
             denial = denied(viewer, "Загрузка файла")
             status, code = (401, UNAUTHENTICATED) if viewer.is_anonymous else (403, FORBIDDEN)
             response = error_response(status, denial.message, code)
-            await refusal_app(response, request.headers.get("content-length"))(scope, receive, send)
+            await refusal_app(response, declared)(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
         await app(scope, receive, send)

@@ -52,7 +52,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'; sandbox",
-    "cross-origin-resource-policy": "cross-origin",  # the site shows them from its own origin
+    # The front-end on its own origin (CMS_SITE_URL) embeds these files.
+    "cross-origin-resource-policy": "cross-origin",
 }
 
 

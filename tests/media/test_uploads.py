@@ -190,6 +190,28 @@ async def test_forged_token_on_post_media_is_401(media_app: MediaApp) -> None:
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
+async def test_refusals_of_large_uploads_are_still_clear(media_app: MediaApp) -> None:
+    """A 5 MB upload (over the 1 MB limit of other requests) with a forged token gets
+    the reason, not a bare "Content Too Large" from the body limit."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"\x00" * 1024
+
+    for path in ("/graphql", "/media"):
+        response = await media_app.http.post(
+            path,
+            content=body(),
+            headers={
+                "authorization": "Bearer cmst_forged",
+                "x-requested-with": "1",
+                "content-type": "multipart/form-data; boundary=xyz",
+                "content-length": str(5 * 1024 * 1024),
+            },
+        )
+        assert response.status_code == 401, path
+        assert "Токен недействителен" in response.text
+
+
 async def test_upload_is_audited(media_app: MediaApp) -> None:
     from cms.models import AuditEntry
 
