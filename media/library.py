@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,15 +97,45 @@ async def create_asset(
     ValidationFailedError (paths under `field`) when anything is wrong: then nothing
     is stored. The staged file stays the caller's to remove."""
     await staged.close()
+    kind, clean = await _checked(staged, file_name, texts, field)
+    async with _publishable(media, staged, kind, field) as ready:
+        key = original_key(ready.sha256, kind)
+        async with _content_locks.hold(ready.sha256), in_transaction():
+            asset = await MediaAsset.create(
+                storage_key=key,
+                sha256=ready.sha256,
+                file_name=clean_file_name(file_name, kind.extension),
+                mime_type=kind.mime,
+                size=ready.size,
+                width=ready.width,
+                height=ready.height,
+                alt=clean.alt,
+                caption=clean.caption,
+                credit=clean.credit,
+                placeholder=ready.placeholder,
+            )
+            # Inside the transaction: if the file cannot be stored, no row is left.
+            if not await media.storage.exists(key):
+                await media.storage.put_file(key, ready.path)
+        return asset
+
+
+async def _checked(
+    staged: StagedFile,
+    file_name: str | None,
+    texts: Mapping[str, str | None],
+    field: tuple[str, ...],
+) -> tuple[FileType, _Texts]:
+    """The file's type and the cleaned texts; every problem reported at once."""
     check = Checker()
     clean = _clean_texts(check, texts, field)
-    kind: FileType | None = None
     if file_name_has_path(file_name):
         check.fail(
             (*field, "file"),
             Code.INVALID,
             "Имя файла не должно содержать путь (/, \\ или ..): передайте только имя.",
         )
+    kind: FileType | None = None
     try:
         kind = await asyncio.to_thread(identify, staged.path)
     except RejectedFileError as error:
@@ -114,47 +144,43 @@ async def create_asset(
         check.fail((*field, "alt"), Code.REQUIRED, alt_required_message())
     check.raise_if_any()
     assert kind is not None
-    storage = media.storage
-    width = height = None
-    placeholder = None
-    source = staged.path
-    if kind.is_image:
-        await aiofiles.os.makedirs(storage.staging_dir, exist_ok=True)
-        source = temporary_path(storage.staging_dir, f".{kind.extension}")
+    return kind, clean
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    path: Path  # the bytes to store
+    sha256: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    placeholder: str | None = None
+
+
+@contextlib.asynccontextmanager
+async def _publishable(
+    media: Media, staged: StagedFile, kind: FileType, field: tuple[str, ...]
+) -> AsyncIterator[_Ready]:
+    """The version of the file to publish: documents as received, images re-encoded
+    (upright, without metadata) into a temporary file removed afterwards."""
+    if not kind.is_image:
+        yield _Ready(staged.path, staged.sha256, staged.size)
+        return
+    staging_dir = media.storage.staging_dir
+    await aiofiles.os.makedirs(staging_dir, exist_ok=True)
+    target = temporary_path(staging_dir, f".{kind.extension}")
     try:
-        if kind.is_image:
-            try:
-                prepared = await asyncio.to_thread(
-                    prepare_image, staged.path, kind, source, media.settings.media_max_pixels
-                )
-            except RejectedFileError as error:
-                raise ValidationFailedError([_file_error(field, error)]) from None
-            width, height, placeholder = prepared.width, prepared.height, prepared.placeholder
-            sha256, size = await asyncio.to_thread(_file_digest, source)
-        else:
-            sha256, size = staged.sha256, staged.size
-        key = original_key(sha256, kind)
-        async with _content_locks.hold(sha256), in_transaction():
-            asset = await MediaAsset.create(
-                storage_key=key,
-                sha256=sha256,
-                file_name=clean_file_name(file_name, kind.extension),
-                mime_type=kind.mime,
-                size=size,
-                width=width,
-                height=height,
-                alt=clean.alt,
-                caption=clean.caption,
-                credit=clean.credit,
-                placeholder=placeholder,
+        try:
+            prepared = await asyncio.to_thread(
+                prepare_image, staged.path, kind, target, media.settings.media_max_pixels
             )
-            if not await storage.exists(key):
-                await storage.put_file(key, source)
-        return asset
+        except RejectedFileError as error:
+            raise ValidationFailedError([_file_error(field, error)]) from None
+        sha256, size = await asyncio.to_thread(_file_digest, target)
+        yield _Ready(target, sha256, size, prepared.width, prepared.height, prepared.placeholder)
     finally:
-        if source != staged.path:
-            with contextlib.suppress(FileNotFoundError):
-                await aiofiles.os.remove(source)
+        with contextlib.suppress(FileNotFoundError):
+            await aiofiles.os.remove(target)
 
 
 def _file_error(field: tuple[str, ...], error: RejectedFileError) -> FieldError:
