@@ -26,6 +26,7 @@ from cms.settings import Settings, load_settings
 from graphql_schema.body_limit import BodyLimitMiddleware
 from graphql_schema.schema import schema
 from graphql_schema.view import GraphQLView
+from media.http import media_routes
 
 access_logger = logging.getLogger("cms.access")
 logger = logging.getLogger("cms.server")
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *media_routes(runtime),  # POST /media, GET /media/...
         ],
         middleware=[
             Middleware(
@@ -118,7 +120,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 sql_count_header=not settings.is_production,
             ),
             # Instead of Starlette's max_body_size: the same limit, refused with a reason.
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_size),  # type: ignore[arg-type]
+            Middleware(BodyLimitMiddleware, settings=settings),  # type: ignore[arg-type]
         ],
         lifespan=lifespan,
     )

@@ -53,6 +53,24 @@ class UrlTemplates:
     enterprise: str = "{site}/enterprises/{slug}"
 
 
+# Widths in pixels a rendition is rounded up to (CMS_RENDITION_WIDTHS).
+DEFAULT_RENDITION_WIDTHS: tuple[int, ...] = (160, 320, 480, 640, 960, 1280, 1920)
+# Width:height shapes a rendition may be cropped or fitted to (CMS_RENDITION_RATIOS).
+DEFAULT_RENDITION_RATIOS: tuple[tuple[int, int], ...] = (
+    (1, 1),
+    (5, 4),
+    (4, 3),
+    (3, 2),
+    (16, 9),
+    (2, 1),
+    (21, 9),
+    (4, 5),
+    (3, 4),
+    (2, 3),
+    (9, 16),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: str = DEVELOPMENT
@@ -90,6 +108,13 @@ class Settings:
     feedback_notify_to: tuple[str, ...] = ()
     feedback_notify_from: str = "cms@localhost"
     feedback_queue_url: str = "http://127.0.0.1:8000/graphql"
+    # Media: the largest upload, the largest image (pixels, against decompression
+    # bombs), the allowed rendition widths and aspect ratios, parallel renderings.
+    media_max_bytes: int = 20 * 1024 * 1024
+    media_max_pixels: int = 60_000_000
+    rendition_widths: tuple[int, ...] = DEFAULT_RENDITION_WIDTHS
+    rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
+    rendition_concurrency: int = 2
 
     @property
     def is_production(self) -> bool:
@@ -163,6 +188,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         feedback_notify_from=env.get("CMS_FEEDBACK_NOTIFY_FROM") or "cms@localhost",
         feedback_queue_url=env.get("CMS_FEEDBACK_QUEUE_URL")
         or env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + "/graphql",
+        media_max_bytes=_int(env, "CMS_MEDIA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
+        media_max_pixels=_int(env, "CMS_MEDIA_MAX_PIXELS", 60_000_000, minimum=10_000),
+        rendition_widths=_widths(env, "CMS_RENDITION_WIDTHS"),
+        rendition_ratios=_ratios(env, "CMS_RENDITION_RATIOS"),
+        rendition_concurrency=_int(env, "CMS_RENDITION_CONCURRENCY", 2, minimum=1),
     )
 
 
@@ -268,3 +298,33 @@ def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         if "@" not in address:
             raise SettingsError(f"{name} must be a comma-separated list of e-mails: {address!r}")
     return addresses
+
+
+def _widths(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name, "").replace(",", " ").split()
+    if not raw:
+        return DEFAULT_RENDITION_WIDTHS
+    try:
+        widths = tuple(sorted({int(part) for part in raw}))
+    except ValueError:
+        raise SettingsError(f"{name} must be widths in pixels (e.g. 320 640): {raw!r}") from None
+    if widths[0] < 16 or widths[-1] > 8192:
+        raise SettingsError(f"{name} must lie between 16 and 8192 pixels: {raw!r}")
+    return widths
+
+
+def _ratios(env: Mapping[str, str], name: str) -> tuple[tuple[int, int], ...]:
+    raw = env.get(name, "").replace(",", " ").split()
+    if not raw:
+        return DEFAULT_RENDITION_RATIOS
+    ratios: list[tuple[int, int]] = []
+    for part in raw:
+        width, _, height = part.partition(":")
+        try:
+            ratio = (int(width), int(height))
+        except ValueError:
+            raise SettingsError(f"{name} must be ratios like '16:9 4:3 1:1': {raw!r}") from None
+        if not (1 <= ratio[0] <= 100 and 1 <= ratio[1] <= 100):
+            raise SettingsError(f"{name} must be ratios of numbers from 1 to 100: {raw!r}")
+        ratios.append(ratio)
+    return tuple(dict.fromkeys(ratios))

@@ -1,8 +1,11 @@
-"""The request body limit (CMS_MAX_BODY_SIZE), answered with a reason.
+"""Request body limits, answered with a reason: the one place that bounds bodies.
 
-Starlette's own `max_body_size` answers a bare text "Content Too Large"; a form
-or a GraphQL client then cannot tell its user what happened. This middleware
-refuses the same bodies with a GraphQL-shaped 413 in Russian that names the limit.
+Starlette's own `max_body_size` answers a bare text "Content Too Large" (and
+replaces any earlier answer to a request that declares a larger body); a form or
+a GraphQL client then cannot tell its user what happened. This middleware refuses
+with a GraphQL-shaped 413 in Russian that names the limit: CMS_MAX_BODY_SIZE for
+every request, the larger upload limit for file uploads (multipart POSTs to
+/graphql and /media).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.settings import Settings
 from graphql_schema.view import error_response
+from media.requests import is_multipart, too_large_message, upload_body_limit
 
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 
@@ -19,27 +24,37 @@ class _BodyTooLargeError(Exception):
     pass
 
 
-class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
+UPLOAD_PATHS = frozenset({"/graphql", "/media"})
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413,
-            f"Запрос слишком большой: допускается не более {self.max_bytes} байт. "
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.default = (
+            settings.max_body_size,
+            f"Запрос слишком большой: допускается не более {settings.max_body_size} байт. "
             "Сократите текст или отправьте файл меньшего размера.",
-            PAYLOAD_TOO_LARGE,
         )
-        await response(scope, receive, send)
+        self.upload = (upload_body_limit(settings), too_large_message(settings))
+
+    def _limit(self, scope: Scope, headers: Headers) -> tuple[int, str]:
+        if (
+            scope["method"] == "POST"
+            and scope["path"] in UPLOAD_PATHS
+            and is_multipart(headers.get("content-type"))
+        ):
+            return self.upload
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        headers = Headers(scope=scope)
+        max_bytes, message = self._limit(scope, headers)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await error_response(413, message, PAYLOAD_TOO_LARGE)(scope, receive, send)
             return
         received = 0
         started = False
@@ -49,7 +64,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _BodyTooLargeError
             return message
 
@@ -64,4 +79,4 @@ class BodyLimitMiddleware:
         except _BodyTooLargeError:
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await error_response(413, message, PAYLOAD_TOO_LARGE)(scope, receive, send)

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from cms.services.ids import encode_global_id
 from cms.services.pagination import Ordering, Page, Window, window
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
@@ -23,7 +24,7 @@ class Node:
 
 
 def global_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
+    return strawberry.ID(encode_global_id(type_name, pk))
 
 
 def parse_global_id(value: str, argument: str = "id") -> tuple[str, int]:

@@ -21,6 +21,7 @@ from graphql_schema.feedback.queries import FeedbackQueries
 from graphql_schema.feedback.types import FeedbackMessage
 from graphql_schema.history.mutations import HistoryMutations
 from graphql_schema.history.queries import HistoryQueries
+from graphql_schema.media.mutations import MediaMutations
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import types as news_types
 from graphql_schema.news.mutations import NewsMutations
@@ -47,6 +48,7 @@ class Mutation(
     CooperationMutations,
     HistoryMutations,
     FeedbackMutations,
+    MediaMutations,
 ):
     pass
 

@@ -1,5 +1,5 @@
 """The HTTP endpoint of the schema: who is calling, per-caller rate limits, the
-context per request, JSON encoding, GraphiQL."""
+context per request, JSON encoding, GraphiQL, multipart uploads (with their CSRF check)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from strawberry.schema import BaseSchema
 
 from cms.runtime import Runtime
 from cms.services import auth
-from cms.services.network import client_address
-from cms.services.viewer import Viewer
+from cms.services.permissions import Action, allowed
+from cms.services.ratelimit import hit_request_limit
 from graphql_schema.context import Context
-from graphql_schema.errors import UNAUTHENTICATED
+from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
+from graphql_schema.permissions import denied
+from media.requests import csrf_problem, is_multipart
 
 _DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")
 _GRAPHIQL_EXAMPLE_MARKER = "const EXAMPLE_QUERY = `"
@@ -34,7 +36,11 @@ def error_response(status: int, message: str, code: str, **headers: str) -> Resp
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, runtime: Runtime) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if runtime.settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if runtime.settings.graphiql else None,
+            multipart_uploads_enabled=True,  # uploadMedia; CSRF checked in __call__
+        )
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -43,29 +49,28 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         settings = self.runtime.settings
-        address = client_address(
+        upload = request.method == "POST" and is_multipart(request.headers.get("content-type"))
+        if upload:
+            problem = csrf_problem(request.headers)
+            if problem is not None:
+                await error_response(400, problem, "CSRF_HEADER_REQUIRED")(scope, receive, send)
+                return
+        viewer = await auth.identify(
+            request.headers.get("authorization"),
             request.client.host if request.client else None,
             request.headers.get("x-forwarded-for"),
-            settings.trusted_proxies,
+            settings,
         )
-        viewer = Viewer(address=address)
-        authorization = request.headers.get("authorization")
-        if authorization:
-            scheme, _, token = authorization.partition(" ")
-            found = await auth.authenticate(token.strip()) if scheme.lower() == "bearer" else None
-            if found is None:
-                response = error_response(
-                    401,
-                    "Токен недействителен, истёк или отозван. Войдите снова.",
-                    UNAUTHENTICATED,
-                    **{"www-authenticate": 'Bearer error="invalid_token"'},
-                )
-                await response(scope, receive, send)
-                return
-            viewer = Viewer(**{**_fields(found), "address": address})
-        limit = settings.rate_limit_anonymous if viewer.is_anonymous else settings.rate_limit_token
-        who = f"address:{address}" if viewer.is_anonymous else viewer.principal
-        decision = await self.runtime.limiter.hit(f"request:{who}", limit)
+        if viewer is None:
+            response = error_response(
+                401,
+                "Токен недействителен, истёк или отозван. Войдите снова.",
+                UNAUTHENTICATED,
+                **{"www-authenticate": 'Bearer error="invalid_token"'},
+            )
+            await response(scope, receive, send)
+            return
+        decision = await hit_request_limit(self.runtime.limiter, viewer, settings)
         if not decision.allowed:
             response = error_response(
                 429,
@@ -74,6 +79,12 @@ class GraphQLView(GraphQL[Context, None]):
                 **{"retry-after": str(decision.retry_after)},
             )
             await response(scope, receive, send)
+            return
+        if upload and not allowed(viewer, Action.UPLOAD_MEDIA):
+            # Refused before the body is read: nobody else may make us receive a file.
+            denial = denied(viewer, "Загрузка файла")
+            status, code = (401, UNAUTHENTICATED) if viewer.is_anonymous else (403, FORBIDDEN)
+            await error_response(status, denial.message, code)(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
         await super().__call__(scope, receive, send)
@@ -100,7 +111,3 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return Response(self.graphql_ide_html, media_type="text/html")
-
-
-def _fields(viewer: Viewer) -> dict[str, Any]:
-    return {name: getattr(viewer, name) for name in Viewer.__slots__}

@@ -6,6 +6,7 @@ stored, so a stolen database holds no usable token. Passwords use Argon2id.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from cms.errors import Code, FieldError, ValidationFailedError
 from cms.models import ApiToken, AuthSession, Role, TokenScope, User
+from cms.services.network import client_address
 from cms.services.passwords import hash_password, needs_rehash, password_problems, verify_password
 from cms.services.ratelimit import RateLimiter
 from cms.services.validation import Checker, normalize_email
@@ -71,6 +73,22 @@ async def authenticate(token: str) -> Viewer | None:
             scopes=frozenset(TokenScope(scope) for scope in api_token.scopes),
         )
     return None
+
+
+async def identify(
+    authorization: str | None, peer: str | None, forwarded_for: str | None, settings: Settings
+) -> Viewer | None:
+    """The caller of an HTTP request (GraphQL and plain routes alike), from its
+    `Authorization: Bearer` header and its address: anonymous without the header,
+    None when credentials are sent but are not valid (answer 401)."""
+    address = client_address(peer, forwarded_for, settings.trusted_proxies)
+    if not authorization:
+        return Viewer(address=address)
+    scheme, _, token = authorization.partition(" ")
+    found = await authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        return None
+    return dataclasses.replace(found, address=address)
 
 
 # ---------------------------------------------------------------- logging in and out

@@ -14,7 +14,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from cms.settings import Limit
+from cms.services.viewer import Viewer
+from cms.settings import Limit, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +114,11 @@ class RedisRateLimiter:
     async def reset(self, key: str, limit: Limit) -> None:
         number, _ = _window(limit, time.time())
         await self._redis.delete(self._key(key, limit, number))
+
+
+async def hit_request_limit(limiter: RateLimiter, viewer: Viewer, settings: Settings) -> Decision:
+    """Counts one HTTP request of the caller: per address when anonymous, per account
+    or token otherwise."""
+    limit = settings.rate_limit_anonymous if viewer.is_anonymous else settings.rate_limit_token
+    who = f"address:{viewer.address}" if viewer.is_anonymous else viewer.principal
+    return await limiter.hit(f"request:{who}", limit)

@@ -1,0 +1,298 @@
+"""The media routes: POST /media (uploads for curl and scripts) and GET /media/...
+(originals and renditions, streamed from storage).
+
+Served files are content-addressed and never change under their URL, so they
+carry a strong ETag and a year of `immutable` caching. Every response says
+`nosniff` and a sandboxing Content-Security-Policy, so that even a file that
+fooled the checks cannot run as a page of this origin.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from cms.errors import Code, ValidationFailedError
+from cms.models import MediaAsset
+from cms.runtime import Runtime
+from cms.services import auth
+from cms.services.ids import encode_global_id
+from cms.services.permissions import Action, allowed
+from cms.services.ratelimit import hit_request_limit
+from cms.services.viewer import Viewer
+from media import library
+from media.filetypes import BY_EXTENSION
+from media.form import FormError, read_upload_form
+from media.renditions import parse_name, rendition_key
+from media.requests import (
+    csrf_problem,
+    is_multipart,
+    too_large_message,
+)
+from media.service import Media, media_for, media_url
+from media.staging import FileTooLargeError, staged_file
+
+logger = logging.getLogger("cms.media")
+_ORIGINAL = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.([a-z]{3,4})$")
+_RENDITION = re.compile(r"^renditions/([0-9a-f]{2})/([0-9a-f]{64})/([a-z0-9x.-]{1,40})$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "default-src 'none'; sandbox",
+    # The front-end on its own origin (CMS_SITE_URL) embeds these files.
+    "cross-origin-resource-policy": "cross-origin",
+}
+
+
+def media_routes(runtime: Runtime) -> list[Route]:
+    media = media_for(runtime.settings)
+
+    async def serve(request: Request) -> Response:
+        return await _serve(request, media, request.path_params["key"])
+
+    async def upload(request: Request) -> Response:
+        # The body limit for uploads is the server's (see graphql_schema/body_limit.py).
+        return await _upload(request, media, runtime)
+
+    return [
+        Route("/media", upload, methods=["POST"]),
+        Route("/media/{key:path}", serve, methods=["GET"]),
+    ]
+
+
+# ---------------------------------------------------------------- answers
+
+
+def _json(status: int, body: Mapping[str, Any], **headers: str) -> Response:
+    headers = {"x-content-type-options": "nosniff", **headers}
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+def _error(
+    status: int, code: str, message: str, field: list[str] | None = None, **headers: str
+) -> Response:
+    return _json(
+        status, {"errors": [{"field": field, "code": code, "message": message}]}, **headers
+    )
+
+
+def _validation_errors(error: ValidationFailedError) -> Response:
+    codes = {item.code for item in error.errors}
+    status = (
+        413 if library.TOO_LARGE in codes else 415 if library.UNSUPPORTED_TYPE in codes else 422
+    )
+    errors = [
+        {
+            "field": list(item.field) if item.field else None,
+            "code": item.code,
+            "message": item.message,
+        }
+        for item in error.errors
+    ]
+    return _json(status, {"errors": errors})
+
+
+def asset_json(asset: MediaAsset, media: Media) -> dict[str, Any]:
+    return {
+        "id": encode_global_id("MediaAsset", asset.pk),
+        "url": media_url(media.settings, asset.storage_key),
+        "fileName": asset.file_name,
+        "mimeType": asset.mime_type,
+        "size": asset.size,
+        "width": asset.width,
+        "height": asset.height,
+        "alt": asset.alt,
+        "caption": asset.caption,
+        "credit": asset.credit,
+        "placeholder": asset.placeholder,
+    }
+
+
+# ---------------------------------------------------------------- POST /media
+
+
+async def _upload(request: Request, media: Media, runtime: Runtime) -> Response:
+    settings = media.settings
+    problem = csrf_problem(request.headers)
+    if problem is not None:
+        return _error(400, "CSRF_HEADER_REQUIRED", problem)
+    content_type = request.headers.get("content-type", "")
+    if not is_multipart(content_type):
+        return _error(415, "UNSUPPORTED_MEDIA_TYPE", "Отправьте файл формой multipart/form-data.")
+    viewer = await auth.identify(
+        request.headers.get("authorization"),
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        settings,
+    )
+    if viewer is None:
+        return _error(
+            401,
+            "UNAUTHENTICATED",
+            "Токен недействителен, истёк или отозван. Войдите снова.",
+            **{"www-authenticate": 'Bearer error="invalid_token"'},
+        )
+    decision = await hit_request_limit(runtime.limiter, viewer, settings)
+    if not decision.allowed:
+        return _error(
+            429,
+            Code.RATE_LIMITED,
+            f"Слишком много запросов. Повторите через {decision.retry_after} с.",
+            **{"retry-after": str(decision.retry_after)},
+        )
+    refusal = _permission_refusal(viewer)
+    if refusal is not None:
+        return refusal
+    async with staged_file(media.storage.staging_dir, settings.media_max_bytes) as staged:
+        try:
+            form = await read_upload_form(content_type, request.stream(), staged)
+        except FileTooLargeError:
+            return _error(413, library.TOO_LARGE, too_large_message(settings), ["file"])
+        except FormError as error:
+            return _error(400, Code.INVALID, error.message)
+        except ClientDisconnect:
+            return _error(400, Code.INVALID, "Соединение прервалось до конца загрузки.")
+        if not form.has_file:
+            return _error(422, Code.REQUIRED, "Приложите файл в поле «file».", ["file"])
+        try:
+            asset = await library.create_asset(
+                media, staged, file_name=form.file_name, texts=form.texts, field=()
+            )
+        except ValidationFailedError as error:
+            return _validation_errors(error)
+    return _json(201, asset_json(asset, media), location=media_url(settings, asset.storage_key))
+
+
+def _permission_refusal(viewer: Viewer) -> Response | None:
+    if allowed(viewer, Action.UPLOAD_MEDIA):
+        return None
+    if viewer.is_anonymous:
+        return _error(401, "UNAUTHENTICATED", "Загрузка файла: нужно войти в систему.")
+    return _error(403, "FORBIDDEN", "Загрузка файла: недостаточно прав.")
+
+
+# ---------------------------------------------------------------- GET /media/...
+
+
+def _not_found() -> Response:
+    return _error(404, Code.NOT_FOUND, "Такого файла нет.")
+
+
+async def _serve(request: Request, media: Media, key: str) -> Response:
+    original = _ORIGINAL.match(key)
+    if original is not None:
+        first, second, sha256, extension = original.groups()
+        kind = BY_EXTENSION.get(extension)
+        if kind is None or (first, second) != (sha256[:2], sha256[2:4]):
+            return _not_found()
+        headers = {"content-type": kind.mime, "etag": f'"{sha256}"'}
+        if kind.is_image:
+            headers["content-disposition"] = "inline"
+        else:
+            headers["content-disposition"] = await _attachment(sha256, extension)
+        return await _file_response(request, media, key, headers)
+    rendition = _RENDITION.match(key)
+    if rendition is not None:
+        prefix, sha256, name = rendition.groups()
+        spec = parse_name(name, media.settings)
+        if spec is None or prefix != sha256[:2]:
+            return _not_found()
+        stored_key = rendition_key(sha256, spec)
+        if not await media.storage.exists(stored_key):
+            source = await MediaAsset.filter(sha256=sha256, width__isnull=False).first()
+            if source is None or source.height is None or source.width is None:
+                return _not_found()
+            try:
+                await media.renditions.ensure(
+                    source.storage_key, sha256, spec, (source.width, source.height)
+                )
+            except FileNotFoundError:
+                return _not_found()
+            except (OSError, ValueError):
+                logger.exception("rendition %s of %s failed", spec.name, source.storage_key)
+                return _error(500, "RENDITION_FAILED", "Не удалось подготовить изображение.")
+        headers = {
+            "content-type": spec.format.mime,
+            "etag": f'"{sha256}-{spec.name}"',
+            "content-disposition": "inline",
+        }
+        return await _file_response(request, media, stored_key, headers)
+    return _not_found()
+
+
+async def _attachment(sha256: str, extension: str) -> str:
+    """Documents are downloaded, never shown in the API's origin, under their
+    original name (any asset with these bytes)."""
+    name = await MediaAsset.filter(sha256=sha256).order_by("id").values_list("file_name", flat=True)
+    file_name = name[0] if name else f"{sha256[:12]}.{extension}"
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", file_name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"
+
+
+async def _file_response(
+    request: Request, media: Media, key: str, headers: dict[str, str]
+) -> Response:
+    size = await media.storage.size(key)
+    if size is None:
+        return _not_found()
+    headers = {**headers, **SECURITY_HEADERS, "cache-control": IMMUTABLE, "accept-ranges": "bytes"}
+    if _etag_matches(request.headers.get("if-none-match"), headers["etag"]):
+        kept = ("etag", "cache-control", "content-security-policy", "x-content-type-options")
+        return Response(status_code=304, headers={k: headers[k] for k in kept})
+    start, end, status = 0, size, 200
+    wanted = request.headers.get("range")
+    if wanted and request.headers.get("if-range", headers["etag"]) == headers["etag"]:
+        parsed = _parse_range(wanted, size)
+        if parsed == "unsatisfiable":
+            return Response(
+                status_code=416, headers={**SECURITY_HEADERS, "content-range": f"bytes */{size}"}
+            )
+        if parsed is not None:
+            start, end = parsed
+            status = 206
+            headers["content-range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["content-length"] = str(end - start)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    return StreamingResponse(media.storage.read(key, start, end), status, headers)
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in candidates
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """(start, end exclusive) of a single byte range; "unsatisfiable"; None to ignore
+    the header (other units, several ranges, bad syntax: the whole file is sent)."""
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        suffix = int(last)
+        if suffix == 0:
+            return "unsatisfiable"
+        return max(0, size - suffix), size
+    start = int(first)
+    end = size if not last else min(size, int(last) + 1)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, end

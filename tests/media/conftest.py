@@ -1,0 +1,219 @@
+"""An app over a fresh database with its own temporary media root, and real files
+made here with Pillow (and piexif) for the tests to upload."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import piexif
+import pytest
+from PIL import Image
+
+from cms.settings import Settings
+from tests.conftest import GraphQLClient, TestDatabase, make_settings
+
+PREFLIGHT = {"graphql-require-preflight": "1"}
+
+
+@dataclass
+class MediaApp:
+    client: GraphQLClient
+    settings: Settings
+    root: Path
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self.client.http
+
+    def stored_files(self) -> list[Path]:
+        """Every file under the media root, temporary ones included."""
+        if not self.root.exists():
+            return []
+        return sorted(path for path in self.root.rglob("*") if path.is_file())
+
+    def originals(self) -> list[Path]:
+        return [p for p in self.stored_files() if p.relative_to(self.root).parts[0] != "renditions"]
+
+    def local(self, url: str) -> str:
+        """The path of a public media URL, for the test client."""
+        assert url.startswith(self.settings.public_url), url
+        return url.removeprefix(self.settings.public_url)
+
+    async def upload_graphql(
+        self,
+        content: bytes,
+        file_name: str = "photo.jpg",
+        *,
+        alt: str | None = "Описание",
+        caption: str | None = None,
+        credit: str | None = None,
+        content_type: str = "application/octet-stream",
+        headers: dict[str, str] | None = None,
+        fields: str = "id url fileName mimeType size width height alt caption credit "
+        "placeholder dominantColor",
+    ) -> httpx.Response:
+        """uploadMedia per the GraphQL multipart request spec."""
+        operations = {
+            "query": "mutation($input: UploadMediaInput!) { uploadMedia(input: $input) { "
+            f"asset {{ {fields} }} errors {{ field code message }} }} }}",
+            "variables": {
+                "input": {"file": None, "alt": alt, "caption": caption, "credit": credit}
+            },
+        }
+        return await self.http.post(
+            "/graphql",
+            data={
+                "operations": json.dumps(operations),
+                "map": json.dumps({"0": ["variables.input.file"]}),
+            },
+            files={"0": (file_name, content, content_type)},
+            headers={**self.client.headers, **PREFLIGHT, **(headers or {})},
+        )
+
+    async def upload_http(
+        self,
+        content: bytes,
+        file_name: str = "photo.jpg",
+        *,
+        alt: str | None = "Описание",
+        caption: str | None = None,
+        credit: str | None = None,
+        content_type: str = "application/octet-stream",
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST /media, as `curl -F file=@photo.jpg -F alt=...` would."""
+        data = {
+            name: value
+            for name, value in (("alt", alt), ("caption", caption), ("credit", credit))
+            if value is not None
+        }
+        return await self.http.post(
+            "/media",
+            data=data,
+            files={"file": (file_name, content, content_type)},
+            headers={**self.client.headers, **PREFLIGHT, **(headers or {})},
+        )
+
+
+async def make_media_app(
+    database: TestDatabase, root: Path, **overrides: str
+) -> AsyncIterator[MediaApp]:
+    from server import create_app
+
+    settings = make_settings(database.url, CMS_MEDIA_ROOT=str(root), **overrides)
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield MediaApp(GraphQLClient(http), settings, settings.media_root)
+
+
+@pytest.fixture
+async def media_app(db: TestDatabase, tmp_path: Path) -> AsyncIterator[MediaApp]:
+    """A fresh database and an empty media root of this test's own (never uploads/)."""
+    async for app in make_media_app(db, tmp_path / "media"):
+        yield app
+
+
+def payload(response: httpx.Response, name: str = "uploadMedia") -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"][name]
+
+
+# ---------------------------------------------------------------- files
+
+
+def jpeg_with_gps(size: tuple[int, int] = (120, 80), orientation: int = 6) -> bytes:
+    """A camera-like JPEG: GPS position, maker, an orientation that turns it upright,
+    and a red left half so that the turn can be seen in the pixels."""
+    image = Image.new("RGB", size, (20, 60, 220))
+    image.paste((230, 20, 20), (0, 0, size[0] // 2, size[1]))
+    exif = piexif.dump(
+        {
+            "0th": {
+                piexif.ImageIFD.Orientation: orientation,
+                piexif.ImageIFD.Make: b"PhoneMaker",
+                piexif.ImageIFD.Model: b"Secret Model X",
+            },
+            "GPS": {
+                piexif.GPSIFD.GPSLatitudeRef: b"N",
+                piexif.GPSIFD.GPSLatitude: ((50, 1), (15, 1), (3000, 100)),
+                piexif.GPSIFD.GPSLongitudeRef: b"E",
+                piexif.GPSIFD.GPSLongitude: ((127, 1), (32, 1), (1000, 100)),
+            },
+        }
+    )
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+def png_image(
+    size: tuple[int, int] = (64, 48), colour: tuple[int, ...] = (0, 128, 0, 200)
+) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def pdf_document(text: str = "Hello") -> bytes:
+    """A tiny valid PDF written by hand, with a correct cross-reference table."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def docx_document() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/content-types"><Override PartName="/word/document.xml" ContentType="'
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+            '"/></Types>',
+        )
+        archive.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships/>')
+        archive.writestr("word/document.xml", '<?xml version="1.0"?><w:document/>')
+    return out.getvalue()
+
+
+def odt_document() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"),
+            "application/vnd.oasis.opendocument.text",
+            zipfile.ZIP_STORED,
+        )
+        archive.writestr("META-INF/manifest.xml", "<manifest/>", zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", "<office:document-content/>", zipfile.ZIP_DEFLATED)
+    return out.getvalue()
