@@ -32,7 +32,16 @@ from cms.models.feedback import (
 )
 from cms.models.history import Revision, SlugRedirect
 from cms.models.media import MediaAsset
-from cms.models.news import News, NewsAgreement, NewsEvent, NewsRegion, NewsTag, Quote, Tag
+from cms.models.news import (
+    News,
+    NewsAgreement,
+    NewsCount,
+    NewsEvent,
+    NewsRegion,
+    NewsTag,
+    Quote,
+    Tag,
+)
 
 __all__ = [
     "ActionItemStatus",
@@ -60,6 +69,7 @@ __all__ = [
     "MediaAsset",
     "News",
     "NewsAgreement",
+    "NewsCount",
     "NewsEvent",
     "NewsRegion",
     "NewsTag",

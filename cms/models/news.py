@@ -48,6 +48,23 @@ class News(SearchableMixin, PublishableModel):
         )
 
 
+class NewsCount(Model):
+    """How many news are live (PUBLISHED, not in the trash, with a publication time)
+    in a scope: all news ("all", 0), per tag ("tag", tag id), per region ("region",
+    region id). Database triggers keep it exact (migration 0005_news_counts); the
+    code only reads it (cms/services/news_counts.py). Scheduled news are included:
+    readers subtract those whose moment has not come."""
+
+    id = fields.IntField(primary_key=True)
+    scope = fields.CharField(max_length=16)
+    scope_id = fields.IntField()
+    n = fields.IntField(default=0)
+
+    class Meta:
+        table = "news_count"
+        unique_together = (("scope", "scope_id"),)
+
+
 class NewsTag(Model):
     id = fields.IntField(primary_key=True)
     news: fields.ForeignKeyRelation[News] = fields.ForeignKeyField(

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
 from cms.errors import InvalidArgumentError
-from cms.models import News, NewsRegion, NewsTag, SlugRedirect
+from cms.models import (
+    News,
+    NewsCount,
+    NewsRegion,
+    NewsTag,
+    PublicationState,
+    Region,
+    SlugRedirect,
+    Tag,
+)
 from cms.services.pagination import Ordering, SortKey
 from cms.services.publishing import PublicationStatus, status_q
 from cms.services.search import search_q
 from cms.services.viewer import Viewer
-from cms.services.visibility import visible
+from cms.services.visibility import now, visible
 
 MAX_TAGS_IN_FILTER = 50
 
@@ -68,6 +79,10 @@ def news_queryset(viewer: Viewer, news_filter: NewsFilter) -> QuerySet[News]:
     """The visible news matching a filter. Non-staff callers only ever reach
     PUBLISHED news: `visible()` guarantees it whatever the filter says."""
     queryset = visible(News, viewer).filter(status_q(news_filter.status))
+    return _filtered(queryset, news_filter)
+
+
+def _filtered(queryset: QuerySet[News], news_filter: NewsFilter) -> QuerySet[News]:
     if news_filter.tag is not None:
         queryset = queryset.filter(id__in=_news_ids_tagged([news_filter.tag]))
     if news_filter.tags is not None:
@@ -87,6 +102,64 @@ def news_queryset(viewer: Viewer, news_filter: NewsFilter) -> QuerySet[News]:
     if news_filter.search is not None:
         queryset = queryset.filter(search_q(news_filter.search))
     return queryset
+
+
+def news_count(news_filter: NewsFilter) -> Callable[[], Awaitable[int]] | None:
+    """The `totalCount` of a news list from the maintained counters (table news_count,
+    kept by triggers), or None when the filter needs a real COUNT.
+
+    Counters exist for all news, per tag and per region; they hold the live news
+    (PUBLISHED, not trashed, with a publication time), scheduled ones included. The
+    visible count is the counter minus the live news whose moment has not come: a
+    short range of the (status, deleted_at, published_at, id) index, usually empty.
+    That is the same set for every caller, staff or not, when the status asked for
+    is PUBLISHED. Other statuses, several tags, dates and search are counted."""
+    if (
+        news_filter.status is not PublicationStatus.PUBLISHED
+        or news_filter.published_after is not None
+        or news_filter.published_before is not None
+        or news_filter.search is not None
+    ):
+        return None
+    tags = [news_filter.tag] if news_filter.tag is not None else []
+    tags += list(news_filter.tags or ())
+    if len(tags) + (news_filter.region is not None) > 1:
+        return None
+    if tags:
+        # A slug names one tag: its own, or (after a rename or a merge) an old one.
+        scope = Q(scope="tag") & (
+            Q(scope_id__in=Subquery(Tag.filter(slug=tags[0]).values("id")))
+            | Q(
+                scope_id__in=Subquery(
+                    SlugRedirect.filter(content_type="Tag", slug=tags[0]).values("object_id")
+                )
+            )
+        )
+    elif news_filter.region is not None:
+        scope = Q(
+            scope="region",
+            scope_id__in=Subquery(Region.filter(code=news_filter.region).values("id")),
+        )
+    else:
+        scope = Q(scope="all", scope_id=0)
+
+    async def count() -> int:
+        scheduled = _filtered(
+            News.filter(
+                status=PublicationState.PUBLISHED, deleted_at__isnull=True, published_at__gt=now()
+            ),
+            news_filter,
+        )
+        rows = (
+            await NewsCount.filter(scope)
+            .annotate(
+                total=Sum("n"), scheduled=Subquery(scheduled.annotate(c=Count("id")).values("c"))
+            )
+            .values("total", "scheduled")
+        )
+        return int(rows[0]["total"] or 0) - int(rows[0]["scheduled"] or 0) if rows else 0
+
+    return count
 
 
 def _news_ids_tagged(slugs: list[str]) -> Subquery:

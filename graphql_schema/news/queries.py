@@ -9,7 +9,7 @@ import strawberry
 from cms import models
 from cms.services.news import NewsFilter as DomainNewsFilter
 from cms.services.news import NewsOrder as DomainNewsOrder
-from cms.services.news import news_ordering, news_queryset
+from cms.services.news import news_count, news_ordering, news_queryset
 from cms.services.pagination import Ordering, SortKey, paginate
 from cms.services.publishing import PublicationStatus as DomainPublicationStatus
 from cms.services.search import search_q
@@ -69,7 +69,8 @@ class NewsQueries:
         ordering = news_ordering(order_by, news_filter.status)
         window = page_window(info, ordering, first=first, after=after, last=last, before=before)
         queryset = news_queryset(info.context.viewer, news_filter)
-        return connection(await paginate(queryset, ordering, window), News.from_row)
+        page = await paginate(queryset, ordering, window, count=news_count(news_filter))
+        return connection(page, News.from_row)
 
     @strawberry.field(description="One news item by id or slug; null when none is visible.")
     async def news_item(
