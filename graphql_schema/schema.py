@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from graphql_schema.accounts import types as account_types
@@ -89,7 +90,14 @@ def build_schema() -> Schema:
             account_types.AuditEntry,
             FeedbackMessage,
         ],
-        extensions=[ErrorPolicy],
+        # Parsing and validating a document cost more than executing a small query:
+        # both are kept per distinct document (an LRU of the last 1024, at module level:
+        # the factories make a fresh extension per request over the same caches).
+        extensions=[
+            ErrorPolicy,
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+        ],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -18,6 +19,14 @@ class UtcDatetimeField(fields.DatetimeField):
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.astimezone(UTC)
         return super().to_db_value(value, instance)
+
+    def to_python_value(self, value: Any) -> Any:
+        # SQLite hands back text: Python's own ISO parser (C) reads what we store about
+        # ten times faster than Tortoise's generic one, which stays for anything else.
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = datetime.fromisoformat(value)
+        return super().to_python_value(value)
 
 
 class PublicationState(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from tortoise.queryset import QuerySet
 
@@ -33,8 +34,29 @@ async def tag_by_slug(viewer: Viewer, slugs: list[str]) -> list[models.Tag | Non
     return await batches.by_field(models.Tag, viewer, "slug", slugs)
 
 
-async def tags_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[models.Tag]]:
-    return await batches.linked(models.NewsTag, "news", "tag", models.Tag, viewer, news_ids)
+@dataclass(frozen=True, slots=True)
+class TagRef:
+    """What a news item shows of its tags, read as plain values: no Tag and NewsTag
+    models (with their timestamps) made for every link of every item on a page."""
+
+    pk: int
+    slug: str
+    name: str
+
+
+async def tags_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[TagRef]]:
+    """Visible tags of each news item, in link order (one statement)."""
+    rows = (
+        await models.NewsTag.filter(
+            visible_q(models.Tag, viewer, prefix="tag__"), news_id__in=set(news_ids)
+        )
+        .order_by("news_id", "position", "id")
+        .values("news_id", "tag_id", slug="tag__slug", name="tag__name")
+    )
+    grouped: dict[int, list[TagRef]] = defaultdict(list)
+    for row in rows:
+        grouped[row["news_id"]].append(TagRef(row["tag_id"], row["slug"], row["name"]))
+    return [grouped.get(pk, []) for pk in news_ids]
 
 
 async def regions_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[models.Region]]:

@@ -48,7 +48,7 @@ class Tag(Node):
         return connection(page, News.from_row)
 
     @classmethod
-    def from_row(cls, row: models.Tag) -> Tag:
+    def from_row(cls, row: models.Tag | loaders.TagRef) -> Tag:
         return cls(id=global_id("Tag", row.pk), slug=row.slug, name=row.name, pk=row.pk)
 
 
