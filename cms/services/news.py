@@ -92,8 +92,9 @@ def _filtered(queryset: QuerySet[News], news_filter: NewsFilter) -> QuerySet[New
             )
         queryset = queryset.filter(id__in=_news_ids_tagged(list(news_filter.tags)))
     if news_filter.region is not None:
+        region_ids = Subquery(Region.filter(code=news_filter.region).values("id"))
         queryset = queryset.filter(
-            id__in=Subquery(NewsRegion.filter(region__code=news_filter.region).values("news_id"))
+            id__in=Subquery(NewsRegion.filter(region_id__in=region_ids).values("news_id"))
         )
     if news_filter.published_after is not None:
         queryset = queryset.filter(published_at__gte=news_filter.published_after)
@@ -164,7 +165,10 @@ def news_count(news_filter: NewsFilter) -> Callable[[], Awaitable[int]] | None:
 
 def _news_ids_tagged(slugs: list[str]) -> Subquery:
     # A tag's old slugs (a rename, a merge) still select its news.
+    # Tag ids first, then their links through the (tag_id, news_id) index: a join to
+    # `tag` under an OR made SQLite scan every link of every tag.
+    current = Subquery(Tag.filter(slug__in=slugs).values("id"))
     renamed = Subquery(SlugRedirect.filter(content_type="Tag", slug__in=slugs).values("object_id"))
     return Subquery(
-        NewsTag.filter(Q(tag__slug__in=slugs) | Q(tag_id__in=renamed)).values("news_id")
+        NewsTag.filter(Q(tag_id__in=current) | Q(tag_id__in=renamed)).values("news_id")
     )
