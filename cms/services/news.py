@@ -169,6 +169,4 @@ def _news_ids_tagged(slugs: list[str]) -> Subquery:
     # `tag` under an OR made SQLite scan every link of every tag.
     current = Subquery(Tag.filter(slug__in=slugs).values("id"))
     renamed = Subquery(SlugRedirect.filter(content_type="Tag", slug__in=slugs).values("object_id"))
-    return Subquery(
-        NewsTag.filter(Q(tag_id__in=current) | Q(tag_id__in=renamed)).values("news_id")
-    )
+    return Subquery(NewsTag.filter(Q(tag_id__in=current) | Q(tag_id__in=renamed)).values("news_id"))
