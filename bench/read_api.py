@@ -75,7 +75,7 @@ def main() -> None:
         f"after: {info['load_after']}.",
         "",
         f"wrk: 1 thread on core 1, {args.connections} connections, {args.warmup:g} s warm-up, "
-        f"then {args.duration:g} s; the server alone on core 0.",
+        f"then {args.duration:g} s; the server on core 0.",
         "",
         "| query | req/s | p50 ms | p99 ms | SQL statements | response bytes | failed |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
