@@ -167,7 +167,8 @@ async def profile(operation: str, rounds: int, news: int, use_cprofile: bool) ->
             results["parse"] = await timed(parse_only, rounds)
             results["validate"] = await timed(validate_only, rounds)
             results["execute (parse and validation cached)"] = await timed(execute, rounds)
-            results["ORM reads (services, SQL, models)"] = await timed(orm, rounds)
+            if operation in ("news_list", "narrow_100"):
+                results["ORM reads (services, SQL, models)"] = await timed(orm, rounds)
             results["SQL only (same statements, raw)"] = await timed(sql, rounds)
             results["serialise (orjson)"] = await timed(serialise, rounds)
             if use_cprofile:
@@ -181,14 +182,17 @@ async def profile(operation: str, rounds: int, news: int, use_cprofile: bool) ->
                 print(out.getvalue())
     whole = results["HTTP (whole request, in process)"]
     execute_us = results["execute (parse and validation cached)"]
-    orm_us = results["ORM reads (services, SQL, models)"]
-    derived = {
-        "ORM overhead (ORM reads − SQL)": orm_us - results["SQL only (same statements, raw)"],
-        "field walk (execute − ORM reads)": execute_us - orm_us,
-        "HTTP, view, middleware (whole − execute − serialise)": whole
-        - execute_us
-        - results["serialise (orjson)"],
-    }
+    sql_us = results["SQL only (same statements, raw)"]
+    derived = {}
+    orm_us = results.get("ORM reads (services, SQL, models)")
+    if orm_us is not None:
+        derived["ORM overhead (ORM reads − SQL)"] = orm_us - sql_us
+        derived["field walk (execute − ORM reads)"] = execute_us - orm_us
+    else:
+        derived["ORM and field walk (execute − SQL)"] = execute_us - sql_us
+    derived["HTTP, view, middleware (whole − execute − serialise)"] = (
+        whole - execute_us - results["serialise (orjson)"]
+    )
     print(
         f"\n{operation} on {news} news, {len(statements)} SQL statements, median CPU µs "
         f"of {rounds} rounds (load average {harness.load_average()}):\n"
