@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from tortoise.connection import get_connection
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
@@ -170,3 +171,25 @@ def _news_ids_tagged(slugs: list[str]) -> Subquery:
     current = Subquery(Tag.filter(slug__in=slugs).values("id"))
     renamed = Subquery(SlugRedirect.filter(content_type="Tag", slug__in=slugs).values("object_id"))
     return Subquery(NewsTag.filter(Q(tag_id__in=current) | Q(tag_id__in=renamed)).values("news_id"))
+
+
+async def tag_news_counts(tag_ids: Sequence[Hashable]) -> dict[Hashable, int]:
+    """Published news per tag (`Tag.newsCount`, `tag.news.totalCount`) from the
+    maintained counters, minus each tag's scheduled news: one statement, driven by
+    the few scheduled rows, whatever the number of news."""
+    ids = sorted({int(pk) for pk in tag_ids})  # type: ignore[call-overload]
+    if not ids:
+        return {}
+    connection = get_connection("default")
+    sqlite = connection.capabilities.dialect == "sqlite"
+    marks = ", ".join("?" if sqlite else f"${i}" for i in range(2, len(ids) + 2))
+    sql = (
+        "SELECT c.scope_id AS tag_id, c.n - COALESCE(s.k, 0) AS n FROM news_count c "
+        "LEFT JOIN (SELECT l.tag_id, COUNT(*) AS k FROM news n "
+        "JOIN news_tag l ON l.news_id = n.id WHERE n.status = 'published' "
+        f"AND n.deleted_at IS NULL AND n.published_at > {'?' if sqlite else '$1'} "
+        "GROUP BY l.tag_id) s ON s.tag_id = c.scope_id "
+        f"WHERE c.scope = 'tag' AND c.scope_id IN ({marks})"
+    )
+    rows = await connection.execute_query_dict(sql, [now(), *ids])
+    return {row["tag_id"]: int(row["n"]) for row in rows}

@@ -24,6 +24,8 @@ from tortoise.queryset import QuerySet
 from cms.errors import InvalidArgumentError
 
 M = TypeVar("M", bound=Model)
+# Totals of many parents at once: parent id -> count (missing means 0).
+ParentCounts = Callable[[Sequence[Hashable]], Awaitable[dict[Hashable, int]]]
 KeyKind = Literal["int", "str", "datetime", "date", "float"]
 
 
@@ -231,12 +233,15 @@ async def paginate_per_parent(
     parent_ids: Sequence[Hashable],
     ordering: Ordering,
     request: Window,
+    *,
+    count: ParentCounts | None = None,
 ) -> dict[Hashable, Page[M]]:
     """The same page of a child list for many parents, in two statements whatever
     their number: a window query picks each parent's ids, a second loads the rows.
 
     `queryset` must already hold the visibility conditions of the children;
-    `parent_field` is the lookup from a child to its parent's id."""
+    `parent_field` is the lookup from a child to its parent's id. `count` replaces
+    the default GROUP BY count of the totals (e.g. maintained counters)."""
     scoped = queryset.filter(**{f"{parent_field}__in": list(parent_ids)})
     keyed = scoped
     if request.cursor is not None:
@@ -259,7 +264,11 @@ async def paginate_per_parent(
             selected[row["parent"]].append(row["pk"])
     wanted = {pk for pks in selected.values() for pk in pks}
     by_id = {row.pk: row for row in await queryset.model.filter(id__in=wanted)} if wanted else {}
-    counts = _Once(lambda: _count_per_parent(scoped, parent_field))
+    if count is not None:
+        counted = count
+        counts = _Once(lambda: counted(list(parent_ids)))
+    else:
+        counts = _Once(lambda: _count_per_parent(scoped, parent_field))
     pages: dict[Hashable, Page[M]] = {}
     for parent, pks in selected.items():
         rows = [by_id[pk] for pk in pks[: request.limit] if pk in by_id]
@@ -278,6 +287,8 @@ async def pages_for_keys(
     parent_field: str,
     ordering: Ordering,
     keys: Sequence[tuple[Hashable, Window]],
+    *,
+    count: ParentCounts | None = None,
 ) -> list[Page[M]]:
     """DataLoader form of `paginate_per_parent`: keys are (parent id, window) pairs,
     one window query per distinct window (in practice one per field)."""
@@ -286,7 +297,9 @@ async def pages_for_keys(
         by_window.setdefault(request, []).append(parent)
     pages: dict[tuple[Hashable, Window], Page[M]] = {}
     for request, parents in by_window.items():
-        found = await paginate_per_parent(queryset, parent_field, parents, ordering, request)
+        found = await paginate_per_parent(
+            queryset, parent_field, parents, ordering, request, count=count
+        )
         pages.update({(parent, request): found[parent] for parent in parents})
     return [pages[key] for key in keys]
 

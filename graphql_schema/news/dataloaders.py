@@ -9,7 +9,7 @@ from tortoise.queryset import QuerySet
 
 from cms import models
 from cms.services import batches
-from cms.services.news import NewsOrder, news_ordering
+from cms.services.news import NewsOrder, news_ordering, tag_news_counts
 from cms.services.pagination import Page, Window, pages_for_keys
 from cms.services.publishing import PublicationStatus, status_q
 from cms.services.viewer import Viewer
@@ -91,16 +91,10 @@ async def quotes_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[model
 
 
 async def news_count_of_tags(viewer: Viewer, tag_ids: list[int]) -> list[int]:
-    """Published news only, whoever asks: equal to `tag.news.totalCount`."""
-    return await batches.linked_counts(
-        models.NewsTag,
-        "tag",
-        "news",
-        models.News,
-        viewer,
-        tag_ids,
-        status_q(PublicationStatus.PUBLISHED, prefix="news__"),
-    )
+    """Published news only, whoever asks: equal to `tag.news.totalCount`. From the
+    maintained counters (cms/services/news.py), one statement."""
+    counts = await tag_news_counts(tag_ids)
+    return [counts.get(pk, 0) for pk in tag_ids]
 
 
 def _published_news(viewer: Viewer) -> QuerySet[models.News]:
@@ -110,7 +104,9 @@ def _published_news(viewer: Viewer) -> QuerySet[models.News]:
 async def news_pages_of_tags(
     viewer: Viewer, keys: list[tuple[int, Window]]
 ) -> list[Page[models.News]]:
-    return await pages_for_keys(_published_news(viewer), "tag_links__tag_id", NEWS_IN_LISTS, keys)
+    return await pages_for_keys(
+        _published_news(viewer), "tag_links__tag_id", NEWS_IN_LISTS, keys, count=tag_news_counts
+    )
 
 
 async def news_pages_of_agreements(

@@ -41,6 +41,7 @@ query($tag: String!, $region: String) {
   byTag: news(filter: {tag: $tag}) { totalCount }
   byTags: news(filter: {tags: [$tag]}) { totalCount }
   byRegion: news(filter: {region: $region}) { totalCount }
+  tag(slug: $tag) { newsCount news(first: 1) { totalCount } }
 }
 """
 
@@ -92,7 +93,10 @@ async def assert_totals(client: GraphQLClient, tag: str, region: str = "RU-AMU")
         "byTags": await news_queryset(anonymous, NewsFilter(tags=(tag,))).count(),
         "byRegion": await news_queryset(anonymous, NewsFilter(region=region)).count(),
     }
+    tag_data = data.pop("tag")
     assert {key: value["totalCount"] for key, value in data.items()} == expected
+    if tag_data is not None:  # Tag.newsCount and tag.news.totalCount, from the counters
+        assert tag_data["newsCount"] == tag_data["news"]["totalCount"] == expected["byTag"]
 
 
 async def test_the_migration_counts_the_existing_news(db: TestDatabase) -> None:
