@@ -211,6 +211,11 @@ def demo_database(news: int, workdir: Path, database_url: str | None = None) -> 
             _cms(["migrate"], env)
             _cms(["seed"], env)
             _cms(["demo", "--news", str(news)], env)
+            # Planner statistics for the bulk-loaded tables (autovacuum may not have run).
+            subprocess.run(
+                ["psql", url.replace("postgres://", "postgresql://", 1), "-qc", "ANALYZE"],
+                check=True,
+            )
         return url
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     cached = CACHE_DIR / f"news-{news}-{_schema_key()}.db"

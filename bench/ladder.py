@@ -403,16 +403,15 @@ def markdown(result: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-
-
-def write_between_markers(path: Path, text: str) -> None:
-    current = path.read_text() if path.exists() else f"{BEGIN}\n{END}\n"
-    if BEGIN not in current:
-        current += f"\n{BEGIN}\n{END}\n"
-    head, rest = current.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
+def write_between_markers(path: Path, text: str, name: str = "results") -> None:
+    """Replaces what is between <!-- NAME:begin --> and <!-- NAME:end --> in `path`."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    current = path.read_text() if path.exists() else ""
+    if begin not in current:
+        current += f"\n{begin}\n{end}\n"
+    head, rest = current.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n{text}{end}{tail}")
 
 
 def main() -> None:
@@ -431,7 +430,8 @@ def main() -> None:
     result = run(args)
     text = markdown(result, command)
     print(text)
-    write_between_markers(Path(args.report), text)
+    markers = "results" if result["database"] == "sqlite" else f"results-{result['database']}"
+    write_between_markers(Path(args.report), text, markers)
     raw = (
         Path(args.json)
         if args.json
