@@ -85,7 +85,13 @@ def news_queryset(viewer: Viewer, news_filter: NewsFilter) -> QuerySet[News]:
 
 def _filtered(queryset: QuerySet[News], news_filter: NewsFilter) -> QuerySet[News]:
     if news_filter.tag is not None:
-        queryset = queryset.filter(id__in=_news_ids_tagged([news_filter.tag]))
+        # One slug names one tag (its own or an old one, see slug_history): a join on
+        # the links lets the database walk the news in list order and probe the
+        # (news_id, tag_id) index, instead of first listing every news of the tag.
+        current, renamed = _tag_ids([news_filter.tag])
+        queryset = queryset.filter(
+            Q(tag_links__tag_id__in=current) | Q(tag_links__tag_id__in=renamed)
+        )
     if news_filter.tags is not None:
         if len(news_filter.tags) > MAX_TAGS_IN_FILTER:
             raise InvalidArgumentError(
@@ -168,9 +174,16 @@ def _news_ids_tagged(slugs: list[str]) -> Subquery:
     # A tag's old slugs (a rename, a merge) still select its news.
     # Tag ids first, then their links through the (tag_id, news_id) index: a join to
     # `tag` under an OR made SQLite scan every link of every tag.
-    current = Subquery(Tag.filter(slug__in=slugs).values("id"))
-    renamed = Subquery(SlugRedirect.filter(content_type="Tag", slug__in=slugs).values("object_id"))
+    current, renamed = _tag_ids(slugs)
     return Subquery(NewsTag.filter(Q(tag_id__in=current) | Q(tag_id__in=renamed)).values("news_id"))
+
+
+def _tag_ids(slugs: list[str]) -> tuple[Subquery, Subquery]:
+    """The tags with these slugs now, and those that had them before (a rename, a merge)."""
+    return (
+        Subquery(Tag.filter(slug__in=slugs).values("id")),
+        Subquery(SlugRedirect.filter(content_type="Tag", slug__in=slugs).values("object_id")),
+    )
 
 
 async def tag_news_counts(tag_ids: Sequence[Hashable]) -> dict[Hashable, int]:
