@@ -1,4 +1,11 @@
-"""Maintained counts of live news (all, per tag, per region), kept by triggers."""
+"""Maintained counts of live news (all, per tag, per region), kept by triggers.
+
+On PostgreSQL concurrent writers queue on the counter rows they change (exact
+counts). A transaction that changes several counters takes their row locks one
+after another, so two transactions changing the tags of two live news in opposite
+orders at the same moment can deadlock; PostgreSQL then aborts one of them (it
+can be retried) and the counters stay exact.
+"""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops

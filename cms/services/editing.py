@@ -164,8 +164,20 @@ async def update(
                 current = await kind.model.filter(id=pk).values_list("revision", flat=True)
                 raise conflict(kind, current[0] if current else None) from None
             continue
+        except Exception as error:
+            if not is_deadlock(error):
+                raise
+            # PostgreSQL undid this transaction to break a lock cycle (two writers
+            # changing the same news counters in opposite orders): nothing was
+            # written, so it is simply tried again.
+            continue
         return item
     raise conflict(kind, None)
+
+
+def is_deadlock(error: BaseException) -> bool:
+    """PostgreSQL's deadlock_detected (SQLSTATE 40P01), raw or wrapped by Tortoise."""
+    return any(getattr(e, "sqlstate", None) == "40P01" for e in (error, error.__cause__))
 
 
 async def _apply(

@@ -245,3 +245,29 @@ async def test_concurrent_publishes_stay_exact(db: TestDatabase) -> None:
         for n in range(40)
         if n % 4 in (2, 3) and tags[0].pk in (tags[n % 3].pk, tags[(n + 1) % 3].pk)
     )
+
+
+async def test_an_update_undone_by_a_deadlock_is_tried_again(db: TestDatabase, monkeypatch):
+    """PostgreSQL breaks a lock cycle on the counters by undoing one transaction: the
+    service tries it again instead of failing the request."""
+
+    class DeadlockDetectedError(Exception):
+        sqlstate = "40P01"
+
+    item = await News.create(slug="deadlock-news", title="Взаимная блокировка")
+    real_apply = editing._apply
+    calls = 0
+
+    async def apply_once_undone(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise DeadlockDetectedError("deadlock detected")
+        await real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(editing, "_apply", apply_once_undone)
+    editor = Viewer(user_id=None, role=Role.EDITOR)
+    published = await editing.publish(NEWS, editor, item.pk, None)
+    assert calls == 2
+    assert published.status == PublicationState.PUBLISHED
+    await assert_exact()
