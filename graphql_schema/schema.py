@@ -21,6 +21,7 @@ from graphql_schema.feedback.queries import FeedbackQueries
 from graphql_schema.feedback.types import FeedbackMessage
 from graphql_schema.history.mutations import HistoryMutations
 from graphql_schema.history.queries import HistoryQueries
+from graphql_schema.limits import OperationLimits
 from graphql_schema.media.mutations import MediaMutations
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import types as news_types
@@ -89,7 +90,8 @@ def build_schema() -> Schema:
             account_types.AuditEntry,
             FeedbackMessage,
         ],
-        extensions=[ErrorPolicy],
+        # Limits first: a refused operation is never parsed further, validated or run.
+        extensions=[OperationLimits, ErrorPolicy],
         config=StrawberryConfig(auto_camel_case=True),
     )
 
