@@ -1,6 +1,7 @@
 """What a request to /graphql must satisfy before anything else is done with it
 (before the caller is identified, the body read or any SQL run): the method, the
-body's content type, the CSRF header of uploads, and one operation per request.
+body's content type and the CSRF header of uploads. One more rule is checked as the
+body is decoded, before any operation runs: one operation per request.
 
 Why these rules: a browser sends a cross-site <form> (urlencoded, multipart or
 text/plain) and a GET without asking the server first; it sends a JSON body or a
