@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -28,6 +29,7 @@ from graphql_schema.body_limit import BodyLimitMiddleware
 from graphql_schema.schema import schema
 from graphql_schema.view import GraphQLView
 from media.http import media_routes
+from media.requests import PREFLIGHT_HEADERS
 
 access_logger = logging.getLogger("cms.access")
 logger = logging.getLogger("cms.server")
@@ -122,6 +124,16 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Middleware(
                 AccessLogMiddleware,  # type: ignore[arg-type]
                 sql_count_header=not settings.is_production,
+            ),
+            # Outside the other checks, so that browsers can read their refusals too.
+            # Bearer tokens, no cookies: credentials stay off.
+            Middleware(
+                CORSMiddleware,  # type: ignore[arg-type]
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["content-type", "authorization", *PREFLIGHT_HEADERS],
+                expose_headers=["etag"],
+                max_age=600,
             ),
             # Instead of Starlette's max_body_size: the same limit, refused with a reason.
             Middleware(BodyLimitMiddleware, settings=settings),  # type: ignore[arg-type]

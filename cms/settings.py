@@ -18,6 +18,12 @@ from urllib.parse import urlsplit
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 
+# CMS_INTROSPECTION: "auto" allows introspection in development and to every
+# authenticated caller (staff and API tokens), refuses it to anonymous callers in
+# production; "on" and "off" decide for everyone.
+INTROSPECTION_AUTO = "auto"
+INTROSPECTION_CHOICES = (INTROSPECTION_AUTO, "on", "off")
+
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -115,6 +121,20 @@ class Settings:
     rendition_widths: tuple[int, ...] = DEFAULT_RENDITION_WIDTHS
     rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
     rendition_concurrency: int = 2
+    # Operation limits, checked before execution (graphql_schema/limits.py). The
+    # defaults leave every query of the front-ends, GraphiQL's examples and the deep
+    # agreement query (cost about 2.1 million; the widest test query about 200 million)
+    # several times below each limit.
+    max_query_bytes: int = 262_144
+    max_tokens: int = 5_000
+    max_depth: int = 15
+    max_aliases: int = 50
+    max_directives: int = 50
+    max_fragments: int = 100
+    max_cost: int = 1_000_000_000
+    introspection: str = INTROSPECTION_AUTO  # or "on", "off"
+    # Browser origins allowed to call the API (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -193,6 +213,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rendition_widths=_widths(env, "CMS_RENDITION_WIDTHS"),
         rendition_ratios=_ratios(env, "CMS_RENDITION_RATIOS"),
         rendition_concurrency=_int(env, "CMS_RENDITION_CONCURRENCY", 2, minimum=1),
+        max_query_bytes=_int(env, "CMS_MAX_QUERY_BYTES", 262_144, minimum=1024),
+        max_tokens=_int(env, "CMS_MAX_TOKENS", 5_000, minimum=100),
+        max_depth=_int(env, "CMS_MAX_DEPTH", 15, minimum=2),
+        max_aliases=_int(env, "CMS_MAX_ALIASES", 50, minimum=0),
+        max_directives=_int(env, "CMS_MAX_DIRECTIVES", 50, minimum=0),
+        max_fragments=_int(env, "CMS_MAX_FRAGMENTS", 100, minimum=0),
+        max_cost=_int(env, "CMS_MAX_COST", 1_000_000_000, minimum=1),
+        introspection=_choice(env, "CMS_INTROSPECTION", INTROSPECTION_CHOICES, INTROSPECTION_AUTO),
+        cors_origins=_origins(env, "CMS_CORS_ORIGINS"),
     )
 
 
@@ -298,6 +327,23 @@ def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         if "@" not in address:
             raise SettingsError(f"{name} must be a comma-separated list of e-mails: {address!r}")
     return addresses
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Browser origins exactly as browsers send them: scheme://host[:port], no path."""
+    origins = tuple(
+        part.strip().rstrip("/") for part in env.get(name, "").split(",") if part.strip()
+    )
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (
+            parts.scheme not in ("http", "https") or not parts.hostname or parts.path
+        ):
+            raise SettingsError(
+                f"{name} must be comma-separated origins like https://invest.example, "
+                f"not {origin!r}"
+            )
+    return origins
 
 
 def _widths(env: Mapping[str, str], name: str) -> tuple[int, ...]:

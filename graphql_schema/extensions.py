@@ -7,12 +7,23 @@ import secrets
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from cms.errors import InvalidArgumentError
+from cms.settings import Settings
 from graphql_schema.errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
 
 logger = logging.getLogger("cms.graphql")
+
+# graphql-core ends some messages with a guess at what was meant, naming fields,
+# arguments, types and enum values; in production that shows the schema to callers
+# who may not introspect it. Validation is told to leave them out (limits.py); the
+# variables' coercion at the start of execution cannot be, so they are cut here.
+_SUGGESTION = " Did you mean "
+# Strawberry answers these itself with an HTTP 400; they are not ours to mask.
+_HTTP_REFUSALS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
 class ErrorPolicy(SchemaExtension):
@@ -20,15 +31,33 @@ class ErrorPolicy(SchemaExtension):
     message with an error id that is also in the server log, with the traceback."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except (GraphQLError, *_HTTP_REFUSALS):
+            raise
+        except Exception as error:
+            # An extension failed outside any resolver: Strawberry would answer
+            # str(error), which may hold internal details.
+            raise self._present(GraphQLError(str(error), original_error=error)) from None
         result = self.execution_context.result
         if result is None or not result.errors:
             return
         result.errors = [self._present(error) for error in result.errors]
 
+    def _hides_suggestions(self) -> bool:
+        settings = getattr(self.execution_context.context, "settings", None)
+        return isinstance(settings, Settings) and settings.is_production
+
     def _present(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
+            if _SUGGESTION in error.message and self._hides_suggestions():
+                return GraphQLError(
+                    error.message.split(_SUGGESTION, 1)[0],
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions=error.extensions,
+                )
             return error
         if isinstance(original, InvalidArgumentError):
             return GraphQLError(

@@ -6,7 +6,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from graphql_schema.accounts import types as account_types
@@ -22,6 +21,7 @@ from graphql_schema.feedback.queries import FeedbackQueries
 from graphql_schema.feedback.types import FeedbackMessage
 from graphql_schema.history.mutations import HistoryMutations
 from graphql_schema.history.queries import HistoryQueries
+from graphql_schema.limits import OperationLimits
 from graphql_schema.media.mutations import MediaMutations
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import types as news_types
@@ -90,14 +90,10 @@ def build_schema() -> Schema:
             account_types.AuditEntry,
             FeedbackMessage,
         ],
-        # Parsing and validating a document cost more than executing a small query:
-        # both are kept per distinct document (an LRU of the last 1024, at module level:
-        # the factories make a fresh extension per request over the same caches).
-        extensions=[
-            ErrorPolicy,
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-        ],
+        # Limits first: a refused operation is never parsed further, validated or run.
+        # OperationLimits parses and validates itself (within the limits), with its
+        # own caches per document text (graphql_schema/limits.py).
+        extensions=[OperationLimits, ErrorPolicy],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

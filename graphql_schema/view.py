@@ -1,5 +1,6 @@
 """The HTTP endpoint of the schema: who is calling, per-caller rate limits, the
-context per request, JSON encoding, GraphiQL, multipart uploads (with their CSRF check)."""
+context per request, JSON encoding, GraphiQL, multipart uploads; what every request
+must satisfy first (method, content type, CSRF header, one operation) is in gate.py."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from cms.runtime import Runtime
 from cms.services import auth
 from cms.services.permissions import Action, allowed
 from cms.services.ratelimit import hit_request_limit
+from graphql_schema import gate
 from graphql_schema.context import Context
 from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
 from graphql_schema.permissions import denied
-from media.requests import csrf_problem, is_multipart
+from media.requests import is_multipart
 
 _DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")
 _GRAPHIQL_EXAMPLE_MARKER = "const EXAMPLE_QUERY = `"
@@ -32,6 +34,11 @@ def error_response(status: int, message: str, code: str, **headers: str) -> Resp
     """A GraphQL-shaped error answered before execution (a client reads `errors` either way)."""
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+async def _refuse(refusal: gate.Refusal, scope: Scope, receive: Receive, send: Send) -> None:
+    response = error_response(refusal.status, refusal.message, refusal.code, **refusal.headers)
+    await response(scope, receive, send)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -49,12 +56,11 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         settings = self.runtime.settings
+        # Method, content type, CSRF header: before identifying the caller or reading the body.
+        if (refusal := gate.check_request(request, settings)) is not None:
+            await _refuse(refusal, scope, receive, send)
+            return
         upload = request.method == "POST" and is_multipart(request.headers.get("content-type"))
-        if upload:
-            problem = csrf_problem(request.headers)
-            if problem is not None:
-                await error_response(400, problem, "CSRF_HEADER_REQUIRED")(scope, receive, send)
-                return
         viewer = await auth.identify(
             request.headers.get("authorization"),
             request.client.host if request.client else None,
@@ -87,7 +93,13 @@ class GraphQLView(GraphQL[Context, None]):
             await error_response(status, denial.message, code)(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
-        await super().__call__(scope, receive, send)
+        try:
+            await super().__call__(scope, receive, send)
+        except gate.RefusedError as refused:  # raised before anything was sent
+            await _refuse(refused.refusal, scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return gate.single_operation(super().decode_json(data))
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(

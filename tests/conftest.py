@@ -9,6 +9,7 @@ either the shared read-only copy (`seeded_db`) or a fresh copy of its own (`db`)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -213,6 +214,17 @@ async def _client(database: TestDatabase) -> AsyncIterator[GraphQLClient]:
     from server import create_app
 
     app = create_app(make_settings(database.url), manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield GraphQLClient(http)
+
+
+@contextlib.asynccontextmanager
+async def client_with(database: TestDatabase, **env: str) -> AsyncIterator[GraphQLClient]:
+    """A client over an app of its own, with these CMS_* variables set."""
+    from server import create_app
+
+    app = create_app(make_settings(database.url, **env), manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield GraphQLClient(http)

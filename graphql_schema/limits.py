@@ -1,0 +1,489 @@
+"""What an operation may ask for, decided before it runs: size, tokens, depth,
+aliases, directives, fragments, cost, introspection.
+
+`OperationLimits` is a schema extension. The schema is built once for the process,
+while the limits come from the settings of the app serving the request and the
+introspection policy from its caller, so every decision reads the request's
+context. A refused operation never reaches execution (no SQL is run) and is
+answered with a GraphQL error whose `extensions` say which limit, its value and
+what the operation asked for:
+
+    {"code": "LIMIT_EXCEEDED", "limit": "depth", "max": 15, "actual": 40}
+
+The order is the order of the work each check saves: the size of the text before
+parsing it, the tokens while parsing, the counts and the cost before validating
+(validation itself can be slow on a hostile document), validation last. The cost
+of every operation that got as far as being measured is reported to the caller in
+`extensions.cost` of the response: {"requested": N, "limit": M}.
+
+Cost is the largest number of objects the response can hold: every field of an
+object type counts 1, times the size of each list around it. A list's size is its
+`first`/`last` argument, or the page cap (CMS_PAGE_SIZE_MAX) when absent (a larger
+`first` is refused by the field itself, with its own error); a connection's size
+applies to its `edges` and `nodes`. Scalars are free (they come with their row),
+and so is introspection, which is answered from memory and bounded by
+graphql-core's MaxIntrospectionDepthRule.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    IntValueNode,
+    Lexer,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Source,
+    TokenKind,
+    ValueNode,
+    VariableNode,
+    Visitor,
+    get_named_type,
+    get_operation_ast,
+    is_leaf_type,
+    parse,
+    validate,
+    visit,
+)
+from graphql.validation import MaxIntrospectionDepthRule
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from cms.services.viewer import Viewer
+from cms.settings import Settings
+
+LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+
+# What each limit is called in `extensions.limit`, and how the message names it.
+_MESSAGES: dict[str, str] = {
+    "querySize": "Текст запроса слишком большой: {actual} байт, допускается не более {max}.",
+    "tokens": "Запрос слишком длинный: {actual} лексем, допускается не более {max}.",
+    "depth": "Запрос вложен слишком глубоко: глубина {actual}, допускается не более {max}.",
+    "aliases": "Слишком много псевдонимов (alias) в запросе: {actual}, допускается не более {max}.",
+    "directives": "Слишком много директив в запросе: {actual}, допускается не более {max}.",
+    "fragments": "Слишком много фрагментов в запросе: {actual}, допускается не более {max}.",
+    "cost": (
+        "Запрос слишком дорогой: стоимость {actual}, допускается не более {max}. "
+        "Уменьшите first/last или вложенность списков."
+    ),
+}
+
+# Connections (Relay): their page size applies to these lists inside them.
+_PAGE_LISTS = frozenset({"edges", "nodes"})
+
+
+def limit_error(limit: str, maximum: int, actual: int) -> GraphQLError:
+    return GraphQLError(
+        _MESSAGES[limit].format(actual=actual, max=maximum),
+        extensions={"code": LIMIT_EXCEEDED, "limit": limit, "max": maximum, "actual": actual},
+    )
+
+
+# ---------------------------------------------------------------- text and tokens
+
+
+def check_size(query: str, settings: Settings) -> None:
+    size = len(query.encode("utf-8"))
+    if size > settings.max_query_bytes:
+        raise limit_error("querySize", settings.max_query_bytes, size)
+
+
+def parse_within_limits(query: str, settings: Settings) -> DocumentNode:
+    """The parsed document; LIMIT_EXCEEDED for too many tokens or too deep a nesting
+    (the parser gives up on both before building the whole tree)."""
+    check_size(query, settings)
+    try:
+        return _parse(query, settings.max_tokens)
+    except GraphQLSyntaxError as error:
+        # graphql-core says which of its limits it hit only in the message.
+        if error.message.endswith(f"more than {settings.max_tokens} tokens. Parsing aborted."):
+            raise limit_error("tokens", settings.max_tokens, _count_tokens(query)) from None
+        if error.message.endswith("nested too deeply. Parsing aborted."):
+            raise limit_error("depth", settings.max_depth, _nesting(query)) from None
+        raise
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    """Parsing costs more than running a small query: the documents of the last 1024
+    texts are kept (a refused text raises and is not kept). Documents are never
+    changed after parsing, so requests can share them."""
+    return parse(query, max_lexical_tokens=max_tokens)
+
+
+class _ValidationCache:
+    """Validation errors per document text (and whether suggestions are hidden): the
+    schema and the rules are the same for every request, and the document is the
+    parse of the text. An LRU of the last 1024."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self.results: OrderedDict[tuple[str, bool], list[GraphQLError]] = OrderedDict()
+
+    def get(self, key: tuple[str, bool], compute: Callable[[], list[GraphQLError]]) -> Any:
+        found = self.results.get(key)
+        if found is not None:
+            self.results.move_to_end(key)
+            return list(found)
+        result = compute()
+        self.results[key] = list(result)
+        if len(self.results) > self.size:
+            self.results.popitem(last=False)
+        return result
+
+
+_validated = _ValidationCache()
+
+
+def _tokens(query: str) -> Iterator[TokenKind]:
+    """The kinds of the document's tokens, up to the first lexical error."""
+    lexer = Lexer(Source(query))
+    try:
+        while (token := lexer.advance()).kind is not TokenKind.EOF:
+            yield token.kind
+    except GraphQLSyntaxError:
+        return
+
+
+def _count_tokens(query: str) -> int:
+    """Only for the error message: the text is within the size limit, so this is bounded."""
+    return sum(1 for _ in _tokens(query))
+
+
+def _nesting(query: str) -> int:
+    """How deep the braces and brackets go: the depth of a document too deep to parse."""
+    depth = deepest = 0
+    for kind in _tokens(query):
+        if kind in (TokenKind.BRACE_L, TokenKind.BRACKET_L):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind in (TokenKind.BRACE_R, TokenKind.BRACKET_R):
+            depth -= 1
+    return deepest
+
+
+# ---------------------------------------------------------------- counts
+
+
+@dataclass
+class Counts:
+    aliases: int = 0
+    directives: int = 0
+    fragments: int = 0  # definitions, spreads and inline fragments
+    introspection: bool = False  # asks for __schema or __type
+
+
+class _Counter(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts = Counts()
+
+    def enter_field(self, node: FieldNode, *_: object) -> None:
+        if node.alias is not None:
+            self.counts.aliases += 1
+        if node.name.value in ("__schema", "__type"):
+            self.counts.introspection = True
+
+    def enter_directive(self, *_: object) -> None:
+        self.counts.directives += 1
+
+    def enter_fragment_definition(self, *_: object) -> None:
+        self.counts.fragments += 1
+
+    def enter_fragment_spread(self, *_: object) -> None:
+        self.counts.fragments += 1
+
+    def enter_inline_fragment(self, *_: object) -> None:
+        self.counts.fragments += 1
+
+
+def count(document: DocumentNode) -> Counts:
+    counter = _Counter()
+    visit(document, counter)  # graphql-core's visit is iterative: no recursion limit
+    return counter.counts
+
+
+# ---------------------------------------------------------------- depth and cost
+
+
+@dataclass(frozen=True)
+class Measure:
+    depth: int
+    cost: int
+
+
+class _Measurer:
+    """Depth and cost of an operation, fragments expanded. Each fragment is measured
+    once per page size around it, so that fragments spread many times cannot make
+    the measuring itself expensive. The document is not validated yet: unknown
+    fields and types count as leaves, and a fragment cycle stops (validation then
+    refuses the document)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        defaults: Mapping[str, ValueNode],
+        page_cap: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        self.variables = variables
+        self.defaults = defaults
+        self.page_cap = page_cap
+        self.measured: dict[tuple[str, int | None], Measure] = {}
+        self.measuring: set[str] = set()
+
+    def selections(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLNamedType | None,
+        page: int | None,
+    ) -> Measure:
+        depth = cost = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                measure = self.field(selection, parent, page)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = self.schema.get_type(condition.name.value) if condition else parent
+                measure = self.selections(selection.selection_set, inner, page)
+            else:
+                measure = self.spread(selection, page)  # type: ignore[arg-type]
+            depth = max(depth, measure.depth)
+            cost += measure.cost
+        return Measure(depth, cost)
+
+    def spread(self, spread: FragmentSpreadNode, page: int | None) -> Measure:
+        name = spread.name.value
+        key = (name, page)
+        if key in self.measured:
+            return self.measured[key]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.measuring:
+            return Measure(0, 0)
+        self.measuring.add(name)
+        parent = self.schema.get_type(fragment.type_condition.name.value)
+        measure = self.selections(fragment.selection_set, parent, page)
+        self.measuring.discard(name)
+        self.measured[key] = measure
+        return measure
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None, page: int | None) -> Measure:
+        name = node.name.value
+        if name.startswith("__"):
+            return Measure(0, 0)
+        definition = (
+            parent.fields.get(name)
+            if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
+            else None
+        )
+        if definition is None:
+            inner = self.selections(node.selection_set, None, None)
+            return Measure(inner.depth + 1, inner.cost)
+        field_type = definition.type
+        if isinstance(field_type, GraphQLNonNull):
+            field_type = field_type.of_type
+        named = get_named_type(field_type)
+        if is_leaf_type(named):
+            return Measure(1, 0)
+        size, inner_page = 1, None
+        if _is_connection(named):
+            inner_page = self.page_size(node)
+        elif isinstance(field_type, GraphQLList):
+            size = page if name in _PAGE_LISTS and page is not None else self.page_size(node)
+        inner = self.selections(node.selection_set, named, inner_page)
+        return Measure(inner.depth + 1, size * (1 + inner.cost))
+
+    def page_size(self, node: FieldNode) -> int:
+        """`first`/`last` (the smaller when both), within the page cap; the cap without them."""
+        sizes = [
+            value
+            for argument in node.arguments or ()
+            if argument.name.value in ("first", "last")
+            and isinstance(value := self.int_value(argument.value), int)
+        ]
+        if not sizes:
+            return self.page_cap
+        return max(0, min(min(sizes), self.page_cap))
+
+    def int_value(self, node: ValueNode) -> int | None:
+        if isinstance(node, VariableNode):
+            name = node.name.value
+            if name in self.variables:
+                value = self.variables[name]
+                return value if isinstance(value, int) and not isinstance(value, bool) else None
+            default = self.defaults.get(name)
+            return self.int_value(default) if default is not None else None
+        if isinstance(node, IntValueNode):
+            try:
+                return int(node.value)
+            except ValueError:
+                return None
+        return None
+
+
+def _is_connection(named: GraphQLNamedType) -> bool:
+    return isinstance(named, GraphQLObjectType) and {"edges", "pageInfo"} <= named.fields.keys()
+
+
+def measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    page_cap: int,
+) -> Measure:
+    """Depth and cost of the operation that would run (the largest of all of them when
+    the document does not say which one: execution then refuses it anyway)."""
+    operation = get_operation_ast(document, operation_name)
+    operations = (
+        [operation]
+        if operation is not None
+        else [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    )
+    depth = cost = 0
+    for candidate in operations:
+        defaults = {
+            definition.variable.name.value: definition.default_value
+            for definition in candidate.variable_definitions or ()
+            if definition.default_value is not None
+        }
+        measurer = _Measurer(schema, document, variables or {}, defaults, page_cap)
+        root = schema.get_root_type(candidate.operation)
+        found = measurer.selections(candidate.selection_set, root, None)
+        depth, cost = max(depth, found.depth), max(cost, found.cost)
+    return Measure(depth, cost)
+
+
+# ---------------------------------------------------------------- introspection
+
+
+def introspection_allowed(settings: Settings, viewer: Viewer) -> bool:
+    """CMS_INTROSPECTION: on, off, or auto: everyone in development, in production
+    every authenticated caller (staff and API tokens) but not anonymous ones."""
+    if settings.introspection != "auto":
+        return settings.introspection == "on"
+    return not settings.is_production or not viewer.is_anonymous
+
+
+def introspection_error(settings: Settings) -> GraphQLError:
+    message = (
+        "Интроспекция схемы отключена на этом сервере."
+        if settings.introspection == "off"
+        else "Интроспекция схемы доступна только после входа или с API-токеном."
+    )
+    return GraphQLError(message, extensions={"code": INTROSPECTION_DISABLED})
+
+
+# ---------------------------------------------------------------- the extension
+
+
+class OperationLimits(SchemaExtension):
+    """Parses and validates the operation itself, within the limits of the request's
+    settings; Strawberry skips its own parsing and validation when these are done."""
+
+    requested: int | None = None
+    max_cost: int | None = None
+
+    def _request(self) -> tuple[Settings, Viewer] | None:
+        """The settings and caller of an HTTP request; None for the schema's own calls
+        (Strawberry introspects itself at start-up, without a context)."""
+        context = self.execution_context.context
+        settings, viewer = getattr(context, "settings", None), getattr(context, "viewer", None)
+        if isinstance(settings, Settings) and isinstance(viewer, Viewer):
+            return settings, viewer
+        return None
+
+    def on_parse(self) -> Iterator[None]:
+        context, request = self.execution_context, self._request()
+        if request is not None and context.graphql_document is None and context.query:
+            # A refusal raised here is answered as a pre-execution error.
+            context.graphql_document = parse_within_limits(context.query, request[0])
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context, request = self.execution_context, self._request()
+        if (
+            request is not None
+            and context.pre_execution_errors is None
+            and context.graphql_document is not None
+        ):
+            context.pre_execution_errors = self._check(context.graphql_document, *request)
+        yield
+
+    def _check(
+        self, document: DocumentNode, settings: Settings, viewer: Viewer
+    ) -> list[GraphQLError]:
+        counts = count(document)
+        for limit, actual, maximum in (
+            ("aliases", counts.aliases, settings.max_aliases),
+            ("directives", counts.directives, settings.max_directives),
+            ("fragments", counts.fragments, settings.max_fragments),
+        ):
+            if actual > maximum:
+                return [limit_error(limit, maximum, actual)]
+        if counts.introspection and not introspection_allowed(settings, viewer):
+            return [introspection_error(settings)]
+        schema = self.execution_context.schema._schema  # graphql-core's own schema
+        try:
+            found = measure(
+                schema,
+                document,
+                self.execution_context.operation_name,
+                self.execution_context.variables,
+                settings.page_size_max,
+            )
+        except RecursionError:  # fragments nested in fragments beyond the interpreter
+            return [limit_error("depth", settings.max_depth, settings.max_depth + 1)]
+        if found.depth > settings.max_depth:
+            return [limit_error("depth", settings.max_depth, found.depth)]
+        self.requested, self.max_cost = found.cost, settings.max_cost
+        if found.cost > settings.max_cost:
+            return [limit_error("cost", settings.max_cost, found.cost)]
+        query = self.execution_context.query
+        rules = (
+            *self.execution_context.validation_rules,
+            MaxIntrospectionDepthRule,
+            # Strawberry's own rules, which its validation would have added.
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+        )
+
+        def run_validation() -> list[GraphQLError]:
+            # "Did you mean …" would show the schema to callers who may not see it.
+            return validate(schema, document, rules, hide_suggestions=settings.is_production)
+
+        if query is None:
+            return run_validation()
+        return _validated.get((query, settings.is_production), run_validation)
+
+    def get_results(self) -> dict[str, Any]:
+        if self.requested is None:
+            return {}
+        return {"cost": {"requested": self.requested, "limit": self.max_cost}}
