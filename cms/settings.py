@@ -79,6 +79,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     redis_url: str | None = None
+    # Prefix of the response cache's Redis keys: deployments sharing one Redis differ.
+    redis_prefix: str = "cms"
     media_root: Path = Path("uploads")
     secret_key: str = ""
     site_url: str = "http://localhost:3000"
@@ -115,6 +117,19 @@ class Settings:
     rendition_widths: tuple[int, ...] = DEFAULT_RENDITION_WIDTHS
     rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
     rendition_concurrency: int = 2
+    # The response cache of public reads (in process, or in Redis with CMS_REDIS_URL):
+    # on/off, how many entries and bytes one process keeps, and how long an entry lives
+    # at most (content changes invalidate entries at once; this only bounds memory).
+    response_cache: bool = True
+    response_cache_max_entries: int = 10_000
+    response_cache_max_bytes: int = 64 * 1024 * 1024
+    response_cache_ttl: int = 3600
+    # HTTP caching of anonymous GET queries: Cache-Control max-age and
+    # stale-while-revalidate, both cut short by the next scheduled publication.
+    http_cache_max_age: int = 60
+    http_cache_swr: int = 300
+    # Trusted documents: the public endpoint runs only registered operations.
+    trusted_documents: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -156,6 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "CMS_PORT", 8000, minimum=1),
         workers=_int(env, "CMS_WORKERS", 1, minimum=1),
         redis_url=env.get("CMS_REDIS_URL") or None,
+        redis_prefix=env.get("CMS_REDIS_PREFIX") or "cms",
         media_root=Path(env.get("CMS_MEDIA_ROOT", "uploads")).resolve(),
         secret_key=secret_key,
         site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
@@ -193,6 +209,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rendition_widths=_widths(env, "CMS_RENDITION_WIDTHS"),
         rendition_ratios=_ratios(env, "CMS_RENDITION_RATIOS"),
         rendition_concurrency=_int(env, "CMS_RENDITION_CONCURRENCY", 2, minimum=1),
+        response_cache=_bool(env, "CMS_RESPONSE_CACHE", True),
+        response_cache_max_entries=_int(env, "CMS_RESPONSE_CACHE_MAX_ENTRIES", 10_000, minimum=1),
+        response_cache_max_bytes=_int(
+            env, "CMS_RESPONSE_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024
+        ),
+        response_cache_ttl=_int(env, "CMS_RESPONSE_CACHE_TTL", 3600, minimum=1),
+        http_cache_max_age=_int(env, "CMS_HTTP_CACHE_MAX_AGE", 60, minimum=0),
+        http_cache_swr=_int(env, "CMS_HTTP_CACHE_SWR", 300, minimum=0),
+        trusted_documents=_bool(env, "CMS_TRUSTED_DOCUMENTS", False),
     )
 
 

@@ -1,27 +1,38 @@
 """The HTTP endpoint of the schema: who is calling, per-caller rate limits, the
-context per request, JSON encoding, GraphiQL, multipart uploads (with their CSRF check)."""
+context per request, JSON encoding, GraphiQL, multipart uploads (with their CSRF check),
+persisted queries, the response cache and HTTP caching (see persisted.py and
+http_cache.py; cache hits of anonymous callers are answered earlier, in fast_lane.py)."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.types.unset import UNSET
 
 from cms.runtime import Runtime
 from cms.services import auth
 from cms.services.permissions import Action, allowed
 from cms.services.ratelimit import hit_request_limit
+from cms.services.response_cache import PUBLIC_SCOPE, cache_key, canonical_variables
+from cms.services.viewer import Viewer
+from graphql_schema import http_cache
 from graphql_schema.context import Context
 from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
+from graphql_schema.http_cache import CacheState, current_state
 from graphql_schema.permissions import denied
+from graphql_schema.persisted import PersistedQueries, PersistedQueryError
 from media.requests import csrf_problem, is_multipart
 
 _DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")
@@ -34,6 +45,18 @@ def error_response(status: int, message: str, code: str, **headers: str) -> Resp
     return Response(orjson.dumps(body), status, headers, media_type="application/json")
 
 
+class _EarlyAnswerError(Exception):
+    """Raised from inside Strawberry's request handling to answer without executing:
+    a cached response or a persisted-query error."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+# The caller of the request being handled, for the hooks Strawberry calls without it.
+_viewer: ContextVar[Viewer | None] = ContextVar("cms_view_viewer", default=None)
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, runtime: Runtime) -> None:
         super().__init__(
@@ -42,6 +65,8 @@ class GraphQLView(GraphQL[Context, None]):
             multipart_uploads_enabled=True,  # uploadMedia; CSRF checked in __call__
         )
         self.runtime = runtime
+        self.cache = runtime.response_cache
+        self.persisted = PersistedQueries(runtime.response_cache, runtime.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,6 +113,94 @@ class GraphQLView(GraphQL[Context, None]):
             return
         scope.setdefault("state", {})["viewer"] = viewer
         await super().__call__(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A persisted-query GET has no `query` parameter: it is an operation, not a
+        # browser asking for GraphiQL.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Any:
+        if not isinstance(request, Request):
+            return await super().run(request, context, root_value)
+        viewer_token = _viewer.set(request.state.viewer)
+        state_token = current_state.set(None)
+        try:
+            try:
+                response = await super().run(request, context, root_value)
+            except _EarlyAnswerError as answer:
+                return answer.response
+            return await self._cache_response(request, response)
+        finally:
+            current_state.reset(state_token)
+            _viewer.reset(viewer_token)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        viewer = _viewer.get()
+        if isinstance(data, list) or viewer is None:
+            return data
+        try:
+            resolved = await self.persisted.resolve(data.query, data.extensions, viewer)
+        except PersistedQueryError as problem:
+            raise _EarlyAnswerError(
+                error_response(problem.status, problem.message, problem.code)
+            ) from None
+        data.query = resolved.query
+        if resolved.doc_hash is None or viewer.visibility_scope != PUBLIC_SCOPE:
+            return data  # staff and read-drafts tokens never touch the shared cache
+        if data.protocol != "http" or is_multipart(request.content_type):
+            return data
+        key = cache_key(resolved.doc_hash, canonical_variables(data.variables), data.operation_name)
+        entry, generation = await self.cache.lookup(key)
+        if entry is not None:
+            raise _EarlyAnswerError(
+                self._public_response(entry, request.method, viewer, request.headers)
+            )
+        current_state.set(CacheState(key if self.cache.enabled else None, generation))
+        return data
+
+    async def _cache_response(self, request: Request, response: Response) -> Response:
+        """Stores a successful public query and sets the caching headers: public for
+        anonymous GETs, private otherwise."""
+        state = current_state.get()
+        cacheable = (
+            state is not None
+            and state.is_query
+            and state.succeeded
+            and response.status_code == 200
+            and isinstance(response.body, bytes)
+        )
+        public_get = request.method == "GET" and request.state.viewer.is_anonymous
+        if not cacheable or (state is not None and state.key is None and not public_get):
+            response.headers["cache-control"] = http_cache.PRIVATE.decode()
+            return response
+        assert state is not None
+        entry = await self.cache.entry_for(
+            bytes(response.body), http_cache.surrogate_keys(state.keys), state.generation
+        )
+        if state.key is not None:
+            await self.cache.put(state.key, entry)
+        return self._public_response(entry, request.method, request.state.viewer, request.headers)
+
+    def _public_response(self, entry: Any, method: str, viewer: Viewer, headers: Any) -> Response:
+        if method != "GET" or not viewer.is_anonymous:
+            response = Response(entry.body, media_type="application/json")
+            response.headers["cache-control"] = http_cache.PRIVATE.decode()
+            return response
+        raw = http_cache.public_headers(entry, self.runtime.settings)
+        if http_cache.not_modified(headers.get("if-none-match"), entry.etag):
+            response = Response(status_code=304)
+            response.headers.raw.extend(raw)
+            return response
+        response = Response(entry.body, media_type="application/json")
+        response.headers.raw.extend(raw)
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return Context(
