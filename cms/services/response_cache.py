@@ -120,7 +120,7 @@ class MemoryStore:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def keys(self) -> list[str]:
+    def entry_keys(self) -> list[str]:
         return list(self._entries)
 
     def lookup_nowait(self, key: str) -> CachedResponse | None:
