@@ -132,6 +132,9 @@ class GraphQLView(GraphQL[Context, None]):
             try:
                 response = await super().run(request, context, root_value)
             except _EarlyAnswerError as answer:
+                if "cache-control" not in answer.response.headers:
+                    # e.g. PersistedQueryNotFound: a CDN keeping it would stop registration.
+                    answer.response.headers["cache-control"] = http_cache.PRIVATE.decode()
                 return answer.response
             return await self._cache_response(request, response)
         finally:
