@@ -318,6 +318,14 @@ class ResponseCache:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.enabled = settings.response_cache
+        if self.enabled and isinstance(store, MemoryStore) and settings.workers > 1:
+            # Sibling workers would never hear of each other's changes and serve stale
+            # answers: several processes share a cache only through Redis.
+            logger.warning(
+                "CMS_WORKERS=%d without CMS_REDIS_URL: the response cache is off",
+                settings.workers,
+            )
+            self.enabled = False
         self.ttl = settings.response_cache_ttl
         self.schedule = Schedule()
         _live_caches.add(self)
