@@ -15,6 +15,7 @@ Redis outage makes requests slower, never failed.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,6 +38,7 @@ from graphql_schema.view import error_response
 logger = logging.getLogger("cms.fast_lane")
 
 _JSON = b"application/json"
+_Headers = list[tuple[bytes, bytes]]
 # Bodies larger than this are not worth a lookup (no client sends such cached reads).
 _MAX_BODY = 64 * 1024
 
@@ -85,6 +87,26 @@ def _get_params(query_string: bytes) -> dict[str, Any] | None:
     return params
 
 
+class _Memo:
+    """Raw request bytes (a query string or a JSON body) -> cache key: hot queries
+    repeat byte for byte, so a hit skips decoding and hashing. Bounded: cleared when
+    full (cheaper than LRU bookkeeping; it refills with what is hot)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._keys: dict[bytes, str | None] = {}
+        self._size = size
+
+    def get(self, raw: bytes) -> str | bool | None:
+        return self._keys.get(raw, False)
+
+    def put(self, raw: bytes, key: str | None) -> None:
+        if len(raw) > 8192:
+            return
+        if len(self._keys) >= self._size:
+            self._keys.clear()
+        self._keys[raw] = key
+
+
 class FastLane:
     def __init__(self, app: ASGIApp, *, runtime: Runtime, path: str = "/graphql") -> None:
         self.app = app
@@ -92,6 +114,12 @@ class FastLane:
         self.settings = runtime.settings
         self.cache = runtime.response_cache
         self.path = path
+        self._get_keys = _Memo()
+        self._post_keys = _Memo()
+        # etag -> the headers of a GET answer, for entries whose headers do not
+        # depend on the time (nothing scheduled before they expire).
+        self._headers: dict[str, tuple[_Headers, _Headers]] = {}
+        self._horizon = self.settings.http_cache_max_age + self.settings.http_cache_swr
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -154,12 +182,19 @@ class FastLane:
             return
         await self._answer(entry, method, if_none_match, send)
 
+    def _key(self, raw: bytes, is_get: bool) -> str | None:
+        memo = self._get_keys if is_get else self._post_keys
+        known = memo.get(raw)
+        if known is not False:
+            return known  # type: ignore[return-value]
+        params = _get_params(raw) if is_get else orjson.loads(raw)
+        key = _request_key(params) if isinstance(params, dict) else None
+        memo.put(raw, key)
+        return key
+
     async def _hit(self, scope: Scope, body: bytes | None) -> CachedResponse | None:
         try:
-            params = _get_params(scope["query_string"]) if body is None else orjson.loads(body)
-            if not isinstance(params, dict):
-                return None
-            key = _request_key(params)
+            key = self._key(scope["query_string"] if body is None else body, body is None)
             if key is None:
                 return None
             entry, _ = await self.cache.lookup(key)
@@ -178,13 +213,23 @@ class FastLane:
             headers.append((b"cache-control", http_cache.PRIVATE))
             await _send(send, 200, headers, entry.body)
             return
-        headers = http_cache.public_headers(entry, self.settings)
+        # Headers depend on the time only when a publication is due within
+        # max-age + stale-while-revalidate; otherwise they are kept per entry.
+        static = not entry.go_live or entry.go_live - time.time() > self._horizon
+        memo = self._headers.get(entry.etag) if static else None
+        if memo is None:
+            public = http_cache.public_headers(entry, self.settings)
+            memo = ([*http_cache.json_headers(entry.body), *public], public)
+            if static:
+                if len(self._headers) >= 4096:
+                    self._headers.clear()
+                self._headers[entry.etag] = memo
         if if_none_match is not None and http_cache.not_modified(
             if_none_match.decode("latin-1"), entry.etag
         ):
-            await _send(send, 304, headers, b"")
+            await _send(send, 304, memo[1], b"")
             return
-        await _send(send, 200, http_cache.json_headers(entry.body) + headers, entry.body)
+        await _send(send, 200, memo[0], entry.body)
 
 
 async def _read_body(receive: Receive) -> bytes:
