@@ -5,6 +5,7 @@ http_cache.py; cache hits of anonymous callers are answered earlier, in fast_lan
 
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +36,7 @@ from graphql_schema.permissions import denied
 from graphql_schema.persisted import PersistedQueries, PersistedQueryError
 from media.requests import csrf_problem, is_multipart
 
+logger = logging.getLogger("cms.cache")
 _DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")
 _GRAPHIQL_EXAMPLE_MARKER = "const EXAMPLE_QUERY = `"
 
@@ -160,7 +162,12 @@ class GraphQLView(GraphQL[Context, None]):
         if data.protocol != "http" or is_multipart(request.content_type):
             return data
         key = cache_key(resolved.doc_hash, canonical_variables(data.variables), data.operation_name)
-        entry, generation = await self.cache.lookup(key)
+        try:
+            entry, generation = await self.cache.lookup(key)
+        except Exception:
+            # Redis unreachable: answer uncached rather than fail the read.
+            logger.exception("response cache lookup failed; answering without the cache")
+            return data
         if entry is not None:
             raise _EarlyAnswerError(
                 self._public_response(entry, request.method, viewer, request.headers)
@@ -184,11 +191,16 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers["cache-control"] = http_cache.PRIVATE.decode()
             return response
         assert state is not None
-        entry = await self.cache.entry_for(
-            bytes(response.body), http_cache.surrogate_keys(state.keys), state.generation
-        )
-        if state.key is not None:
-            await self.cache.put(state.key, entry)
+        try:
+            entry = await self.cache.entry_for(
+                bytes(response.body), http_cache.surrogate_keys(state.keys), state.generation
+            )
+            if state.key is not None:
+                await self.cache.put(state.key, entry)
+        except Exception:
+            logger.exception("response cache write failed; answered without caching")
+            response.headers["cache-control"] = http_cache.PRIVATE.decode()
+            return response
         return self._public_response(entry, request.method, request.state.viewer, request.headers)
 
     def _public_response(self, entry: Any, method: str, viewer: Viewer, headers: Any) -> Response:

@@ -249,3 +249,21 @@ async def test_memory_store_is_bounded() -> None:
     assert store.entry_keys() == ["big"]
     await store.bump()
     assert len(store) == 0
+
+
+async def test_a_failing_store_degrades_to_uncached_answers(
+    app: CachedApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(key: str) -> None:
+        raise ConnectionError("the cache is unreachable")
+
+    monkeypatch.setattr(app.runtime.response_cache.store, "lookup", broken)
+    for method in ("GET", "POST"):
+        if method == "GET":
+            response = await app.http.get("/graphql", params={"query": NEWS_LIST})
+        else:
+            response = await app.read()
+        assert response.status_code == 200
+        assert slugs(response.json()) == [NEWS_SLUG]
+    logged = [r for r in caplog.records if "cache" in r.getMessage() and r.exc_info]
+    assert logged  # logged with the traceback, never a bare 500
