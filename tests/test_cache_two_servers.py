@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from cms.models import News
 from graphql_schema.relay import global_id
 from tests.conftest import GraphQLClient, TestDatabase
-from tests.editing.helpers import PUBLISH_NEWS, UPDATE_NEWS, sign_in
+from tests.editing.helpers import DELETE_NEWS, PUBLISH_NEWS, UPDATE_NEWS, sign_in
 from tests.feedback.test_two_processes import server_process, wait_ready
 from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
 
@@ -104,6 +104,12 @@ async def test_invalidations_cross_processes(
             assert (await read(second)).headers["x-sql-count"] == "0"
             await asyncio.sleep(max(0.0, (go_live - datetime.now(UTC)).total_seconds()) + 0.05)
             assert DRAFT_NEWS_SLUG in slugs(await read(second))
+
+            await change(UNPUBLISH, {"id": draft_id})
+            assert DRAFT_NEWS_SLUG not in slugs(await read(second))
+            assert NEWS_SLUG in slugs(await read(second))
+            await change(DELETE_NEWS, {"id": news_id})
+            assert NEWS_SLUG not in slugs(await read(second))
 
     redis = Redis.from_url(redis_url)
     try:
