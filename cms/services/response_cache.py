@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import orjson
 from redis.asyncio import Redis
+from tortoise.connection import get_connection
 
 from cms.models.base import PublicationState, PublishableModel
 from cms.services import events
@@ -271,24 +272,33 @@ def _publishable_models() -> list[type[PublishableModel]]:
 
 async def next_go_live() -> datetime | None:
     """The earliest future `published_at` of published, untrashed content: until then,
-    what the public sees cannot change without a content event. One indexed query per
-    publishable type (status, published_at are indexed for visibility)."""
-    moment = datetime.now(UTC)
-    earliest: datetime | None = None
-    for model in _publishable_models():
-        found = (
-            await model.filter(
-                status=PublicationState.PUBLISHED,
-                published_at__gt=moment,
-                deleted_at__isnull=True,
-            )
-            .order_by("published_at")
-            .limit(1)
-            .values_list("published_at", flat=True)
-        )
-        if found and found[0] is not None and (earliest is None or found[0] < earliest):
-            earliest = found[0]
-    return earliest
+    what the public sees cannot change without a content event. One statement over
+    every publishable table, each part served by the (status, deleted_at,
+    published_at) index that visibility filters use."""
+    models = _publishable_models()
+    connection = get_connection("default")
+    postgres = connection.capabilities.dialect == "postgres"
+    status, moment = ("$1", "$2") if postgres else ("?", "?")
+    parts = [
+        f'SELECT MIN(published_at) AS moment FROM "{model._meta.db_table}" '
+        f"WHERE status = {status} AND deleted_at IS NULL AND published_at > {moment}"
+        for model in models
+    ]
+    field = models[0]._meta.fields_map["published_at"]
+    now_value = field.to_db_value(datetime.now(UTC), None)
+    values: list[Any] = (
+        [PublicationState.PUBLISHED.value, now_value]
+        if postgres
+        else [PublicationState.PUBLISHED.value, now_value] * len(models)
+    )
+    sql = "SELECT MIN(moment) AS moment FROM (" + " UNION ALL ".join(parts) + ") AS upcoming"
+    rows = await connection.execute_query_dict(sql, values)
+    found = rows[0]["moment"] if rows else None
+    if found is None:
+        return None
+    if isinstance(found, str):  # SQLite keeps datetimes as text
+        found = datetime.fromisoformat(found)
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 class Schedule:
