@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -173,7 +174,9 @@ async def test_read_token_shares_the_public_entry_read_drafts_token_bypasses(
         assert DRAFT_NEWS_SLUG.encode() not in entry.body
 
 
-async def test_http_caching_of_anonymous_gets(app: CachedApp) -> None:
+async def test_http_caching_of_anonymous_gets(
+    app: CachedApp, caplog: pytest.LogCaptureFixture
+) -> None:
     response = await app.http.get("/graphql", params={"query": NEWS_LIST})
     assert response.status_code == 200
     assert response.headers["cache-control"] == "public, max-age=60, stale-while-revalidate=300"
@@ -184,8 +187,12 @@ async def test_http_caching_of_anonymous_gets(app: CachedApp) -> None:
     assert f"News:{(await News.get(slug=NEWS_SLUG)).pk}" in keys
     assert "news-list" in keys
     assert response.headers["cache-tag"] == ",".join(keys)
-    # A hit (the fast lane) answers with the same headers and bytes.
-    hit = await app.http.get("/graphql", params={"query": NEWS_LIST})
+    # A hit (the fast lane) answers with the same headers and bytes, and is logged.
+    with caplog.at_level(logging.INFO, logger="cms.access"):
+        hit = await app.http.get("/graphql", params={"query": NEWS_LIST})
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "cms.access"]
+    assert line.startswith("GET /graphql 200 ")
+    assert line.endswith("sql=0")
     assert hit.headers["x-sql-count"] == "0"
     assert hit.content == response.content
     assert hit.headers["etag"] == etag
