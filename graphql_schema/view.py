@@ -6,6 +6,7 @@ http_cache.py; cache hits of anonymous callers are answered earlier, in fast_lan
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +27,12 @@ from cms.runtime import Runtime
 from cms.services import auth
 from cms.services.permissions import Action, allowed
 from cms.services.ratelimit import hit_request_limit
-from cms.services.response_cache import PUBLIC_SCOPE, cache_key, canonical_variables
+from cms.services.response_cache import (
+    PUBLIC_SCOPE,
+    CachedResponse,
+    cache_key,
+    canonical_variables,
+)
 from cms.services.viewer import Viewer
 from graphql_schema import http_cache
 from graphql_schema.context import Context
@@ -184,7 +190,7 @@ class GraphQLView(GraphQL[Context, None]):
             and state.is_query
             and state.succeeded
             and response.status_code == 200
-            and isinstance(response.body, bytes)
+            and isinstance(getattr(response, "body", None), bytes)
         )
         public_get = request.method == "GET" and request.state.viewer.is_anonymous
         if not cacheable or (state is not None and state.key is None and not public_get):
@@ -203,7 +209,9 @@ class GraphQLView(GraphQL[Context, None]):
             return response
         return self._public_response(entry, request.method, request.state.viewer, request.headers)
 
-    def _public_response(self, entry: Any, method: str, viewer: Viewer, headers: Any) -> Response:
+    def _public_response(
+        self, entry: CachedResponse, method: str, viewer: Viewer, headers: Mapping[str, str]
+    ) -> Response:
         if method != "GET" or not viewer.is_anonymous:
             response = Response(entry.body, media_type="application/json")
             response.headers["cache-control"] = http_cache.PRIVATE.decode()
