@@ -92,7 +92,7 @@ class _Memo:
     repeat byte for byte, so a hit skips decoding and hashing. Bounded: cleared when
     full (cheaper than LRU bookkeeping; it refills with what is hot)."""
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 2048) -> None:
         self._keys: dict[bytes, str | None] = {}
         self._size = size
 
@@ -100,7 +100,7 @@ class _Memo:
         return self._keys.get(raw, False)
 
     def put(self, raw: bytes, key: str | None) -> None:
-        if len(raw) > 8192:
+        if len(raw) > 4096:  # at most 8 MB held, whatever callers send
             return
         if len(self._keys) >= self._size:
             self._keys.clear()
@@ -116,9 +116,9 @@ class FastLane:
         self.path = path
         self._get_keys = _Memo()
         self._post_keys = _Memo()
-        # etag -> the headers of a GET answer, for entries whose headers do not
-        # depend on the time (nothing scheduled before they expire).
-        self._headers: dict[str, tuple[_Headers, _Headers]] = {}
+        # (etag, surrogate keys) -> the headers of a GET answer, for entries whose
+        # headers do not depend on the time (nothing scheduled before they expire).
+        self._headers: dict[tuple[str, str], tuple[_Headers, _Headers]] = {}
         self._horizon = self.settings.http_cache_max_age + self.settings.http_cache_swr
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -216,14 +216,16 @@ class FastLane:
         # Headers depend on the time only when a publication is due within
         # max-age + stale-while-revalidate; otherwise they are kept per entry.
         static = not entry.go_live or entry.go_live - time.time() > self._horizon
-        memo = self._headers.get(entry.etag) if static else None
+        # Equal bytes may come from queries naming different content: keys are part of it.
+        memo_key = (entry.etag, entry.surrogate_keys)
+        memo = self._headers.get(memo_key) if static else None
         if memo is None:
             public = http_cache.public_headers(entry, self.settings)
             memo = ([*http_cache.json_headers(entry.body), *public], public)
             if static:
                 if len(self._headers) >= 4096:
                     self._headers.clear()
-                self._headers[entry.etag] = memo
+                self._headers[memo_key] = memo
         if if_none_match is not None and http_cache.not_modified(
             if_none_match.decode("latin-1"), entry.etag
         ):
