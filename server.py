@@ -25,6 +25,7 @@ from cms.db import count_statements, install_statement_counter, tortoise_config
 from cms.runtime import Runtime
 from cms.settings import Settings, load_settings
 from graphql_schema.body_limit import BodyLimitMiddleware
+from graphql_schema.fast_lane import FastLane
 from graphql_schema.schema import schema
 from graphql_schema.view import GraphQLView
 from media.http import media_routes
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             await runtime.close()
 
     graphql = GraphQLView(schema, runtime)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
@@ -133,9 +134,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             ),
             # Instead of Starlette's max_body_size: the same limit, refused with a reason.
             Middleware(BodyLimitMiddleware, settings=settings),  # type: ignore[arg-type]
+            # Anonymous response-cache hits, answered before routing and GraphQL; inside
+            # the access log, the body limit (and whatever headers outer middleware adds).
+            Middleware(FastLane, runtime=runtime),  # type: ignore[arg-type]
         ],
         lifespan=lifespan,
     )
+    app.state.runtime = runtime
+    return app
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from graphql_schema.audit import AuditMutation
 from graphql_schema.cooperation import types as cooperation_types
 from graphql_schema.cooperation.mutations import CooperationMutations
 from graphql_schema.cooperation.queries import CooperationQueries
-from graphql_schema.extensions import ErrorPolicy
+from graphql_schema.extensions import CachePolicy, ErrorPolicy
 from graphql_schema.feedback.mutations import FeedbackMutations
 from graphql_schema.feedback.queries import FeedbackQueries
 from graphql_schema.feedback.types import FeedbackMessage
@@ -91,7 +91,7 @@ def build_schema() -> Schema:
             FeedbackMessage,
         ],
         # Limits first: a refused operation is never parsed further, validated or run.
-        extensions=[OperationLimits, ErrorPolicy],
+        extensions=[OperationLimits, ErrorPolicy, CachePolicy],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

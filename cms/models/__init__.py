@@ -23,6 +23,7 @@ from cms.models.cooperation import (
     Visit,
     VisitEnterprise,
 )
+from cms.models.documents import TrustedDocument
 from cms.models.feedback import (
     FeedbackKind,
     FeedbackMessage,
@@ -75,6 +76,7 @@ __all__ = [
     "SlugRedirect",
     "Tag",
     "TokenScope",
+    "TrustedDocument",
     "User",
     "Visit",
     "VisitEnterprise",
