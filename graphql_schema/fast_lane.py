@@ -33,7 +33,7 @@ from cms.services.response_cache import (
 )
 from cms.services.viewer import Viewer
 from graphql_schema import http_cache
-from graphql_schema.view import error_response
+from graphql_schema.view import rate_limited_response
 
 logger = logging.getLogger("cms.fast_lane")
 
@@ -172,13 +172,7 @@ class FastLane:
         )
         decision = await hit_request_limit(self.runtime.limiter, viewer, self.settings)
         if not decision.allowed:
-            response = error_response(
-                429,
-                f"Слишком много запросов. Повторите через {decision.retry_after} с.",
-                "RATE_LIMITED",
-                **{"retry-after": str(decision.retry_after)},
-            )
-            await response(scope, receive, send)
+            await rate_limited_response(decision.retry_after)(scope, receive, send)
             return
         await self._answer(entry, method, if_none_match, send)
 

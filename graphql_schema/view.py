@@ -55,6 +55,15 @@ def error_response(status: int, message: str, code: str, **headers: str) -> Resp
     return Response(orjson.dumps(body), status, headers, media_type="application/json")
 
 
+def rate_limited_response(retry_after: int) -> Response:
+    return error_response(
+        429,
+        f"Слишком много запросов. Повторите через {retry_after} с.",
+        "RATE_LIMITED",
+        **{"retry-after": str(retry_after)},
+    )
+
+
 def _refusal_response(refusal: gate.Refusal) -> Response:
     return error_response(refusal.status, refusal.message, refusal.code, **refusal.headers)
 
@@ -114,13 +123,7 @@ class GraphQLView(GraphQL[Context, None]):
             return
         decision = await hit_request_limit(self.runtime.limiter, viewer, settings)
         if not decision.allowed:
-            response = error_response(
-                429,
-                f"Слишком много запросов. Повторите через {decision.retry_after} с.",
-                "RATE_LIMITED",
-                **{"retry-after": str(decision.retry_after)},
-            )
-            await response(scope, receive, send)
+            await rate_limited_response(decision.retry_after)(scope, receive, send)
             return
         if upload and not allowed(viewer, Action.UPLOAD_MEDIA):
             # Refused before the body is read: nobody else may make us receive a file.
