@@ -26,6 +26,7 @@ from cms.db import count_statements, install_statement_counter, tortoise_config
 from cms.runtime import Runtime
 from cms.settings import Settings, load_settings
 from graphql_schema.body_limit import BodyLimitMiddleware
+from graphql_schema.fast_lane import FastLane
 from graphql_schema.schema import schema
 from graphql_schema.view import GraphQLView
 from media.http import media_routes
@@ -39,9 +40,11 @@ class AccessLogMiddleware:
     """One line per request: method, path, status, milliseconds, SQL statements.
     The query string is left out: it may carry personal data."""
 
-    def __init__(self, app: ASGIApp, *, sql_count_header: bool) -> None:
+    def __init__(self, app: ASGIApp, *, sql_count_header: bool, log_lines: bool) -> None:
         self.app = app
         self.sql_count_header = sql_count_header
+        # CMS_ACCESS_LOG=off: behind a proxy that logs already, a line costs ~20 µs.
+        self.log_lines = log_lines
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,14 +67,15 @@ class AccessLogMiddleware:
             try:
                 await self.app(scope, receive, send_with_count)
             finally:
-                access_logger.info(
-                    "%s %s %s %.1fms sql=%d",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                    len(statements),
-                )
+                if self.log_lines:
+                    access_logger.info(
+                        "%s %s %s %.1fms sql=%d",
+                        scope["method"],
+                        scope["path"],
+                        status,
+                        (time.perf_counter() - started) * 1000,
+                        len(statements),
+                    )
 
 
 async def healthz(request: Request) -> Response:
@@ -113,7 +117,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             await runtime.close()
 
     graphql = GraphQLView(schema, runtime)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
@@ -124,6 +128,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Middleware(
                 AccessLogMiddleware,  # type: ignore[arg-type]
                 sql_count_header=not settings.is_production,
+                log_lines=settings.access_log,
             ),
             # Outside the other checks, so that browsers can read their refusals too.
             # Bearer tokens, no cookies: credentials stay off.
@@ -137,9 +142,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             ),
             # Instead of Starlette's max_body_size: the same limit, refused with a reason.
             Middleware(BodyLimitMiddleware, settings=settings),  # type: ignore[arg-type]
+            # Anonymous response-cache hits, answered before routing and GraphQL; inside
+            # the access log, the body limit (and whatever headers outer middleware adds).
+            Middleware(FastLane, runtime=runtime),  # type: ignore[arg-type]
         ],
         lifespan=lifespan,
     )
+    app.state.runtime = runtime
+    return app
 
 
 def main() -> None:

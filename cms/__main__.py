@@ -67,7 +67,44 @@ def _parser() -> argparse.ArgumentParser:
         contact = commands.add_parser(name, help=what)
         contact.add_argument("--email", default=None)
         contact.add_argument("--phone", default=None)
+    documents = commands.add_parser(
+        "register-documents",
+        help="register trusted GraphQL documents: a directory of .graphql files or a "
+        "JSON manifest ({hash: query}, or Apollo's persisted query manifest)",
+    )
+    documents.add_argument("path", help="a directory or a manifest file")
     return parser
+
+
+async def _register_documents(database_url: str, path: str) -> None:
+    from pathlib import Path
+
+    from cms.services.trusted_documents import DocumentSourceError, read_documents, register
+
+    try:
+        documents = read_documents(Path(path))
+    except (DocumentSourceError, OSError, UnicodeDecodeError) as error:
+        raise SystemExit(f"error: {error}") from None
+    async with db.database(database_url):
+        added, known = await register(documents)
+    print(f"Registered {added} new documents ({known} already registered).")
+
+
+async def _bump_shared_cache(settings: Settings) -> None:
+    """After a command changed content without announcing it: servers sharing Redis
+    drop their cached responses (in-process caches of running servers cannot be told;
+    restart them)."""
+    if not settings.redis_url:
+        return
+    from redis.asyncio import Redis
+
+    from cms.services.response_cache import ResponseCache
+
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await ResponseCache.create(settings, redis).invalidate()
+    finally:
+        await redis.aclose()
 
 
 async def _purge_trash(settings: Settings) -> None:
@@ -79,6 +116,8 @@ async def _purge_trash(settings: Settings) -> None:
     cutoff = now() - timedelta(days=settings.trash_retention_days)
     async with db.database(settings.database_url):
         removed = await purge_trash(cutoff)
+    if removed:
+        await _bump_shared_cache(settings)
     details = ", ".join(f"{name}: {count}" for name, count in sorted(removed.items()))
     print(
         f"Removed from the trash (older than {settings.trash_retention_days} days): "
@@ -241,8 +280,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_migrate(settings.database_url))
     elif args.command == "seed":
         asyncio.run(_seed(settings.database_url, if_empty=args.if_empty))
+        asyncio.run(_bump_shared_cache(settings))
     elif args.command == "demo":
         asyncio.run(_demo(settings.database_url, news_count=args.news, seed=args.seed))
+        asyncio.run(_bump_shared_cache(settings))
+    elif args.command == "register-documents":
+        asyncio.run(_register_documents(settings.database_url, args.path))
     elif args.command == "createuser":
         asyncio.run(
             _createuser(settings.database_url, email=args.email, role=args.role, name=args.name)

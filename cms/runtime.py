@@ -1,18 +1,19 @@
 """Process-wide services shared by requests: Redis (when configured), rate limits,
-and the background tasks of a server process."""
+the response cache, and the background tasks of a server process."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
 from cms.services.feedback.notifications import FeedbackMailer
 from cms.services.feedback.submission import notifications_enabled
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from cms.services.response_cache import ResponseCache
 from cms.settings import Settings
 
 
@@ -23,6 +24,11 @@ class Runtime:
     limiter: RateLimiter
     # Sends staff e-mails about new feedback; None when SMTP is not configured.
     feedback_mailer: FeedbackMailer | None = None
+    # Public responses and APQ documents: in process, or in Redis when configured.
+    response_cache: ResponseCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.response_cache = ResponseCache.create(self.settings, self.redis)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:

@@ -85,6 +85,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     redis_url: str | None = None
+    # Prefix of the response cache's Redis keys: deployments sharing one Redis differ.
+    redis_prefix: str = "cms"
     media_root: Path = Path("uploads")
     secret_key: str = ""
     site_url: str = "http://localhost:3000"
@@ -123,18 +125,32 @@ class Settings:
     rendition_concurrency: int = 2
     # Operation limits, checked before execution (graphql_schema/limits.py). The
     # defaults leave every query of the front-ends, GraphiQL's examples and the deep
-    # agreement query (cost about 2.1 million; the widest test query about 200 million)
-    # several times below each limit.
+    # agreement query (cost about 3,000) far below each limit. Plain lists count at
+    # cost_list_size in the cost; connections at their first/last or the page cap.
     max_query_bytes: int = 262_144
     max_tokens: int = 5_000
     max_depth: int = 15
     max_aliases: int = 50
     max_directives: int = 50
     max_fragments: int = 100
-    max_cost: int = 1_000_000_000
+    max_cost: int = 1_000_000
+    cost_list_size: int = 10
     introspection: str = INTROSPECTION_AUTO  # or "on", "off"
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # The response cache of public reads (in process, or in Redis with CMS_REDIS_URL):
+    # on/off, how many entries and bytes one process keeps, and how long an entry lives
+    # at most (content changes invalidate entries at once; this only bounds memory).
+    response_cache: bool = True
+    response_cache_max_entries: int = 10_000
+    response_cache_max_bytes: int = 64 * 1024 * 1024
+    response_cache_ttl: int = 3600
+    # HTTP caching of anonymous GET queries: Cache-Control max-age and
+    # stale-while-revalidate, both cut short by the next scheduled publication.
+    http_cache_max_age: int = 60
+    http_cache_swr: int = 300
+    # Trusted documents: the public endpoint runs only registered operations.
+    trusted_documents: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -176,6 +192,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "CMS_PORT", 8000, minimum=1),
         workers=_int(env, "CMS_WORKERS", 1, minimum=1),
         redis_url=env.get("CMS_REDIS_URL") or None,
+        redis_prefix=env.get("CMS_REDIS_PREFIX") or "cms",
         media_root=Path(env.get("CMS_MEDIA_ROOT", "uploads")).resolve(),
         secret_key=secret_key,
         site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
@@ -219,9 +236,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_aliases=_int(env, "CMS_MAX_ALIASES", 50, minimum=0),
         max_directives=_int(env, "CMS_MAX_DIRECTIVES", 50, minimum=0),
         max_fragments=_int(env, "CMS_MAX_FRAGMENTS", 100, minimum=0),
-        max_cost=_int(env, "CMS_MAX_COST", 1_000_000_000, minimum=1),
+        max_cost=_int(env, "CMS_MAX_COST", 1_000_000, minimum=1),
+        cost_list_size=_int(env, "CMS_COST_LIST_SIZE", 10, minimum=1),
         introspection=_choice(env, "CMS_INTROSPECTION", INTROSPECTION_CHOICES, INTROSPECTION_AUTO),
         cors_origins=_origins(env, "CMS_CORS_ORIGINS"),
+        response_cache=_bool(env, "CMS_RESPONSE_CACHE", True),
+        response_cache_max_entries=_int(env, "CMS_RESPONSE_CACHE_MAX_ENTRIES", 10_000, minimum=1),
+        response_cache_max_bytes=_int(
+            env, "CMS_RESPONSE_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024
+        ),
+        response_cache_ttl=_int(env, "CMS_RESPONSE_CACHE_TTL", 3600, minimum=1),
+        http_cache_max_age=_int(env, "CMS_HTTP_CACHE_MAX_AGE", 60, minimum=0),
+        http_cache_swr=_int(env, "CMS_HTTP_CACHE_SWR", 300, minimum=0),
+        trusted_documents=_bool(env, "CMS_TRUSTED_DOCUMENTS", False),
     )
 
 

@@ -1,4 +1,4 @@
-"""Schema extensions: how errors leave the API."""
+"""Schema extensions: how errors leave the API, and what the response cache may keep."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from cms.errors import InvalidArgumentError
 from cms.settings import Settings
 from graphql_schema.errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
+from graphql_schema.http_cache import current_state
 
 logger = logging.getLogger("cms.graphql")
 
@@ -79,3 +81,21 @@ class ErrorPolicy(SchemaExtension):
             path=error.path,
             extensions={"code": INTERNAL_SERVER_ERROR, "errorId": error_id},
         )
+
+
+class CachePolicy(SchemaExtension):
+    """Tells the response cache whether the operation was a query that succeeded:
+    only those are stored or cached by HTTP. Runs once per operation, not per field."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        state = current_state.get()
+        if state is None:
+            return
+        context = self.execution_context
+        result = context.result
+        try:
+            state.is_query = context.operation_type is OperationType.QUERY
+        except RuntimeError:  # no document: nothing ran
+            state.is_query = False
+        state.succeeded = result is not None and not result.errors and result.data is not None

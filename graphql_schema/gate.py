@@ -82,12 +82,17 @@ def _check_get(request: Request, settings: Settings) -> Refusal | None:
     operation = get_operation_ast(document, request.query_params.get("operationName"))
     if operation is None or operation.operation is OperationType.QUERY:
         return None
-    return Refusal(
-        405,
-        "Изменения (mutation) и подписки принимаются только методом POST с телом application/json.",
-        METHOD_NOT_ALLOWED,
-        {"allow": "POST"},
-    )
+    return GET_ONLY_READS
+
+
+# Also answered when a persisted (hash-only) GET names a mutation: the text is known
+# only after the gate, and Strawberry refuses it then (see the view).
+GET_ONLY_READS = Refusal(
+    405,
+    "Изменения (mutation) и подписки принимаются только методом POST с телом application/json.",
+    METHOD_NOT_ALLOWED,
+    {"allow": "POST"},
+)
 
 
 def single_operation(data: object) -> object:

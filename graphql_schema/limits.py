@@ -18,9 +18,13 @@ of every operation that got as far as being measured is reported to the caller i
 
 Cost is the largest number of objects the response can hold: every field of an
 object type counts 1, times the size of each list around it. A list's size is its
-`first`/`last` argument, or the page cap (CMS_PAGE_SIZE_MAX) when absent (a larger
-`first` is refused by the field itself, with its own error); a connection's size
-applies to its `edges` and `nodes`. Scalars are free (they come with their row),
+`first`/`last` argument; without one, a connection counts at the page cap
+(CMS_PAGE_SIZE_MAX; a larger `first` is refused by the field itself, with its own
+error) and applies to its `edges` and `nodes`, and a plain list (relations such as
+`tags`, `actionPlans`, `visitedEnterprises`, and the small taxonomies `regions` and
+`directions`) counts at CMS_COST_LIST_SIZE, its expected length: counting those at
+the page cap would make every ordinary nested query look like millions of objects
+and leave no useful limit. Scalars are free (they come with their row),
 and so is introspection, which is answered from memory and bounded by
 graphql-core's MaxIntrospectionDepthRule.
 """
@@ -246,6 +250,7 @@ class _Measurer:
         variables: Mapping[str, Any],
         defaults: Mapping[str, ValueNode],
         page_cap: int,
+        list_size: int,
     ) -> None:
         self.schema = schema
         self.fragments = {
@@ -256,6 +261,7 @@ class _Measurer:
         self.variables = variables
         self.defaults = defaults
         self.page_cap = page_cap
+        self.list_size = list_size
         self.measured: dict[tuple[str, int | None], Measure] = {}
         self.measuring: set[str] = set()
 
@@ -316,12 +322,17 @@ class _Measurer:
         if _is_connection(named):
             inner_page = self.page_size(node)
         elif isinstance(field_type, GraphQLList):
-            size = page if name in _PAGE_LISTS and page is not None else self.page_size(node)
+            size = (
+                page
+                if name in _PAGE_LISTS and page is not None
+                else self.page_size(node, absent=self.list_size)
+            )
         inner = self.selections(node.selection_set, named, inner_page)
         return Measure(inner.depth + 1, size * (1 + inner.cost))
 
-    def page_size(self, node: FieldNode) -> int:
-        """`first`/`last` (the smaller when both), within the page cap; the cap without them."""
+    def page_size(self, node: FieldNode, absent: int | None = None) -> int:
+        """`first`/`last` (the smaller when both), within the page cap; without them,
+        `absent` (plain lists) or the cap (connections)."""
         sizes = [
             value
             for argument in node.arguments or ()
@@ -329,7 +340,7 @@ class _Measurer:
             and isinstance(value := self.int_value(argument.value), int)
         ]
         if not sizes:
-            return self.page_cap
+            return self.page_cap if absent is None else absent
         return max(0, min(min(sizes), self.page_cap))
 
     def int_value(self, node: ValueNode) -> int | None:
@@ -358,6 +369,7 @@ def measure(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
     page_cap: int,
+    list_size: int,
 ) -> Measure:
     """Depth and cost of the operation that would run (the largest of all of them when
     the document does not say which one: execution then refuses it anyway)."""
@@ -374,7 +386,7 @@ def measure(
             for definition in candidate.variable_definitions or ()
             if definition.default_value is not None
         }
-        measurer = _Measurer(schema, document, variables or {}, defaults, page_cap)
+        measurer = _Measurer(schema, document, variables or {}, defaults, page_cap, list_size)
         root = schema.get_root_type(candidate.operation)
         found = measurer.selections(candidate.selection_set, root, None)
         depth, cost = max(depth, found.depth), max(cost, found.cost)
@@ -458,6 +470,7 @@ class OperationLimits(SchemaExtension):
                 self.execution_context.operation_name,
                 self.execution_context.variables,
                 settings.page_size_max,
+                settings.cost_list_size,
             )
         except RecursionError:  # fragments nested in fragments beyond the interpreter
             return [limit_error("depth", settings.max_depth, settings.max_depth + 1)]

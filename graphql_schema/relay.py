@@ -13,6 +13,7 @@ from cms.services.ids import encode_global_id
 from cms.services.pagination import Ordering, Page, Window, window
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
+from graphql_schema.http_cache import record_list, record_node
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -24,6 +25,9 @@ class Node:
 
 
 def global_id(type_name: str, pk: int) -> strawberry.ID:
+    # Every node type makes its id here from its row: the one place that sees each
+    # object a response holds, so it names it for CDN purges (surrogate keys).
+    record_node(type_name, pk)
     return strawberry.ID(encode_global_id(type_name, pk))
 
 
@@ -75,6 +79,12 @@ class Connection(Generic[T]):
 
 
 def connection(page: Page[Any], convert: Callable[[Any], R]) -> Connection[R]:
+    # `convert` is a type's `from_row`: the list key names that type, so that a new
+    # item purges the lists it may appear in even while they are empty.
+    owner = getattr(convert, "__self__", None)
+    definition = getattr(owner, "__strawberry_definition__", None)
+    if definition is not None:
+        record_list(definition.name)
     return Connection(
         edges=[
             Edge(cursor=cursor, node=convert(item))

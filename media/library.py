@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from cms.errors import Code, FieldError, ValidationFailedError
 from cms.models import AgreementDocument, Enterprise, MediaAsset, News, Person
+from cms.services.events import ContentChange, content_changed
 from cms.services.validation import Checker
 from cms.services.visibility import now
 from media.filetypes import FileType, RejectedFileError, identify
@@ -117,7 +118,9 @@ async def create_asset(
             # Inside the transaction: if the file cannot be stored, no row is left.
             if not await media.storage.exists(key):
                 await media.storage.put_file(key, ready.path)
-        return asset
+    # Published content shows media (covers, photos, logos): caches must hear of it.
+    await content_changed(ContentChange("MediaAsset", (asset.pk,), "created"))
+    return asset
 
 
 async def _checked(
@@ -233,6 +236,7 @@ async def update_asset(
                 Code.CONFLICT,
                 "Файл изменили одновременно с вами: обновите страницу и повторите.",
             )
+    await content_changed(ContentChange("MediaAsset", (asset.pk,), "updated"))
     return await MediaAsset.get(id=asset.pk)
 
 
@@ -274,6 +278,7 @@ async def delete_asset(media: Media, asset_id: int) -> None:
         )
     async with _content_locks.hold(asset.sha256):
         await asset.delete()
+        await content_changed(ContentChange("MediaAsset", (asset_id,), "deleted"))
         if await MediaAsset.filter(sha256=asset.sha256).exists():
             return
         await media.storage.delete(asset.storage_key)

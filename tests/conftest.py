@@ -172,6 +172,8 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
         "CMS_SECRET_KEY": "test-secret-key-not-for-production",
         "CMS_SITE_URL": "https://invest.example",
         "CMS_PUBLIC_URL": "https://api.invest.example",
+        # Off unless a test turns it on: other tests read what they just wrote.
+        "CMS_RESPONSE_CACHE": "off",
         **overrides,
     }
     return load_settings(environ)

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from server import create_app
-from tests.conftest import GraphQLClient, TestDatabase, make_settings
+from tests.conftest import GraphQLClient, TestDatabase, client_with, make_settings
 
 
 async def test_health_and_readiness(client: GraphQLClient) -> None:
@@ -33,6 +33,9 @@ async def test_graphiql_can_be_switched_off(seeded_db: TestDatabase) -> None:
 
 
 async def test_queries_over_get(client: GraphQLClient) -> None:
+    # The first public GET of a process also reads when the next scheduled publication
+    # is (HTTP max-age must not outlast it); that is kept until content changes.
+    await client.http.get("/graphql", params={"query": "{ __typename }"})
     response = await client.http.get("/graphql", params={"query": "{ regions { code } }"})
     assert response.status_code == 200
     assert {region["code"] for region in response.json()["data"]["regions"]} >= {
@@ -71,3 +74,13 @@ async def test_unexpected_errors_are_masked_with_an_id_in_the_log(
     error_id = error["extensions"]["errorId"]
     assert error_id in error["message"]
     assert any(error_id in record.getMessage() and record.exc_info for record in caplog.records)
+
+
+async def test_access_log_can_be_turned_off(
+    seeded_db: TestDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with client_with(seeded_db, CMS_ACCESS_LOG="off") as quiet:
+        with caplog.at_level(logging.INFO, logger="cms.access"):
+            response = await quiet.http.get("/healthz")
+    assert response.status_code == 200
+    assert [record for record in caplog.records if record.name == "cms.access"] == []

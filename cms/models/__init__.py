@@ -23,6 +23,7 @@ from cms.models.cooperation import (
     Visit,
     VisitEnterprise,
 )
+from cms.models.documents import TrustedDocument
 from cms.models.feedback import (
     FeedbackKind,
     FeedbackMessage,
@@ -85,6 +86,7 @@ __all__ = [
     "SlugRedirect",
     "Tag",
     "TokenScope",
+    "TrustedDocument",
     "User",
     "Visit",
     "VisitEnterprise",

@@ -51,7 +51,7 @@ class News(SearchableMixin, PublishableModel):
 class NewsCount(Model):
     """How many news are live (PUBLISHED, not in the trash, with a publication time)
     in a scope: all news ("all", 0), per tag ("tag", tag id), per region ("region",
-    region id). Database triggers keep it exact (migration 0005_news_counts); the
+    region id). Database triggers keep it exact (migration 0006_news_counts); the
     code only reads it (cms/services/news_counts.py). Scheduled news are included:
     readers subtract those whose moment has not come."""
 

@@ -6,6 +6,7 @@ Keys are hashed before they are stored: they often hold an e-mail or an address.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
@@ -40,7 +41,9 @@ def _window(limit: Limit, now: float) -> tuple[int, int]:
     return number, max(1, math.ceil((number + 1) * limit.seconds - now))
 
 
+@functools.lru_cache(maxsize=65_536)
 def _digest(key: str) -> str:
+    # Memoised: the anonymous limit is counted on every request, cache hits included.
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

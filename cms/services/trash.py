@@ -39,6 +39,7 @@ from cms.services.content_types import (
     VISIT,
     ContentType,
 )
+from cms.services.events import ContentChange, content_changed
 from cms.services.pagination import Ordering, SortKey, Window
 
 TRASH_ORDER = Ordering(
@@ -135,6 +136,10 @@ async def purge_trash(older_than: datetime) -> dict[str, int]:
             await _remove(kind, doomed[kind.name])
         await _remove(ORGANIZATION, doomed[ORGANIZATION.name])
         await _remove(DIRECTION, doomed[DIRECTION.name])
+    # Hidden already, but links to them (quotes, parties, stops) went too.
+    for name, ids in doomed.items():
+        if ids:
+            await content_changed(ContentChange(name, tuple(sorted(ids)), "purged"))
     return {name: len(ids) for name, ids in doomed.items() if ids}
 
 

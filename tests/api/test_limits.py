@@ -111,7 +111,7 @@ async def test_too_many_fragments(client: GraphQLClient) -> None:
 
 async def test_expensive_nested_lists(client: GraphQLClient) -> None:
     error = await refused(client, NESTED_LISTS)
-    assert_limit(error, "cost", 1_000_000_000, None)
+    assert_limit(error, "cost", 1_000_000, None)
     assert "first/last" in error["message"]
 
 
@@ -119,11 +119,12 @@ async def test_cost_follows_variables(client: GraphQLClient) -> None:
     query = """query($first: Int, $inner: Int = 100) { tags(first: $first) { edges { node {
       news(first: $inner) { edges { node { tags { news(first: $inner) { edges { node {
       tags { name } } } } } } } } } } } }"""
-    assert_limit(await refused(client, query, {"first": 100}), "cost", 1_000_000_000, None)
+    assert_limit(await refused(client, query, {"first": 100}), "cost", 1_000_000, None)
     result = await client.post(query, {"first": 1, "inner": 1})
     assert "errors" not in result, result
-    inner_news = 1 + 1 * (1 + 1 + 100)  # the connection, one edge, its node and tags
-    outer_news = 1 + 1 * (1 + 1 + 100 * (1 + inner_news))
+    # The connection, one edge, its node and its tags (a plain list: CMS_COST_LIST_SIZE).
+    inner_news = 1 + 1 * (1 + 1 + 10)
+    outer_news = 1 + 1 * (1 + 1 + 10 * (1 + inner_news))
     assert result["extensions"]["cost"]["requested"] == 1 + 1 * (1 + 1 + outer_news)
 
 
@@ -153,7 +154,7 @@ async def test_a_batch_is_refused(client: GraphQLClient) -> None:
 
 async def test_cost_is_reported_to_every_caller(writer_client: GraphQLClient) -> None:
     query = "{ news(first: 5) { edges { node { title tags { name } } } } }"
-    expected = {"requested": 1 + 5 * (1 + 1 + 100), "limit": 1_000_000_000}
+    expected = {"requested": 1 + 5 * (1 + 1 + 10), "limit": 1_000_000}
     assert (await writer_client.post(query))["extensions"]["cost"] == expected
     await use_api_token(writer_client, "read")
     assert (await writer_client.post(query))["extensions"]["cost"] == expected
@@ -284,7 +285,7 @@ def test_limit_settings() -> None:
         settings.max_fragments,
         settings.max_cost,
         settings.introspection,
-    ) == (262_144, 5000, 15, 50, 50, 100, 1_000_000_000, "auto")
+    ) == (262_144, 5000, 15, 50, 50, 100, 1_000_000, "auto")
     custom = load_settings({**base, "CMS_MAX_DEPTH": "8", "CMS_INTROSPECTION": "OFF"})
     assert (custom.max_depth, custom.introspection) == (8, "off")
     for name, value in [
@@ -301,3 +302,11 @@ async def test_refusals_are_json(client: GraphQLClient) -> None:
     assert response.headers["content-type"].startswith("application/json")
     assert json.loads(response.text)["errors"][0]["extensions"]["limit"] == "depth"
     assert isinstance(response, httpx.Response)
+
+
+async def test_plain_lists_count_at_their_expected_length(seeded_db: TestDatabase) -> None:
+    query = "{ news(first: 5) { edges { node { title tags { name } } } } }"
+    async with client_with(seeded_db, CMS_COST_LIST_SIZE="2") as short_lists:
+        result = await short_lists.post(query)
+    assert result["extensions"]["cost"]["requested"] == 1 + 5 * (1 + 1 + 2)
+    assert "errors" not in result

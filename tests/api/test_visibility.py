@@ -26,12 +26,12 @@ EVERY_NEWS_PATH = """
   backwards: news(last: 100) { totalCount edges { node { slug } } }
   byTitle: news(orderBy: TITLE_ASC) { edges { node { slug } } }
   byUpdate: news(orderBy: UPDATED_AT_DESC) { edges { node { slug } } }
-  tags(first: 100) { edges { node { slug newsCount news(first: 100) { totalCount
+  tags(first: 100) { edges { node { slug newsCount news(first: 20) { totalCount
     edges { node { slug } } } } } }
-  agreements(first: 100) { totalCount edges { node { slug news(first: 100) {
-    totalCount edges { node { slug } } } actionPlans { slug visits { news(first: 100) {
+  agreements(first: 100) { totalCount edges { node { slug news(first: 20) {
+    totalCount edges { node { slug } } } actionPlans { slug visits { news(first: 20) {
     totalCount edges { node { slug } } } } } } } }
-  enterprises(first: 100) { edges { node { visits { news(first: 100) { totalCount
+  enterprises(first: 100) { edges { node { visits { news(first: 20) { totalCount
     edges { node { slug } } } } } } }
 }
 """

@@ -59,3 +59,35 @@ def test_trash_retention_is_configurable(tmp_path: Path, monkeypatch: pytest.Mon
     assert load_settings({"CMS_TRASH_RETENTION_DAYS": "7"}).trash_retention_days == 7
     with pytest.raises(SettingsError, match="CMS_TRASH_RETENTION_DAYS"):
         load_settings({"CMS_TRASH_RETENTION_DAYS": "-1"})
+
+
+def test_cache_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    defaults = load_settings({"CMS_SECRET_KEY": "k"})
+    assert defaults.response_cache is True
+    assert (defaults.http_cache_max_age, defaults.http_cache_swr) == (60, 300)
+    assert defaults.trusted_documents is False
+    changed = load_settings(
+        {
+            "CMS_SECRET_KEY": "k",
+            "CMS_RESPONSE_CACHE": "off",
+            "CMS_HTTP_CACHE_MAX_AGE": "10",
+            "CMS_HTTP_CACHE_SWR": "0",
+            "CMS_TRUSTED_DOCUMENTS": "on",
+            "CMS_RESPONSE_CACHE_MAX_ENTRIES": "50",
+        }
+    )
+    assert changed.response_cache is False
+    assert (changed.http_cache_max_age, changed.http_cache_swr) == (10, 0)
+    assert changed.trusted_documents is True
+    assert changed.response_cache_max_entries == 50
+    with pytest.raises(SettingsError, match="CMS_RESPONSE_CACHE"):
+        load_settings({"CMS_SECRET_KEY": "k", "CMS_RESPONSE_CACHE": "sometimes"})
+
+
+def test_several_workers_without_redis_cache_nothing_in_process() -> None:
+    from cms.services.response_cache import ResponseCache
+
+    settings = load_settings({"CMS_SECRET_KEY": "k", "CMS_WORKERS": "4"})
+    assert ResponseCache.create(settings, None).enabled is False
+    assert ResponseCache.create(settings.with_changes(workers=1), None).enabled is True

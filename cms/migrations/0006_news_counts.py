@@ -187,7 +187,7 @@ async def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_feedback')]
+    dependencies = [('models', '0005_trusted_documents')]
 
     initial = False
 

@@ -1,0 +1,276 @@
+"""The response cache: public reads are answered from it, every content change is
+visible to the next anonymous read at once, and nothing private ever enters it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cms.models import News
+from cms.services.response_cache import CachedResponse, MemoryStore
+from graphql_schema.relay import global_id
+from tests.api.cache_helpers import NEWS_LIST, CachedApp, cached_app, redis_overrides
+from tests.conftest import TestDatabase, use_api_token
+from tests.editing.helpers import (
+    DELETE_NEWS,
+    PUBLISH_NEWS,
+    UPDATE_NEWS,
+    create_news,
+    mutate,
+    sign_in,
+)
+from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
+
+# Staff and read-drafts tokens get the draft; the public the same query answers null.
+DRAFT_ITEM = f'{{ newsItem(slug: "{DRAFT_NEWS_SLUG}") {{ slug title }} }}'
+UNPUBLISH_NEWS = "mutation($id: ID!) { unpublishNews(id: $id) { errors { code } } }"
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def apps(request: pytest.FixtureRequest, db: TestDatabase) -> AsyncIterator[list[CachedApp]]:
+    """[writer, reader]: one app in process; two apps ("processes") on one Redis."""
+    if request.param == "memory":
+        async for app in cached_app(db.url, CMS_RESPONSE_CACHE="on"):
+            await sign_in(app.staff, "editor")
+            yield [app, app]
+        return
+    overrides = redis_overrides()
+    async for writer in cached_app(db.url, **overrides):
+        async for reader in cached_app(db.url, **overrides):
+            await sign_in(writer.staff, "editor")
+            yield [writer, reader]
+
+
+@pytest.fixture
+async def app(db: TestDatabase) -> AsyncIterator[CachedApp]:
+    async for cached in cached_app(db.url, CMS_RESPONSE_CACHE="on"):
+        yield cached
+
+
+def slugs(response_json: dict) -> list[str]:
+    return [edge["node"]["slug"] for edge in response_json["data"]["news"]["edges"]]
+
+
+async def news_id(slug: str) -> str:
+    return global_id("News", (await News.get(slug=slug)).pk)
+
+
+async def test_a_repeated_public_read_costs_no_sql(app: CachedApp) -> None:
+    first = await app.read()
+    assert int(first.headers["x-sql-count"]) > 0
+    second = await app.read()
+    assert second.headers["x-sql-count"] == "0"
+    assert second.content == first.content
+    assert len(app.memory_entries()) == 1
+    # The same variables in another order are the same entry.
+    query = "query($a: Int, $b: String) { news(first: $a, after: $b) { totalCount } }"
+    await app.read(query, a=1, b=None)
+    hit = await app.http.post("/graphql", json={"query": query, "variables": {"b": None, "a": 1}})
+    assert hit.headers["x-sql-count"] == "0"
+
+
+async def test_errors_and_mutations_are_not_cached(app: CachedApp) -> None:
+    await app.read("{ news(first: 100000) { totalCount } }")
+    assert len(app.memory_entries()) == 0
+    await sign_in(app.staff, "editor")
+    await create_news(app.staff)
+    assert len(app.memory_entries()) == 0
+
+
+@pytest.mark.parametrize("change", ["publish", "update", "unpublish", "delete", "create"])
+async def test_every_change_is_seen_by_the_next_anonymous_read(
+    apps: list[CachedApp], change: str
+) -> None:
+    writer, reader = apps
+    before = (await reader.read()).json()
+    assert (await reader.read()).headers["x-sql-count"] == "0"
+    published = await news_id(NEWS_SLUG)
+    if change == "publish":
+        await mutate(writer.staff, PUBLISH_NEWS, {"id": await news_id(DRAFT_NEWS_SLUG)})
+        assert DRAFT_NEWS_SLUG in slugs((await reader.read()).json())
+    elif change == "update":
+        await mutate(writer.staff, UPDATE_NEWS, {"id": published, "input": {"title": "Новое"}})
+        titles = [e["node"]["title"] for e in (await reader.read()).json()["data"]["news"]["edges"]]
+        assert titles == ["Новое"]
+    elif change == "unpublish":
+        await mutate(writer.staff, UNPUBLISH_NEWS, {"id": published})
+        assert slugs((await reader.read()).json()) == []
+    elif change == "delete":
+        await mutate(writer.staff, DELETE_NEWS, {"id": published})
+        assert slugs((await reader.read()).json()) == []
+    else:
+        created = await create_news(writer.staff, title="Свежая")
+        await mutate(writer.staff, PUBLISH_NEWS, {"id": created["id"]})
+        assert created["slug"] in slugs((await reader.read()).json())
+    after = (await reader.read()).json()
+    assert after != before
+
+
+async def test_a_scheduled_item_goes_live_on_time(apps: list[CachedApp]) -> None:
+    writer, reader = apps
+    draft = await news_id(DRAFT_NEWS_SLUG)
+    go_live = datetime.now(UTC) + timedelta(seconds=2)
+    await mutate(writer.staff, PUBLISH_NEWS, {"id": draft, "at": go_live.isoformat()})
+    assert DRAFT_NEWS_SLUG not in slugs((await reader.read()).json())
+    cached = await reader.read()
+    assert cached.headers["x-sql-count"] == "0"  # cached, but only until the go-live
+    # HTTP caches are told the same: max-age ends at the go-live, no stale serving past it.
+    response = await reader.http.get("/graphql", params={"query": NEWS_LIST})
+    control = response.headers["cache-control"]
+    assert control.startswith("public, max-age=")
+    max_age = int(control.split("max-age=")[1].split(",")[0])
+    stale = int(control.split("stale-while-revalidate=")[1])
+    assert max_age + stale <= 2
+    await asyncio.sleep(max(0.0, (go_live - datetime.now(UTC)).total_seconds()) + 0.05)
+    assert DRAFT_NEWS_SLUG in slugs((await reader.read()).json())
+
+
+async def test_a_staff_response_never_enters_the_shared_cache(app: CachedApp) -> None:
+    await sign_in(app.staff, "editor")
+    staff = await app.http.post("/graphql", json={"query": DRAFT_ITEM}, headers=app.staff.headers)
+    assert DRAFT_NEWS_SLUG in staff.text
+    assert staff.headers["cache-control"] == "private, no-store"
+    assert "surrogate-key" not in staff.headers
+    assert len(app.memory_entries()) == 0
+    anonymous = await app.read(DRAFT_ITEM)
+    assert anonymous.json()["data"] == {"newsItem": None}
+    store = app.memory_entries()
+    assert len(store) == 1
+    for key in store.entry_keys():
+        entry = store.lookup_nowait(key)
+        assert entry is not None
+        assert DRAFT_NEWS_SLUG.encode() not in entry.body
+    # And a staff read after the anonymous one is not served from the cache either.
+    again = await app.http.post("/graphql", json={"query": DRAFT_ITEM}, headers=app.staff.headers)
+    assert DRAFT_NEWS_SLUG in again.text
+    assert again.headers["x-sql-count"] != "0"
+
+
+async def test_read_token_shares_the_public_entry_read_drafts_token_bypasses(
+    app: CachedApp,
+) -> None:
+    reader = app.staff  # a second client over the same app
+    await use_api_token(reader, "read")
+    first = await app.http.post("/graphql", json={"query": DRAFT_ITEM}, headers=reader.headers)
+    assert first.json()["data"] == {"newsItem": None}
+    assert len(app.memory_entries()) == 1
+    anonymous = await app.read(DRAFT_ITEM)
+    assert anonymous.headers["x-sql-count"] == "0"
+    assert anonymous.content == first.content
+    assert first.headers["cache-control"] == "private, no-store"
+
+    await use_api_token(reader, "read_drafts")
+    drafts = await app.http.post("/graphql", json={"query": DRAFT_ITEM}, headers=reader.headers)
+    assert DRAFT_NEWS_SLUG in drafts.text
+    assert len(app.memory_entries()) == 1
+    for key in app.memory_entries().entry_keys():
+        entry = app.memory_entries().lookup_nowait(key)
+        assert entry is not None
+        assert DRAFT_NEWS_SLUG.encode() not in entry.body
+
+
+async def test_http_caching_of_anonymous_gets(
+    app: CachedApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await app.http.get("/graphql", params={"query": NEWS_LIST})
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=60, stale-while-revalidate=300"
+    etag = response.headers["etag"]
+    assert etag.startswith('"')
+    assert etag.endswith('"')
+    keys = response.headers["surrogate-key"].split()
+    assert f"News:{(await News.get(slug=NEWS_SLUG)).pk}" in keys
+    assert "news-list" in keys
+    assert response.headers["cache-tag"] == ",".join(keys)
+    # A hit (the fast lane) answers with the same headers and bytes, and is logged.
+    with caplog.at_level(logging.INFO, logger="cms.access"):
+        hit = await app.http.get("/graphql", params={"query": NEWS_LIST})
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "cms.access"]
+    assert line.startswith("GET /graphql 200 ")
+    assert line.endswith("sql=0")
+    assert hit.headers["x-sql-count"] == "0"
+    assert hit.content == response.content
+    assert hit.headers["etag"] == etag
+    assert hit.headers["surrogate-key"] == response.headers["surrogate-key"]
+    not_modified = await app.http.get(
+        "/graphql", params={"query": NEWS_LIST}, headers={"if-none-match": etag}
+    )
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified.headers["etag"] == etag
+    # Staff answers and mutations are private.
+    await sign_in(app.staff, "editor")
+    staff = await app.http.get("/graphql", params={"query": NEWS_LIST}, headers=app.staff.headers)
+    assert staff.headers["cache-control"] == "private, no-store"
+    assert "etag" not in staff.headers
+    assert "surrogate-key" not in staff.headers
+    mutation = await app.http.post(
+        "/graphql",
+        json={"query": "mutation { logout }"},
+        headers=app.staff.headers,
+    )
+    assert mutation.headers["cache-control"] == "private, no-store"
+
+
+async def test_http_caching_without_the_response_cache(db: TestDatabase) -> None:
+    async for app in cached_app(db.url, CMS_RESPONSE_CACHE="off"):
+        first = await app.http.get("/graphql", params={"query": NEWS_LIST})
+        assert first.headers["cache-control"].startswith("public, max-age=60")
+        revalidated = await app.http.get(
+            "/graphql",
+            params={"query": NEWS_LIST},
+            headers={"if-none-match": first.headers["etag"]},
+        )
+        assert revalidated.status_code == 304
+        assert int(revalidated.headers["x-sql-count"]) > 0  # executed: nothing cached
+
+
+async def test_fast_lane_applies_the_anonymous_rate_limit(db: TestDatabase) -> None:
+    async for app in cached_app(db.url, CMS_RESPONSE_CACHE="on", CMS_RATE_LIMIT_ANONYMOUS="3/60"):
+        statuses = [(await app.http.get("/graphql", params={"query": NEWS_LIST})).status_code]
+        for _ in range(3):
+            response = await app.http.get("/graphql", params={"query": NEWS_LIST})
+            statuses.append(response.status_code)
+        assert statuses == [200, 200, 200, 429]
+        assert json.loads(response.content)["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_memory_store_is_bounded() -> None:
+    store = MemoryStore(max_entries=3, max_bytes=10_000)
+
+    def entry(body: bytes) -> CachedResponse:
+        return CachedResponse(body, '"x"', "", 2e9, 0.0, 0)
+
+    for number in range(5):
+        await store.put(str(number), entry(b"x" * 10))
+    assert store.entry_keys() == ["2", "3", "4"]
+    assert store.lookup_nowait("2") is not None  # now the most recently used
+    await store.put("5", entry(b"x" * 10))
+    assert store.entry_keys() == ["4", "2", "5"]
+    await store.put("big", entry(b"x" * 9_995))
+    assert store.entry_keys() == ["big"]
+    await store.bump()
+    assert len(store) == 0
+
+
+async def test_a_failing_store_degrades_to_uncached_answers(
+    app: CachedApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(key: str) -> None:
+        raise ConnectionError("the cache is unreachable")
+
+    monkeypatch.setattr(app.runtime.response_cache.store, "lookup", broken)
+    for method in ("GET", "POST"):
+        if method == "GET":
+            response = await app.http.get("/graphql", params={"query": NEWS_LIST})
+        else:
+            response = await app.read()
+        assert response.status_code == 200
+        assert slugs(response.json()) == [NEWS_SLUG]
+    logged = [r for r in caplog.records if "cache" in r.getMessage() and r.exc_info]
+    assert logged  # logged with the traceback, never a bare 500
