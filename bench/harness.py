@@ -320,7 +320,12 @@ def serving(server: Server, ready_path: str = "/healthz") -> Iterator[Server]:
 
 
 def cms_server(database_url: str, **env: str) -> Server:
-    return Server([PYTHON, "server.py"], {"CMS_DATABASE_URL": database_url, **env})
+    """The CMS with its response cache off unless `env` turns it on (it is on by
+    default since the cache branch: the uncached rungs must really be uncached)."""
+    return Server(
+        [PYTHON, "server.py"],
+        {"CMS_DATABASE_URL": database_url, "CMS_RESPONSE_CACHE": "off", **env},
+    )
 
 
 # ---------------------------------------------------------------- requests
