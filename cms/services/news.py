@@ -83,8 +83,14 @@ def news_queryset(viewer: Viewer, news_filter: NewsFilter) -> QuerySet[News]:
     return _filtered(queryset, news_filter)
 
 
-def _filtered(queryset: QuerySet[News], news_filter: NewsFilter) -> QuerySet[News]:
-    if news_filter.tag is not None:
+def _filtered(
+    queryset: QuerySet[News], news_filter: NewsFilter, *, join_tag: bool = True
+) -> QuerySet[News]:
+    """`join_tag=False` selects the news of a tag with a subquery instead of a join:
+    for aggregates (a join would make COUNT group per row)."""
+    if news_filter.tag is not None and not join_tag:
+        queryset = queryset.filter(id__in=_news_ids_tagged([news_filter.tag]))
+    elif news_filter.tag is not None:
         # One slug names one tag (its own or an old one, see slug_history): a join on
         # the links lets the database walk the news in list order and probe the
         # (news_id, tag_id) index, instead of first listing every news of the tag.
@@ -157,6 +163,7 @@ def news_count(news_filter: NewsFilter) -> Callable[[], Awaitable[int]] | None:
                 status=PublicationState.PUBLISHED, deleted_at__isnull=True, published_at__gt=now()
             ),
             news_filter,
+            join_tag=False,
         )
         rows = (
             await NewsCount.filter(scope)

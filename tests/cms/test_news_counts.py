@@ -306,3 +306,21 @@ async def test_concurrent_retagging_of_live_news_stays_exact(db: TestDatabase) -
     await assert_exact()
     first = await Tag.get(slug="rotatsiya-0")  # every retagged item has all four tags
     assert (await NewsCount.get(scope="tag", scope_id=first.pk)).n == len(items) - len(failures)
+
+
+async def test_several_scheduled_news_of_a_tag(writer_client: GraphQLClient, db: TestDatabase):
+    """The scheduled part of a tag's count is one number, however many there are."""
+    tag = await Tag.create(slug="zaplanirovano", name="Запланировано")
+    moments = [now() - timedelta(hours=1), now() + timedelta(days=1), now() + timedelta(days=2)]
+    for n, moment in enumerate(moments):
+        item = await News.create(
+            slug=f"scheduled-{n}",
+            title=f"Запланированная {n}",
+            status=PublicationState.PUBLISHED,
+            published_at=moment,
+        )
+        await NewsTag.create(news=item, tag=tag, position=0)
+    await assert_exact()
+    await assert_totals(writer_client, "zaplanirovano")
+    data = await writer_client.data('{ news(filter: {tag: "zaplanirovano"}) { totalCount } }')
+    assert data["news"]["totalCount"] == 1
