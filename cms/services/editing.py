@@ -12,7 +12,9 @@ Who may change what (object level; the API checks the role or scope first):
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +38,7 @@ from cms.services.visibility import now, visible
 
 M = TypeVar("M", bound=ContentModel)
 _ATTEMPTS = 3  # an update without expectedRevision retries when another one slipped in
+_DEADLOCK_ATTEMPTS = 10  # PostgreSQL's deadlock victims retry, with jitter
 
 
 @dataclass
@@ -149,7 +152,8 @@ async def update(
 ) -> ContentModel:
     """Changes an item. With `expected_revision`, any other revision is a CONFLICT and
     nothing is written; without it, a concurrent change is re-read and re-applied."""
-    for _ in range(_ATTEMPTS):
+    stale = deadlocks = 0
+    while stale < _ATTEMPTS:
         item = await load(kind, viewer, pk)
         await ensure_may_change(kind, viewer, item)
         if expected_revision is not None and expected_revision != item.revision:
@@ -163,13 +167,18 @@ async def update(
             if expected_revision is not None:
                 current = await kind.model.filter(id=pk).values_list("revision", flat=True)
                 raise conflict(kind, current[0] if current else None) from None
+            stale += 1
             continue
         except Exception as error:
             if not is_deadlock(error):
                 raise
             # PostgreSQL undid this transaction to break a lock cycle (two writers
             # changing the same news counters in opposite orders): nothing was
-            # written, so it is simply tried again.
+            # written, so it is tried again, after a random pause that breaks the tie.
+            deadlocks += 1
+            if deadlocks > _DEADLOCK_ATTEMPTS:
+                raise conflict(kind, None) from None
+            await asyncio.sleep(random.uniform(0, 0.01 * deadlocks))
             continue
         return item
     raise conflict(kind, None)

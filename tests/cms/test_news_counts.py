@@ -275,8 +275,8 @@ async def test_an_update_undone_by_a_deadlock_is_tried_again(db: TestDatabase, m
 
 async def test_concurrent_retagging_of_live_news_stays_exact(db: TestDatabase) -> None:
     """Editors re-tag many published news at once, in opposite tag orders (each on its
-    own connection on PostgreSQL): the counters of every tag stay exact, and no
-    request fails with anything but a CONFLICT."""
+    own connection on PostgreSQL): the counters of every tag stay exact, and every
+    request succeeds (PostgreSQL's deadlock victims are tried again)."""
     from cms.errors import ValidationFailedError
     from cms.services.news_editing import NewsData, news_form
 
@@ -302,7 +302,7 @@ async def test_concurrent_retagging_of_live_news_stays_exact(db: TestDatabase) -
     )
     failures = [result for result in results if isinstance(result, BaseException)]
     assert all(isinstance(failure, ValidationFailedError) for failure in failures), failures
-    assert len(failures) <= len(items) // 4, failures
+    assert failures == [], failures  # deadlock victims are retried, not refused
     await assert_exact()
     first = await Tag.get(slug="rotatsiya-0")  # every retagged item has all four tags
     assert (await NewsCount.get(scope="tag", scope_id=first.pk)).n == len(items) - len(failures)
