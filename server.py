@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import time
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -18,13 +17,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from cms.db import count_statements, install_statement_counter, tortoise_config
+from cms.db import install_statement_counter, tortoise_config
 from cms.runtime import Runtime
 from cms.settings import Settings, load_settings
+from graphql_schema.access_log import AccessLogMiddleware
 from graphql_schema.body_limit import BodyLimitMiddleware
 from graphql_schema.fast_lane import FastLane
 from graphql_schema.schema import schema
@@ -32,50 +31,7 @@ from graphql_schema.view import GraphQLView
 from media.http import media_routes
 from media.requests import PREFLIGHT_HEADERS
 
-access_logger = logging.getLogger("cms.access")
 logger = logging.getLogger("cms.server")
-
-
-class AccessLogMiddleware:
-    """One line per request: method, path, status, milliseconds, SQL statements.
-    The query string is left out: it may carry personal data."""
-
-    def __init__(self, app: ASGIApp, *, sql_count_header: bool, log_lines: bool) -> None:
-        self.app = app
-        self.sql_count_header = sql_count_header
-        # CMS_ACCESS_LOG=off: behind a proxy that logs already, a line costs ~20 µs.
-        self.log_lines = log_lines
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        with count_statements() as statements:
-
-            async def send_with_count(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    if self.sql_count_header:
-                        headers = list(message.get("headers", []))
-                        headers.append((b"x-sql-count", str(len(statements)).encode()))
-                        message = {**message, "headers": headers}
-                await send(message)
-
-            try:
-                await self.app(scope, receive, send_with_count)
-            finally:
-                if self.log_lines:
-                    access_logger.info(
-                        "%s %s %s %.1fms sql=%d",
-                        scope["method"],
-                        scope["path"],
-                        status,
-                        (time.perf_counter() - started) * 1000,
-                        len(statements),
-                    )
 
 
 async def healthz(request: Request) -> Response:
@@ -125,6 +81,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             *media_routes(runtime),  # POST /media, GET /media/...
         ],
         middleware=[
+            # Anonymous response-cache hits, answered first (no routing, no GraphQL, no
+            # other middleware): it logs them itself, keeps under the body limit and
+            # leaves browsers' cross-origin requests (Origin) to the CORS middleware.
+            Middleware(
+                FastLane,  # type: ignore[arg-type]
+                runtime=runtime,
+                sql_count_header=not settings.is_production,
+            ),
             Middleware(
                 AccessLogMiddleware,  # type: ignore[arg-type]
                 sql_count_header=not settings.is_production,
@@ -142,9 +106,6 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             ),
             # Instead of Starlette's max_body_size: the same limit, refused with a reason.
             Middleware(BodyLimitMiddleware, settings=settings),  # type: ignore[arg-type]
-            # Anonymous response-cache hits, answered before routing and GraphQL; inside
-            # the access log, the body limit (and whatever headers outer middleware adds).
-            Middleware(FastLane, runtime=runtime),  # type: ignore[arg-type]
         ],
         lifespan=lifespan,
     )

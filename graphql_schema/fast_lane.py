@@ -7,9 +7,11 @@ limit: no routing, no Strawberry, no GraphQL parsing, no database. Anything else
 untouched to the application, with the body replayed when it was read; the view
 computes the same key (`cache_key`) and stores what it executes.
 
-It sits inside the access log and the body limit (so both apply to hits) and in
-front of routing; a failure while looking up is logged and falls through, so a
-Redis outage makes requests slower, never failed.
+It is the outermost middleware, so a hit pays for nothing else: it writes the hit's
+access log line itself (graphql_schema/access_log.py), reads a body only below the
+body limit, and lets requests with an Origin header (browsers calling across origins)
+through to the CORS middleware. A failure while looking up is logged and falls
+through, so a Redis outage makes requests slower, never failed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from cms.services.response_cache import (
 )
 from cms.services.viewer import Viewer
 from graphql_schema import http_cache
+from graphql_schema.access_log import log_request
 from graphql_schema.view import rate_limited_response
 
 logger = logging.getLogger("cms.fast_lane")
@@ -108,8 +111,13 @@ class _Memo:
 
 
 class FastLane:
-    def __init__(self, app: ASGIApp, *, runtime: Runtime, path: str = "/graphql") -> None:
+    def __init__(
+        self, app: ASGIApp, *, runtime: Runtime, sql_count_header: bool, path: str = "/graphql"
+    ) -> None:
         self.app = app
+        self.log_lines = runtime.settings.access_log
+        self.max_body = min(_MAX_BODY, runtime.settings.max_body_size)
+        self.extra_headers: _Headers = [(b"x-sql-count", b"0")] if sql_count_header else []
         self.runtime = runtime
         self.settings = runtime.settings
         self.cache = runtime.response_cache
@@ -130,10 +138,12 @@ class FastLane:
         ):
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         content_type = content_length = if_none_match = forwarded_for = None
         for name, value in scope["headers"]:
-            if name == b"authorization":
-                # Tokens are checked against the database: the view does that.
+            if name == b"authorization" or name == b"origin":
+                # Tokens are checked against the database: the view does that. CORS
+                # headers are the CORS middleware's.
                 await self.app(scope, receive, send)
                 return
             if name == b"content-type":
@@ -152,7 +162,7 @@ class FastLane:
                 or content_type.split(b";", 1)[0].strip().lower() != _JSON
                 or content_length is None
                 or not content_length.isdigit()
-                or int(content_length) > _MAX_BODY
+                or int(content_length) > self.max_body
             ):
                 await self.app(scope, receive, send)
                 return
@@ -172,9 +182,14 @@ class FastLane:
         )
         decision = await hit_request_limit(self.runtime.limiter, viewer, self.settings)
         if not decision.allowed:
-            await rate_limited_response(decision.retry_after)(scope, receive, send)
-            return
-        await self._answer(entry, method, if_none_match, send)
+            refusal = rate_limited_response(decision.retry_after)
+            refusal.raw_headers.extend(self.extra_headers)
+            await refusal(scope, receive, send)
+            status = refusal.status_code
+        else:
+            status = await self._answer(entry, method, if_none_match, send)
+        if self.log_lines:
+            log_request(method, scope["path"], status, started, 0)
 
     def _key(self, raw: bytes, is_get: bool) -> str | None:
         memo = self._get_keys if is_get else self._post_keys
@@ -201,12 +216,14 @@ class FastLane:
 
     async def _answer(
         self, entry: CachedResponse, method: str, if_none_match: bytes | None, send: Send
-    ) -> None:
+    ) -> int:
+        """Sends the entry; returns the status sent."""
         if method != "GET":
             headers = http_cache.json_headers(entry.body)
             headers.append((b"cache-control", http_cache.PRIVATE))
+            headers.extend(self.extra_headers)
             await _send(send, 200, headers, entry.body)
-            return
+            return 200
         # Headers depend on the time only when a publication is due within
         # max-age + stale-while-revalidate; otherwise they are kept per entry.
         static = not entry.go_live or entry.go_live - time.time() > self._horizon
@@ -214,7 +231,7 @@ class FastLane:
         memo_key = (entry.etag, entry.surrogate_keys)
         memo = self._headers.get(memo_key) if static else None
         if memo is None:
-            public = http_cache.public_headers(entry, self.settings)
+            public = [*http_cache.public_headers(entry, self.settings), *self.extra_headers]
             memo = ([*http_cache.json_headers(entry.body), *public], public)
             if static:
                 if len(self._headers) >= 4096:
@@ -224,8 +241,9 @@ class FastLane:
             if_none_match.decode("latin-1"), entry.etag
         ):
             await _send(send, 304, memo[1], b"")
-            return
+            return 304
         await _send(send, 200, memo[0], entry.body)
+        return 200
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -274,3 +274,25 @@ async def test_a_failing_store_degrades_to_uncached_answers(
         assert slugs(response.json()) == [NEWS_SLUG]
     logged = [r for r in caplog.records if "cache" in r.getMessage() and r.exc_info]
     assert logged  # logged with the traceback, never a bare 500
+
+
+async def test_fast_lane_hits_are_logged_and_cross_origin_reads_get_cors_headers(
+    db: TestDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fast lane answers before every other middleware: it writes the access log
+    line of its hits itself, and leaves browsers' cross-origin reads to CORS."""
+    origin = "https://invest.example"
+    async for app in cached_app(db.url, CMS_RESPONSE_CACHE="on", CMS_CORS_ORIGINS=origin):
+        await app.read()
+        with caplog.at_level(logging.INFO, logger="cms.access"):
+            hit = await app.read()
+        assert hit.headers["x-sql-count"] == "0"
+        (line,) = [r.getMessage() for r in caplog.records if r.name == "cms.access"]
+        assert line.startswith("POST /graphql 200 ") and line.endswith("sql=0")
+
+        cross = await app.http.post(
+            "/graphql", json={"query": NEWS_LIST}, headers={"origin": origin}
+        )
+        assert cross.headers["access-control-allow-origin"] == origin
+        assert cross.json() == hit.json()
+        assert cross.headers["x-sql-count"] == "0"  # still a hit, in the view
