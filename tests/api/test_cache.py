@@ -288,7 +288,8 @@ async def test_fast_lane_hits_are_logged_and_cross_origin_reads_get_cors_headers
             hit = await app.read()
         assert hit.headers["x-sql-count"] == "0"
         (line,) = [r.getMessage() for r in caplog.records if r.name == "cms.access"]
-        assert line.startswith("POST /graphql 200 ") and line.endswith("sql=0")
+        assert line.startswith("POST /graphql 200 ")
+        assert line.endswith("sql=0")
 
         cross = await app.http.post(
             "/graphql", json={"query": NEWS_LIST}, headers={"origin": origin}
