@@ -31,6 +31,19 @@ BACKEND = os.environ.get("CMS_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("CMS_TEST_DATABASE_URL", "")
 
 
+def require_redis_url() -> str:
+    """The run's real Redis (CMS_TEST_REDIS_URL); a test without one skips, saying why."""
+    url = os.environ.get("CMS_TEST_REDIS_URL", "")
+    if not url:
+        pytest.skip("CMS_TEST_REDIS_URL is not set: this test needs a real Redis")
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_redis_url()
+
+
 def pytest_report_header() -> str:
     return f"cms test backend: {BACKEND}"
 

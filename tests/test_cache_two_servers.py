@@ -4,14 +4,12 @@ through one is seen by the next anonymous read through the other, at once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from redis.asyncio import Redis
 
 from cms.models import News
@@ -23,14 +21,6 @@ from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
 
 LIST = "{ news(first: 100) { edges { node { slug title } } } }"
 UNPUBLISH = "mutation($id: ID!) { unpublishNews(id: $id) { errors { field code message } } }"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("CMS_TEST_REDIS_URL", "")
-    if not url:
-        pytest.skip("CMS_TEST_REDIS_URL is not set: two servers need a shared Redis")
-    return url
 
 
 async def test_invalidations_cross_processes(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,16 +12,9 @@ from starlette.applications import Starlette
 
 from cms.runtime import Runtime
 from cms.services.response_cache import MemoryStore
-from tests.conftest import GraphQLClient, make_settings
+from tests.conftest import GraphQLClient, make_settings, require_redis_url
 
 NEWS_LIST = "{ news(first: 100) { totalCount edges { node { id slug title } } } }"
-
-
-def redis_url() -> str:
-    url = os.environ.get("CMS_TEST_REDIS_URL", "")
-    if not url:
-        pytest.skip("CMS_TEST_REDIS_URL is not set: the Redis-backed cache is not tested")
-    return url
 
 
 class CachedApp:
@@ -71,6 +63,6 @@ def redis_overrides() -> dict[str, str]:
     """Settings of apps sharing one Redis, under a prefix of this test's own."""
     return {
         "CMS_RESPONSE_CACHE": "on",
-        "CMS_REDIS_URL": redis_url(),
+        "CMS_REDIS_URL": require_redis_url(),
         "CMS_REDIS_PREFIX": f"cms-test-{uuid.uuid4().hex[:10]}",
     }

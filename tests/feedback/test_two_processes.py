@@ -28,14 +28,6 @@ ADDRESS_LIMIT = Limit(3, 600)
 CONTACT_LIMIT = Limit(2, 600)
 
 
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("CMS_TEST_REDIS_URL", "")
-    if not url:
-        pytest.skip("CMS_TEST_REDIS_URL is not set")
-    return url
-
-
 @contextlib.contextmanager
 def server_process(
     environ: dict[str, str], log: Path
