@@ -46,6 +46,13 @@ def dialect() -> str:
     return get_connection("default").capabilities.dialect
 
 
+def placeholders(count: int, *, start: int = 1) -> list[str]:
+    """Parameter markers of hand-written SQL: `?` on SQLite, `$n` on PostgreSQL."""
+    if dialect() == "postgres":
+        return [f"${n}" for n in range(start, start + count)]
+    return ["?"] * count
+
+
 async def migrate(database_url: str, *, quiet: bool = True) -> None:
     """Apply every migration not yet applied (never `generate_schemas`)."""
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType, get_operation_ast
 from starlette.requests import Request
 
 from cms.settings import Settings
+from graphql_schema.limits import parse_within_limits
 from media.requests import csrf_problem, is_multipart
 
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -70,13 +71,14 @@ def check_request(request: Request, settings: Settings) -> Refusal | None:
 
 
 def _check_get(request: Request, settings: Settings) -> Refusal | None:
-    """A GET may only read. The document is parsed here (within the limits) to find the
-    operation's type; what cannot be parsed is left to the usual error path."""
+    """A GET may only read. The document is parsed here (within the limits, through
+    their cache, so the operation's own parse is then free) to find the operation's
+    type; what cannot be parsed is left to the usual error path."""
     query = request.query_params.get("query")
-    if not query or len(query.encode("utf-8")) > settings.max_query_bytes:
+    if not query:
         return None
     try:
-        document = parse(query, no_location=True, max_lexical_tokens=settings.max_tokens)
+        document = parse_within_limits(query, settings)
     except GraphQLError:
         return None
     operation = get_operation_ast(document, request.query_params.get("operationName"))

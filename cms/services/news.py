@@ -12,6 +12,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
+from cms.db import placeholders
 from cms.errors import InvalidArgumentError
 from cms.models import (
     News,
@@ -200,16 +201,14 @@ async def tag_news_counts(tag_ids: Sequence[Hashable]) -> dict[Hashable, int]:
     ids = sorted({int(pk) for pk in tag_ids})  # type: ignore[call-overload]
     if not ids:
         return {}
-    connection = get_connection("default")
-    sqlite = connection.capabilities.dialect == "sqlite"
-    marks = ", ".join("?" if sqlite else f"${i}" for i in range(2, len(ids) + 2))
+    (moment, *marks) = placeholders(len(ids) + 1)
     sql = (
         "SELECT c.scope_id AS tag_id, c.n - COALESCE(s.k, 0) AS n FROM news_count c "
         "LEFT JOIN (SELECT l.tag_id, COUNT(*) AS k FROM news n "
         "JOIN news_tag l ON l.news_id = n.id WHERE n.status = 'published' "
-        f"AND n.deleted_at IS NULL AND n.published_at > {'?' if sqlite else '$1'} "
+        f"AND n.deleted_at IS NULL AND n.published_at > {moment} "
         "GROUP BY l.tag_id) s ON s.tag_id = c.scope_id "
-        f"WHERE c.scope = 'tag' AND c.scope_id IN ({marks})"
+        f"WHERE c.scope = 'tag' AND c.scope_id IN ({', '.join(marks)})"
     )
-    rows = await connection.execute_query_dict(sql, [now(), *ids])
+    rows = await get_connection("default").execute_query_dict(sql, [now(), *ids])
     return {row["tag_id"]: int(row["n"]) for row in rows}

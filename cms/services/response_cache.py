@@ -31,6 +31,7 @@ import orjson
 from redis.asyncio import Redis
 from tortoise.connection import get_connection
 
+from cms.db import placeholders
 from cms.models.base import PublicationState, PublishableModel
 from cms.services import events
 from cms.services.events import ContentChange
@@ -276,23 +277,17 @@ async def next_go_live() -> datetime | None:
     every publishable table, each part served by the (status, deleted_at,
     published_at) index that visibility filters use."""
     models = _publishable_models()
-    connection = get_connection("default")
-    postgres = connection.capabilities.dialect == "postgres"
-    status, moment = ("$1", "$2") if postgres else ("?", "?")
+    marks = iter(placeholders(2 * len(models)))
     parts = [
         f'SELECT MIN(published_at) AS moment FROM "{model._meta.db_table}" '
-        f"WHERE status = {status} AND deleted_at IS NULL AND published_at > {moment}"
+        f"WHERE status = {next(marks)} AND deleted_at IS NULL AND published_at > {next(marks)}"
         for model in models
     ]
     field = models[0]._meta.fields_map["published_at"]
     now_value = field.to_db_value(datetime.now(UTC), None)
-    values: list[Any] = (
-        [PublicationState.PUBLISHED.value, now_value]
-        if postgres
-        else [PublicationState.PUBLISHED.value, now_value] * len(models)
-    )
+    values: list[Any] = [PublicationState.PUBLISHED.value, now_value] * len(models)
     sql = "SELECT MIN(moment) AS moment FROM (" + " UNION ALL ".join(parts) + ") AS upcoming"
-    rows = await connection.execute_query_dict(sql, values)
+    rows = await get_connection("default").execute_query_dict(sql, values)
     found = rows[0]["moment"] if rows else None
     if found is None:
         return None

@@ -13,7 +13,6 @@ corrupted manifest and is refused, since clients compute the same hash.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import orjson
 from tortoise.transactions import in_transaction
 
 from cms.models import TrustedDocument
+from cms.services.response_cache import document_hash
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MAX_ID = 128
@@ -40,7 +40,7 @@ class Document:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.body.encode()).hexdigest()
+        return document_hash(self.body)
 
 
 def read_documents(path: Path) -> list[Document]:
@@ -52,8 +52,7 @@ def read_documents(path: Path) -> list[Document]:
         for file in files:
             body = file.read_text(encoding="utf-8")
             if body.strip():
-                digest = hashlib.sha256(body.encode()).hexdigest()
-                documents.append(Document(digest, body, str(file.relative_to(path))))
+                documents.append(Document(document_hash(body), body, str(file.relative_to(path))))
         return documents
     if path.is_file():
         try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cms.db import dialect
+from cms.db import placeholders
 
 _UPSERT = (
     "INSERT INTO feedback_ticket_counter (year, last_number) VALUES ({year}, 1) "
@@ -31,6 +31,6 @@ def format_ticket(year: int, number: int) -> str:
 
 async def next_ticket(connection: Any, year: int) -> str:
     """The next ticket of `year`; `connection` is the submission's open transaction."""
-    placeholder = "$1" if dialect() == "postgres" else "?"
+    (placeholder,) = placeholders(1)
     rows = await connection.execute_query_dict(_UPSERT.format(year=placeholder), [year])
     return format_ticket(year, int(rows[0]["last_number"]))
