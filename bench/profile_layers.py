@@ -69,7 +69,7 @@ async def profile(operation: str, rounds: int, news: int, use_cprofile: bool) ->
     from graphql_schema.context import Context
     from graphql_schema.news import dataloaders
     from graphql_schema.schema import schema
-    from server import create_app
+    from web.app import create_app
 
     work = Path(tempfile.mkdtemp(prefix="cms-profile-"))
     url = harness.demo_database(news, work)

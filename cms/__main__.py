@@ -98,7 +98,7 @@ async def _bump_shared_cache(settings: Settings) -> None:
         return
     from redis.asyncio import Redis
 
-    from cms.services.response_cache import ResponseCache
+    from web.response_cache import ResponseCache
 
     redis = Redis.from_url(settings.redis_url)
     try:

@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 from cms.services.feedback.notifications import FeedbackMailer
 from cms.services.feedback.submission import notifications_enabled
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from cms.services.response_cache import ResponseCache
 from cms.settings import Settings
+from web.response_cache import ResponseCache
 
 
 @dataclass

@@ -15,7 +15,7 @@ from strawberry.types.graphql import OperationType
 from cms.errors import InvalidArgumentError
 from cms.settings import Settings
 from graphql_schema.errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
-from graphql_schema.http_cache import current_state
+from web.http_cache import current_state
 
 logger = logging.getLogger("cms.graphql")
 

@@ -13,7 +13,7 @@ from cms.services.ids import encode_global_id
 from cms.services.pagination import Ordering, Page, Window, window
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
-from graphql_schema.http_cache import record_list, record_node
+from web.http_cache import record_list, record_node
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -27,5 +27,5 @@ def media_for(settings: Settings) -> Media:
 
 
 def media_url(settings: Settings, key: str) -> str:
-    """The public URL of a stored file (served by `media.http`)."""
+    """The public URL of a stored file (served by `web.media`)."""
     return f"{settings.public_url}/media/{key}"

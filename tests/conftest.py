@@ -226,7 +226,7 @@ class GraphQLClient:
 
 
 async def _client(database: TestDatabase) -> AsyncIterator[GraphQLClient]:
-    from server import create_app
+    from web.app import create_app
 
     app = create_app(make_settings(database.url), manage_database=False)
     transport = httpx.ASGITransport(app=app)
@@ -237,7 +237,7 @@ async def _client(database: TestDatabase) -> AsyncIterator[GraphQLClient]:
 @contextlib.asynccontextmanager
 async def client_with(database: TestDatabase, **env: str) -> AsyncIterator[GraphQLClient]:
     """A client over an app of its own, with these CMS_* variables set."""
-    from server import create_app
+    from web.app import create_app
 
     app = create_app(make_settings(database.url, **env), manage_database=False)
     transport = httpx.ASGITransport(app=app)

@@ -5,8 +5,8 @@ import logging
 import httpx
 import pytest
 
-from server import create_app
 from tests.conftest import GraphQLClient, TestDatabase, client_with, make_settings
+from web.app import create_app
 
 
 async def test_health_and_readiness(client: GraphQLClient) -> None:

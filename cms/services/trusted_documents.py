@@ -22,7 +22,7 @@ import orjson
 from tortoise.transactions import in_transaction
 
 from cms.models import TrustedDocument
-from cms.services.response_cache import document_hash
+from web.response_cache import document_hash
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MAX_ID = 128

@@ -16,10 +16,10 @@ from graphql_schema.payloads import DeletePayload, UserError, user_errors
 from graphql_schema.permissions import require
 from graphql_schema.relay import parse_typed_id
 from media import library
-from media.requests import too_large_message
 from media.service import media_for
 from media.staging import FileTooLargeError, staged_file
 from media.storage import CHUNK_SIZE
+from web.requests import too_large_message
 
 
 @strawberry.input

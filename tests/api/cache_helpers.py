@@ -11,8 +11,8 @@ import pytest
 from starlette.applications import Starlette
 
 from cms.runtime import Runtime
-from cms.services.response_cache import MemoryStore
 from tests.conftest import GraphQLClient, make_settings, require_redis_url
+from web.response_cache import MemoryStore
 
 NEWS_LIST = "{ news(first: 100) { totalCount edges { node { id slug title } } } }"
 
@@ -47,7 +47,7 @@ def cache_overrides() -> dict[str, str]:
 
 
 async def cached_app(database_url: str, **overrides: str) -> AsyncIterator[CachedApp]:
-    from server import create_app
+    from web.app import create_app
 
     app = create_app(make_settings(database_url, **overrides), manage_database=False)
     transport = httpx.ASGITransport(app=app)

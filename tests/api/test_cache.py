@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cms.models import News
-from cms.services.response_cache import CachedResponse, MemoryStore
 from graphql_schema.relay import global_id
 from tests.api.cache_helpers import NEWS_LIST, CachedApp, cached_app, redis_overrides
 from tests.conftest import TestDatabase, use_api_token
@@ -25,6 +24,7 @@ from tests.editing.helpers import (
     sign_in,
 )
 from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
+from web.response_cache import CachedResponse, MemoryStore
 
 # Staff and read-drafts tokens get the draft; the public the same query answers null.
 DRAFT_ITEM = f'{{ newsItem(slug: "{DRAFT_NEWS_SLUG}") {{ slug title }} }}'

@@ -17,9 +17,9 @@ from tests.api.test_query_counts import DEEP_AGREEMENT
 from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
 from tests.seed_content import AGREEMENT_SLUG
 
-GRAPHIQL_DOCUMENT = (
-    Path(__file__).parents[2] / "graphql_schema" / "graphiql_default.graphql"
-).read_text(encoding="utf-8")
+GRAPHIQL_DOCUMENT = (Path(__file__).parents[2] / "web" / "graphiql_default.graphql").read_text(
+    encoding="utf-8"
+)
 
 NESTED_LISTS = """
 { tags(first: 100) { edges { node { news(first: 100) { edges { node {

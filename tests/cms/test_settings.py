@@ -86,7 +86,7 @@ def test_cache_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_several_workers_without_redis_cache_nothing_in_process() -> None:
-    from cms.services.response_cache import ResponseCache
+    from web.response_cache import ResponseCache
 
     settings = load_settings({"CMS_SECRET_KEY": "k", "CMS_WORKERS": "4"})
     assert ResponseCache.create(settings, None).enabled is False

@@ -22,8 +22,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server import create_app
 from tests.conftest import GraphQLClient, TestDatabase, make_settings
+from web.app import create_app
 
 SUBMIT = """
 mutation($input: SubmitFeedbackInput!) {

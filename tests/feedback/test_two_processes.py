@@ -39,7 +39,7 @@ def server_process(
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "server:create_app",
+                "web.app:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",

@@ -105,7 +105,7 @@ class MediaApp:
 async def make_media_app(
     database: TestDatabase, root: Path, **overrides: str
 ) -> AsyncIterator[MediaApp]:
-    from server import create_app
+    from web.app import create_app
 
     settings = make_settings(database.url, CMS_MEDIA_ROOT=str(root), **overrides)
     app = create_app(settings, manage_database=False)

@@ -29,20 +29,20 @@ from cms.runtime import Runtime
 from cms.services import auth
 from cms.services.permissions import Action, allowed
 from cms.services.ratelimit import hit_request_limit
-from cms.services.response_cache import (
+from cms.services.viewer import Viewer
+from graphql_schema.context import Context
+from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
+from graphql_schema.permissions import denied
+from web import gate, http_cache
+from web.http_cache import CacheState, current_state
+from web.persisted import PersistedQueries, PersistedQueryError
+from web.requests import is_multipart
+from web.response_cache import (
     PUBLIC_SCOPE,
     CachedResponse,
     cache_key,
     canonical_variables,
 )
-from cms.services.viewer import Viewer
-from graphql_schema import gate, http_cache
-from graphql_schema.context import Context
-from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
-from graphql_schema.http_cache import CacheState, current_state
-from graphql_schema.permissions import denied
-from graphql_schema.persisted import PersistedQueries, PersistedQueryError
-from media.requests import is_multipart
 
 logger = logging.getLogger("cms.cache")
 _DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")

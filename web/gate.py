@@ -7,7 +7,7 @@ Why these rules: a browser sends a cross-site <form> (urlencoded, multipart or
 text/plain) and a GET without asking the server first; it sends a JSON body or a
 custom header only after a CORS preflight, which CORSMiddleware refuses to other
 sites. So POST bodies are JSON, multipart uploads carry the header that media
-uploads require (media/requests.py), and a GET can only read: its mutations are
+uploads require (web/requests.py), and a GET can only read: its mutations are
 refused.
 
 The view renders a refusal with its `error_response`, as every answer given
@@ -23,7 +23,7 @@ from starlette.requests import Request
 
 from cms.settings import Settings
 from graphql_schema.limits import parse_within_limits
-from media.requests import csrf_problem, is_multipart
+from web.requests import csrf_problem, is_multipart
 
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"

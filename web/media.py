@@ -32,13 +32,13 @@ from media import library
 from media.filetypes import BY_EXTENSION
 from media.form import FormError, read_upload_form
 from media.renditions import parse_name, rendition_key
-from media.requests import (
+from media.service import Media, media_for, media_url
+from media.staging import FileTooLargeError, staged_file
+from web.requests import (
     csrf_problem,
     is_multipart,
     too_large_message,
 )
-from media.service import Media, media_for, media_url
-from media.staging import FileTooLargeError, staged_file
 
 logger = logging.getLogger("cms.media")
 _ORIGINAL = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.([a-z]{3,4})$")
@@ -60,7 +60,7 @@ def media_routes(runtime: Runtime) -> list[Route]:
         return await _serve(request, media, request.path_params["key"])
 
     async def upload(request: Request) -> Response:
-        # The body limit for uploads is the server's (see graphql_schema/body_limit.py).
+        # The body limit for uploads is the server's (see web/body_limit.py).
         return await _upload(request, media, runtime)
 
     return [

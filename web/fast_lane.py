@@ -8,7 +8,7 @@ untouched to the application, with the body replayed when it was read; the view
 computes the same key (`cache_key`) and stores what it executes.
 
 It is the outermost middleware, so a hit pays for nothing else: it writes the hit's
-access log line itself (graphql_schema/access_log.py), reads a body only below the
+access log line itself (web/access_log.py), reads a body only below the
 body limit, and lets requests with an Origin header (browsers calling across origins)
 through to the CORS middleware. A failure while looking up is logged and falls
 through, so a Redis outage makes requests slower, never failed.
@@ -27,16 +27,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.runtime import Runtime
 from cms.services.network import client_address
 from cms.services.ratelimit import hit_request_limit
-from cms.services.response_cache import (
+from cms.services.viewer import Viewer
+from web import http_cache
+from web.access_log import log_request
+from web.response_cache import (
     CachedResponse,
     cache_key,
     canonical_variables,
     document_hash,
 )
-from cms.services.viewer import Viewer
-from graphql_schema import http_cache
-from graphql_schema.access_log import log_request
-from graphql_schema.view import rate_limited_response
+from web.view import rate_limited_response
 
 logger = logging.getLogger("cms.fast_lane")
 

@@ -15,8 +15,8 @@ import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from cms.services.response_cache import CachedResponse
 from cms.settings import Settings
+from web.response_cache import CachedResponse
 
 PRIVATE = b"private, no-store"
 NO_STORE = b"no-store"

@@ -14,8 +14,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.settings import Settings
-from graphql_schema.view import error_response
-from media.requests import is_multipart, too_large_message, upload_body_limit
+from web.requests import is_multipart, too_large_message, upload_body_limit
+from web.view import error_response
 
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 

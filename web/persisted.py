@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cms.services import trusted_documents
-from cms.services.response_cache import ResponseCache, document_hash
 from cms.services.viewer import Viewer
 from cms.settings import Settings
 from graphql_schema.errors import BAD_USER_INPUT
+from web.response_cache import ResponseCache, document_hash
 
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
