@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *media_routes(runtime),  # POST /media, GET /media/...
+            *(graphql.graphiql.routes() if settings.graphiql else []),  # GET /graphiql-assets/...
         ],
         middleware=[
             # Anonymous response-cache hits, answered first (no routing, no GraphQL, no

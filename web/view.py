@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from contextvars import ContextVar
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,6 +32,7 @@ from graphql_schema.context import Context
 from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
 from graphql_schema.permissions import denied
 from web import gate, http_cache
+from web.graphiql.page import GraphiQLPage
 from web.http_cache import CacheState, current_state
 from web.persisted import PersistedQueries, PersistedQueryError
 from web.requests import is_multipart
@@ -45,8 +44,6 @@ from web.response_cache import (
 )
 
 logger = logging.getLogger("cms.cache")
-_DEFAULT_DOCUMENT = Path(__file__).with_name("graphiql_default.graphql")
-_GRAPHIQL_EXAMPLE_MARKER = "const EXAMPLE_QUERY = `"
 
 
 def error_response(status: int, message: str, code: str, **headers: str) -> Response:
@@ -94,6 +91,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.runtime = runtime
         self.cache = runtime.response_cache
         self.persisted = PersistedQueries(runtime.response_cache, runtime.settings)
+        # Served when CMS_GRAPHIQL is on (graphql_ide above): our page, not Strawberry's.
+        self.graphiql = GraphiQLPage()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -261,15 +260,5 @@ class GraphQLView(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)
 
-    @cached_property
-    def graphql_ide_html(self) -> str:
-        """Strawberry's GraphiQL page, opening on example queries over the seed content."""
-        html = super().graphql_ide_html
-        start = html.index(_GRAPHIQL_EXAMPLE_MARKER) + len(_GRAPHIQL_EXAMPLE_MARKER)
-        end = html.index("`;", start)
-        document = _DEFAULT_DOCUMENT.read_text(encoding="utf-8")
-        escaped = document.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
-        return html[:start] + escaped + html[end:]
-
     async def render_graphql_ide(self, request: Request) -> Response:
-        return Response(self.graphql_ide_html, media_type="text/html")
+        return self.graphiql.response()
