@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed clean
+.PHONY: run test lint format migrate seed clean graphiql-assets
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,13 +18,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+# GraphiQL's browser files (GraphiQL, React, the explorer plugin), served by the CMS
+# from its own origin: fetched from the npm registry at the versions and hashes of
+# web/graphiql/assets.lock.json, verified, into the ignored web/graphiql/assets/.
+# Standard library only (no Node.js); does nothing when they are already there.
+graphiql-assets: | $(BIN)/python
+	$(BIN)/python web/graphiql/fetch_assets.py
+
+run: $(STAMP) graphiql-assets
 	$(BIN)/python -m cms migrate
 	$(BIN)/python -m cms seed --if-empty
 	$(BIN)/python -m cms ensure-admin
 	$(BIN)/python server.py
 
-test: $(STAMP)
+test: $(STAMP) graphiql-assets
 	CMS_TEST_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$CMS_TEST_DATABASE_URL" ]; then \
 		echo "--- the same suite on PostgreSQL ($$CMS_TEST_DATABASE_URL)"; \

@@ -202,7 +202,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         url_templates=templates,
         page_size_default=_int(env, "CMS_PAGE_SIZE_DEFAULT", 20, minimum=1),
         page_size_max=_int(env, "CMS_PAGE_SIZE_MAX", 100, minimum=1),
-        graphiql=_bool(env, "CMS_GRAPHIQL", True),
+        # An IDE for the public is no production default: on where it is asked for.
+        graphiql=_bool(env, "CMS_GRAPHIQL", mode != PRODUCTION),
         access_log=_bool(env, "CMS_ACCESS_LOG", True),
         log_level=env.get("CMS_LOG_LEVEL", "INFO").upper(),
         max_body_size=_int(env, "CMS_MAX_BODY_SIZE", 1_048_576, minimum=1024),

@@ -154,6 +154,9 @@ async def test_headers_stay_out_of_local_storage_unless_asked(
     await set_headers(watched.page, {"x-editor-note": HEADER_VALUE})
     await run_operation(watched.page, "LatestNews")
     assert HEADER_VALUE not in await stored(watched.page)
+    # The editor can turn it on: GraphiQL's settings show the switch.
+    await watched.page.get_by_role("button", name="Open settings dialog").click()
+    await expect(watched.page.get_by_text("Persist headers")).to_be_visible()
 
     # Asked for through the page's parameter, they are kept (so the check above can fail).
     persisting = await open_graphiql(browser, server, "?persistHeaders=true")
@@ -164,3 +167,8 @@ async def test_headers_stay_out_of_local_storage_unless_asked(
     )
     assert persisting.blocked == []
     assert await persisting.csp_violations() == []
+
+    # Turned off again, what was kept (the history's copies included) is forgotten.
+    await persisting.page.goto(f"{server}/graphql?persistHeaders=false")
+    await expect(persisting.page.locator(".graphiql-execute-button")).to_be_visible()
+    assert HEADER_VALUE not in await stored(persisting.page)

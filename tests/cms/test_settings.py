@@ -18,6 +18,17 @@ def test_defaults_are_safe_for_development(tmp_path: Path, monkeypatch: pytest.M
     assert len(settings.secret_key) >= 32
 
 
+def test_graphiql_is_on_in_development_and_off_in_production_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    production = {"CMS_ENV": PRODUCTION, "CMS_SECRET_KEY": "k" * 40}
+    assert load_settings({}).graphiql is True
+    assert load_settings({"CMS_GRAPHIQL": "off"}).graphiql is False
+    assert load_settings(production).graphiql is False
+    assert load_settings({**production, "CMS_GRAPHIQL": "on"}).graphiql is True
+
+
 def test_production_requires_a_secret_key() -> None:
     with pytest.raises(SettingsError, match="CMS_SECRET_KEY"):
         load_settings({"CMS_ENV": PRODUCTION})

@@ -75,6 +75,16 @@
     },
   };
 
+  if (!persist) {
+    // Forget headers stored before: by an older page (Strawberry's kept them) or
+    // while the switch was on.
+    Object.keys(window.localStorage).forEach(function (key) {
+      if (key.indexOf("graphiql:") === 0) {
+        storage.setItem(key, window.localStorage.getItem(key));
+      }
+    });
+  }
+
   var fetcher = GraphiQL.createFetcher({
     url: window.location.origin + window.location.pathname,
   });
