@@ -19,15 +19,17 @@ from web.graphiql.page import GraphiQLPage
 
 try:
     from playwright.async_api import Browser, Page, Route, async_playwright, expect
+
+    HAVE_PLAYWRIGHT = True
 except ImportError:  # a dev dependency; absent where only the runtime is installed
-    async_playwright = None
+    HAVE_PLAYWRIGHT = False
 
 CHROMIUM = Path("/usr/bin/chromium")
 HEADER_VALUE = "graphiql-browser-test-header"
 
 pytestmark = [
     pytest.mark.skipif(
-        async_playwright is None,
+        not HAVE_PLAYWRIGHT,
         reason="playwright is not installed (pip install -e '.[dev]')",
     ),
     pytest.mark.skipif(
@@ -56,7 +58,6 @@ async def server(seeded_db: TestDatabase, tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    assert async_playwright is not None
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
         yield browser
@@ -86,7 +87,8 @@ class Watched:
             await route.abort("blockedbyclient")
 
     async def csp_violations(self) -> list[str]:
-        return await self.page.evaluate("window.cspViolations")
+        violations: list[str] = await self.page.evaluate("window.cspViolations")
+        return violations
 
 
 async def open_graphiql(browser: Browser, base: str, query: str = "") -> Watched:
@@ -124,7 +126,9 @@ async def set_headers(page: Page, headers: dict[str, str]) -> None:
 
 
 async def stored(page: Page) -> str:
-    return await page.evaluate("JSON.stringify(Object.assign({}, window.localStorage))")
+    """Everything the page keeps in localStorage, as one text."""
+    text: str = await page.evaluate("JSON.stringify(Object.assign({}, window.localStorage))")
+    return text
 
 
 async def test_graphiql_runs_an_example_query_with_every_other_host_blocked(

@@ -114,7 +114,7 @@ def verify_integrity(data: bytes, integrity: str) -> None:
 def download(url: str) -> bytes:
     request = urllib.request.Request(url, headers={"user-agent": "cms-graphiql-assets"})
     with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-        data = response.read(MAX_TARBALL_BYTES + 1)
+        data: bytes = response.read(MAX_TARBALL_BYTES + 1)
     if len(data) > MAX_TARBALL_BYTES:
         raise AssetError(f"{url}: larger than {MAX_TARBALL_BYTES} bytes")
     return data
