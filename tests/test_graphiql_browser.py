@@ -140,6 +140,9 @@ async def test_graphiql_runs_an_example_query_with_every_other_host_blocked(
     await expect(page.locator(".graphiql-query-editor")).to_contain_text("query LatestNews")
 
     result = await run_operation(page, "LatestNews")
+    # The explorer plugin, from the same origin, lists the schema's root fields.
+    await page.get_by_role("button", name="Show GraphiQL Explorer").click()
+    await expect(page.locator(".graphiql-explorer-root")).to_contain_text("agreements")
 
     assert '"news"' in result
     assert '"errors"' not in result
