@@ -87,6 +87,9 @@ def load_lock(path: Path = LOCK_FILE) -> tuple[Package, ...]:
             raise AssetError(f"{package.name}: the tarball must come from {REGISTRY}")
         if not package.integrity.startswith("sha512-"):
             raise AssetError(f"{package.name}: integrity must be npm's sha512 (dist.integrity)")
+        for file in package.files:
+            if Path(file.name).name != file.name or file.name.startswith("."):
+                raise AssetError(f"{package.name}: {file.name!r} must be a plain file name")
         packages.append(package)
     return tuple(packages)
 
