@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             # Bearer tokens, no cookies: credentials stay off.
             Middleware(
                 CORSMiddleware,  # type: ignore[arg-type]
-                allow_origins=settings.cors_origins,
+                allow_origins=settings.cors_allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "authorization", *PREFLIGHT_HEADERS],
                 expose_headers=["etag"],
