@@ -368,7 +368,8 @@ class ResponseCache:
         if self.enabled and entry.expires_at > time.time():
             await self.store.put(key, entry)
 
-    async def invalidate(self, change: ContentChange | None = None) -> None:
+    async def invalidate(self) -> None:
+        """Voids every entry (any content change may show in any answer)."""
         await self.store.bump()
 
 
@@ -380,7 +381,7 @@ _live_caches: weakref.WeakSet[ResponseCache] = weakref.WeakSet()
 async def _on_content_changed(change: ContentChange) -> None:
     for cache in list(_live_caches):
         try:
-            await cache.invalidate(change)
+            await cache.invalidate()
         except Exception:
             # Redis down: the change is committed; entries still expire by their TTL.
             logger.exception("response cache invalidation failed for %r", change)

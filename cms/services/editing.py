@@ -304,11 +304,7 @@ async def _unique_violations_as_conflicts() -> AsyncIterator[None]:
 async def _announce(
     kind: ContentType, item: ContentModel, action: str, more: list[ContentChange]
 ) -> None:
-    published_at: datetime | None = getattr(item, "published_at", None)
-    scheduled = published_at is not None and published_at > now()
-    await content_changed(
-        ContentChange(kind.name, (item.pk,), action, published_at if scheduled else None)
-    )
+    await content_changed(ContentChange(kind.name, (item.pk,), action))
     for change in more:
         await content_changed(change)
 
