@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from cms.db import flat_values
 from cms.errors import Code, ValidationFailedError
 from cms.models import MediaAsset
 from cms.runtime import Runtime
@@ -232,7 +233,7 @@ async def _serve(request: Request, media: Media, key: str) -> Response:
 async def _attachment(sha256: str, extension: str) -> str:
     """Documents are downloaded, never shown in the API's origin, under their
     original name (any asset with these bytes)."""
-    name = await MediaAsset.filter(sha256=sha256).order_by("id").values_list("file_name", flat=True)
+    name = await flat_values(MediaAsset.filter(sha256=sha256).order_by("id"), "file_name")
     file_name = name[0] if name else f"{sha256[:12]}.{extension}"
     fallback = re.sub(r"[^A-Za-z0-9._-]", "_", file_name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"

@@ -91,6 +91,7 @@ class FeedbackNotification(Model):
     message: fields.ForeignKeyRelation[FeedbackMessage] = fields.ForeignKeyField(
         "models.FeedbackMessage", related_name=False, on_delete=fields.CASCADE
     )
+    message_id: int  # Tortoise's column of the foreign key (typed for mypy)
     created_at = UtcDatetimeField(auto_now_add=True)
     # Due time; a sender claims a row by moving it forward (a lease), so several
     # server processes never send the same row at once.

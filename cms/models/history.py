@@ -24,8 +24,8 @@ class Revision(Model):
         "models.ApiToken", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     created_at = UtcDatetimeField(auto_now_add=True)
-    changed_fields: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
-    snapshot: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    changed_fields: list[str] = fields.JSONField(default=list)
+    snapshot: dict[str, Any] = fields.JSONField(default=dict)
 
     class Meta:
         table = "revision"

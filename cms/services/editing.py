@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from cms.db import flat_values
 from cms.errors import Code, FieldError, ValidationFailedError
 from cms.models import ContentModel, PublicationState, Revision
 from cms.models.base import SearchableMixin
@@ -165,7 +166,7 @@ async def update(
             await _apply(kind, viewer, item, changes, action, changed_extra)
         except _StaleError:
             if expected_revision is not None:
-                current = await kind.model.filter(id=pk).values_list("revision", flat=True)
+                current = await flat_values(kind.model.filter(id=pk), "revision")
                 raise conflict(kind, current[0] if current else None) from None
             stale += 1
             continue

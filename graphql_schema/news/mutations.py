@@ -34,7 +34,10 @@ from graphql_schema.news.types import News, Tag
 from graphql_schema.payloads import DeletePayload, UserError
 from graphql_schema.relay import parse_typed_id
 
-BodyFormat = strawberry.enum(DomainBodyFormat, name="BodyFormat")
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+BodyFormat = DomainBodyFormat
+strawberry.enum(BodyFormat, name="BodyFormat")
 
 
 @strawberry.input

@@ -22,7 +22,10 @@ from graphql_schema.news.types import News, Tag
 from graphql_schema.permissions import require_drafts
 from graphql_schema.relay import Connection, connection, page_window
 
-NewsOrder = strawberry.enum(DomainNewsOrder, name="NewsOrder")
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+NewsOrder = DomainNewsOrder
+strawberry.enum(NewsOrder, name="NewsOrder")
 TAGS_ORDER = Ordering("tag:name", (SortKey("name", "str"), SortKey("id", "int")))
 
 
