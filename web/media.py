@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import orjson
@@ -79,7 +79,7 @@ def _json(status: int, body: Mapping[str, Any], **headers: str) -> Response:
 
 
 def _error(
-    status: int, code: str, message: str, field: list[str] | None = None, **headers: str
+    status: int, code: str, message: str, field: list[str] | None = None, /, **headers: str
 ) -> Response:
     return _json(
         status, {"errors": [{"field": field, "code": code, "message": message}]}, **headers
@@ -253,7 +253,7 @@ async def _file_response(
     wanted = request.headers.get("range")
     if wanted and request.headers.get("if-range", headers["etag"]) == headers["etag"]:
         parsed = _parse_range(wanted, size)
-        if parsed == "unsatisfiable":
+        if isinstance(parsed, str):  # "unsatisfiable"
             return Response(
                 status_code=416, headers={**SECURITY_HEADERS, "content-range": f"bytes */{size}"}
             )
@@ -276,7 +276,7 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     return etag in candidates
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+def _parse_range(header: str, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:
     """(start, end exclusive) of a single byte range; "unsatisfiable"; None to ignore
     the header (other units, several ranges, bad syntax: the whole file is sent)."""
     match = _RANGE.match(header.strip())

@@ -49,6 +49,7 @@ class FeedbackMessage(SearchableMixin, Model):
     assigned_to: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    assigned_to_id: int | None
     # When the sender ticked the personal-data consent box.
     consent_at = UtcDatetimeField(null=True)
     # HMAC of the sender's address: tells messages from one source apart without

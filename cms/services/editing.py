@@ -87,7 +87,7 @@ def _is_draft(item: ContentModel) -> bool:
 
 async def owns(kind: ContentType, viewer: Viewer, item: ContentModel) -> bool:
     if viewer.user_id is not None:
-        return item.created_by_id == viewer.user_id  # type: ignore[attr-defined]
+        return item.created_by_id == viewer.user_id
     if viewer.token_id is not None:
         return await Revision.exists(
             content_type=kind.name, object_id=item.pk, number=1, author_token_id=viewer.token_id

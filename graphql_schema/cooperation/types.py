@@ -314,8 +314,9 @@ class ActionPlan(Node):
 
     @strawberry.field
     async def agreement(self, info: Info) -> Agreement:
-        # A plan is only visible while its agreement is, so the agreement is always found.
         row = await info.context.loaders[loaders.agreement_by_id].load(self.agreement_id)
+        if row is None:  # never: a plan is only visible while its agreement is
+            raise LookupError(f"the agreement of visible action plan {self.pk} is hidden")
         return Agreement.from_row(row)
 
     @strawberry.field

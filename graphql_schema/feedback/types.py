@@ -72,7 +72,7 @@ class FeedbackMessage(Node):
             revision=row.revision,
             consent_at=row.consent_at,
             anonymized_at=row.anonymized_at,
-            assignee_id=row.assigned_to_id,  # type: ignore[attr-defined]
+            assignee_id=row.assigned_to_id,
         )
 
 

@@ -58,7 +58,7 @@ class NewsInput:
     body: str | None = strawberry.field(
         default=None, description="HTML or Markdown, by bodyFormat; stored sanitised."
     )
-    body_format: BodyFormat = DomainBodyFormat.HTML  # type: ignore[assignment]
+    body_format: BodyFormat = DomainBodyFormat.HTML
     tags: list[str] | None = strawberry.field(
         default=None, description="Tag names; unknown names create tags."
     )

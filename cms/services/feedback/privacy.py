@@ -93,7 +93,7 @@ async def export_personal_data(contact: Contact) -> dict[str, Any]:
                 "updated_at": _moment(row.updated_at),
                 "consent_at": _moment(row.consent_at),
                 "anonymized_at": _moment(row.anonymized_at),
-                "assigned_to_id": row.assigned_to_id,  # type: ignore[attr-defined]
+                "assigned_to_id": row.assigned_to_id,
                 # Keyed hashes (HMAC with the server's secret) of the sender's
                 # address and of contact + text, kept to spot abuse and duplicates.
                 "address_hash": row.address_hash,
