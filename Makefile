@@ -43,6 +43,7 @@ test: $(STAMP) graphiql-assets
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -55,4 +56,4 @@ seed: $(STAMP)
 	$(BIN)/python -m cms seed
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -144,7 +144,7 @@ async def profile(operation: str, rounds: int, news: int, use_cprofile: bool) ->
                 viewer = Viewer()
                 news_filter = NewsFilter()
                 ordering = news_ordering(
-                    dataloaders.NewsOrder.PUBLISHED_AT_DESC, PublicationStatus.PUBLISHED
+                    dataloaders.NewsOrder.PUBLISHED_AT_DESC, (PublicationStatus.PUBLISHED,)
                 )
                 request = window(
                     ordering,

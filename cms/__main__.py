@@ -34,7 +34,10 @@ def _parser() -> argparse.ArgumentParser:
         help="add a staff account (password from CMS_NEW_USER_PASSWORD or a prompt)",
     )
     createuser.add_argument("--email", required=True)
-    createuser.add_argument("--role", required=True, choices=[role.value for role in Role])
+    # Roles and scopes as the API spells them (VIEWER, READ_DRAFTS) or in lower case.
+    createuser.add_argument(
+        "--role", required=True, type=str.lower, choices=[role.value for role in Role]
+    )
     createuser.add_argument("--name", default=None, help="display name")
     commands.add_parser(
         "ensure-admin", help="create the first admin when there are no users, print how to log in"
@@ -45,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         "--scope",
         action="append",
         required=True,
+        type=str.lower,
         choices=[scope.value for scope in TokenScope],
         help="repeat for several scopes",
     )

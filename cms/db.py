@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.queryset import QuerySet
 
 from cms.settings import load_settings
 
@@ -53,6 +54,13 @@ def placeholders(count: int, *, start: int = 1) -> list[str]:
     return ["?"] * count
 
 
+async def flat_values(queryset: QuerySet[Any], field: str) -> list[Any]:
+    """One column of the matching rows, as a plain list: `values_list(field, flat=True)`,
+    which Tortoise's annotations type as a list of tuples whatever `flat` says."""
+    values: list[Any] = await queryset.values_list(field, flat=True)
+    return values
+
+
 async def migrate(database_url: str, *, quiet: bool = True) -> None:
     """Apply every migration not yet applied (never `generate_schemas`)."""
 
@@ -90,7 +98,7 @@ class _StatementCounter(logging.Handler):
         buckets = _statement_buckets.get()
         if not buckets:
             return
-        statement = record.args[0] if record.args else record.msg
+        statement = record.args[0] if isinstance(record.args, tuple) and record.args else record.msg
         if isinstance(statement, str) and statement.lstrip()[:6].upper().startswith(_SQL_VERBS):
             for bucket in buckets:
                 bucket.append(statement)

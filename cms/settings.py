@@ -90,6 +90,7 @@ class Settings:
     media_root: Path = Path("uploads")
     secret_key: str = ""
     site_url: str = "http://localhost:3000"
+    # Where media and rendition URLs point; by default where the server listens.
     public_url: str = "http://127.0.0.1:8000"
     admin_email: str | None = None
     admin_password: str | None = None
@@ -136,7 +137,8 @@ class Settings:
     max_cost: int = 1_000_000
     cost_list_size: int = 10
     introspection: str = INTROSPECTION_AUTO  # or "on", "off"
-    # Browser origins allowed to call the API (CORS); none by default.
+    # Browser origins allowed to call the API (CORS), as configured; none by default.
+    # `cors_allowed_origins` adds the front-end's own origin in development.
     cors_origins: tuple[str, ...] = ()
     # The response cache of public reads (in process, or in Redis with CMS_REDIS_URL):
     # on/off, how many entries and bytes one process keeps, and how long an entry lives
@@ -156,6 +158,17 @@ class Settings:
     def is_production(self) -> bool:
         return self.env == PRODUCTION
 
+    @property
+    def cors_allowed_origins(self) -> tuple[str, ...]:
+        """CMS_CORS_ORIGINS, and in development also the origin of CMS_SITE_URL, so that
+        the front-end at its default address (localhost:3000) can call the API."""
+        if self.is_production:
+            return self.cors_origins
+        site = _origin(self.site_url)
+        if site is None or site in self.cors_origins:
+            return self.cors_origins
+        return (*self.cors_origins, site)
+
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
@@ -170,6 +183,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if mode == PRODUCTION:
             raise SettingsError("CMS_SECRET_KEY is required when CMS_ENV=production")
         secret_key = _development_secret_key()
+    host = env.get("CMS_HOST", "127.0.0.1")
+    port = _int(env, "CMS_PORT", 8000, minimum=1)
+    public_url = (env.get("CMS_PUBLIC_URL") or _listen_url(host, port)).rstrip("/")
     defaults = UrlTemplates()
     templates = UrlTemplates(
         news=env.get("CMS_URL_NEWS", defaults.news),
@@ -188,15 +204,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         env=mode,
         database_url=env.get("CMS_DATABASE_URL") or _default_database_url(),
-        host=env.get("CMS_HOST", "127.0.0.1"),
-        port=_int(env, "CMS_PORT", 8000, minimum=1),
+        host=host,
+        port=port,
         workers=_int(env, "CMS_WORKERS", 1, minimum=1),
         redis_url=env.get("CMS_REDIS_URL") or None,
         redis_prefix=env.get("CMS_REDIS_PREFIX") or "cms",
         media_root=Path(env.get("CMS_MEDIA_ROOT", "uploads")).resolve(),
         secret_key=secret_key,
         site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
-        public_url=env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_url=public_url,
         admin_email=env.get("CMS_ADMIN_EMAIL") or None,
         admin_password=env.get("CMS_ADMIN_PASSWORD") or None,
         url_templates=templates,
@@ -224,8 +240,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_url=_smtp_url(env, "CMS_SMTP_URL"),
         feedback_notify_to=_addresses(env, "CMS_FEEDBACK_NOTIFY_TO"),
         feedback_notify_from=env.get("CMS_FEEDBACK_NOTIFY_FROM") or "cms@localhost",
-        feedback_queue_url=env.get("CMS_FEEDBACK_QUEUE_URL")
-        or env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + "/graphql",
+        feedback_queue_url=env.get("CMS_FEEDBACK_QUEUE_URL") or public_url + "/graphql",
         media_max_bytes=_int(env, "CMS_MEDIA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
         media_max_pixels=_int(env, "CMS_MEDIA_MAX_PIXELS", 60_000_000, minimum=10_000),
         rendition_widths=_widths(env, "CMS_RENDITION_WIDTHS"),
@@ -251,6 +266,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_cache_swr=_int(env, "CMS_HTTP_CACHE_SWR", 300, minimum=0),
         trusted_documents=_bool(env, "CMS_TRUSTED_DOCUMENTS", False),
     )
+
+
+def _listen_url(host: str, port: int) -> str:
+    """http://host:port of `python server.py`; a wildcard address (listen everywhere)
+    is reached on this machine through the loopback address of its family."""
+    host = host.strip() or "127.0.0.1"
+    if host == "0.0.0.0":
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:  # an IPv6 address is written in brackets in a URL
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _origin(url: str) -> str | None:
+    """scheme://host[:port] of a URL, as a browser sends it in Origin; None if it has none."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()
 
 
 def _default_database_url() -> str:

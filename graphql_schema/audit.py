@@ -17,8 +17,9 @@ from graphql_schema.relay import Node
 
 def _object_id(arguments: dict[str, Any], result: Any) -> str | None:
     """The item a mutation was about: its `id` argument, or the node it answered with."""
-    if isinstance(arguments.get("id"), str):
-        return arguments["id"]
+    given = arguments.get("id")
+    if isinstance(given, str):
+        return given
     for value in vars(result).values() if hasattr(result, "__dict__") else ():
         if isinstance(value, Node):
             return str(value.id)

@@ -8,8 +8,11 @@ from cms.services import richtext
 from cms.services.publishing import PublicationStatus as DomainPublicationStatus
 from graphql_schema.errors import bad_input
 
-PublicationStatus = strawberry.enum(
-    DomainPublicationStatus,
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+PublicationStatus = DomainPublicationStatus
+strawberry.enum(
+    PublicationStatus,
     name="PublicationStatus",
     description="SCHEDULED: published with publishedAt in the future.",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
@@ -18,16 +18,22 @@ from cms.settings import Settings
 # A batch function: the viewer and the keys of one batch -> one result per key.
 BatchFunction = Callable[[Viewer, list[Any]], Awaitable[Sequence[Any]]]
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
 
 class Loaders:
     """One DataLoader per batch function, created on first use in a request."""
 
     def __init__(self, viewer: Viewer) -> None:
         self._viewer = viewer
-        self._loaders: dict[BatchFunction, DataLoader[Hashable, Any]] = {}
+        self._loaders: dict[BatchFunction, DataLoader[Any, Any]] = {}
 
-    def __getitem__(self, batch: BatchFunction) -> DataLoader[Hashable, Any]:
-        loader = self._loaders.get(batch)
+    def __getitem__(
+        self, batch: Callable[[Viewer, list[K]], Awaitable[Sequence[V]]]
+    ) -> DataLoader[K, V]:
+        """The loader of `batch`, typed by it: keys and values as the batch function has them."""
+        loader: DataLoader[K, V] | None = self._loaders.get(batch)
         if loader is None:
             loader = DataLoader(load_fn=partial(batch, self._viewer))
             self._loaders[batch] = loader

@@ -144,7 +144,9 @@ class _ValidationCache:
         self.size = size
         self.results: OrderedDict[tuple[str, bool], list[GraphQLError]] = OrderedDict()
 
-    def get(self, key: tuple[str, bool], compute: Callable[[], list[GraphQLError]]) -> Any:
+    def get(
+        self, key: tuple[str, bool], compute: Callable[[], list[GraphQLError]]
+    ) -> list[GraphQLError]:
         found = self.results.get(key)
         if found is not None:
             self.results.move_to_end(key)

@@ -1,4 +1,8 @@
-"""`node(id)`: any object by its global ID, through the same loaders as everything else."""
+"""`node(id)`: any object by its global ID, through the same loaders as everything else.
+
+Content types are filtered by the loaders (visibility). Accounts, tokens and the audit
+log are not content: the permission that guards their lists guards their nodes too.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,10 @@ from typing import Any
 
 import strawberry
 
+from cms.services.permissions import Action, allowed
+from cms.services.viewer import Viewer
+from graphql_schema.accounts import dataloaders as account_loaders
+from graphql_schema.accounts import types as accounts
 from graphql_schema.context import BatchFunction, Info
 from graphql_schema.cooperation import dataloaders as cooperation_loaders
 from graphql_schema.cooperation import types as cooperation
@@ -41,6 +49,23 @@ NODE_TYPES: dict[str, tuple[BatchFunction, Callable[[Any], Node]]] = {
     "Enterprise": (cooperation_loaders.enterprise_by_id, cooperation.Enterprise.from_row),
     "MediaAsset": (media_by_id, MediaAsset.from_row),
     "FeedbackMessage": (feedback_by_id, FeedbackMessage.from_row),
+    "User": (account_loaders.user_by_id, accounts.User.from_row),
+    "ApiToken": (account_loaders.token_by_id, accounts.ApiToken.from_row),
+    "AuditEntry": (account_loaders.audit_entry_by_id, accounts.AuditEntry.from_row),
+}
+
+
+def _may_see_user(viewer: Viewer, pk: int) -> bool:
+    # Everyone signed in sees themselves (a Relay client refetches `me`); admins see all.
+    return viewer.user_id == pk or allowed(viewer, Action.MANAGE_USERS)
+
+
+# type name -> who may see a node of it (viewer, primary key); the rule of its list query
+# (`users`, `apiTokens`, `auditLog`). Other types: their loaders apply visibility.
+NODE_PERMISSIONS: dict[str, Callable[[Viewer, int], bool]] = {
+    "User": _may_see_user,
+    "ApiToken": lambda viewer, pk: allowed(viewer, Action.MANAGE_TOKENS),
+    "AuditEntry": lambda viewer, pk: allowed(viewer, Action.READ_HISTORY),
 }
 
 
@@ -53,5 +78,8 @@ class NodeQueries:
         if entry is None:
             raise bad_input("id", f"Тип {type_name} не поддерживается в node.")
         batch, convert = entry
+        permission = NODE_PERMISSIONS.get(type_name)
+        if permission is not None and not permission(info.context.viewer, pk):
+            return None
         row = await info.context.loaders[batch].load(pk)
         return convert(row) if row is not None else None

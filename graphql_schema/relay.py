@@ -78,7 +78,7 @@ class Connection(Generic[T]):
         return await self.page.total_count()
 
 
-def connection(page: Page[Any], convert: Callable[[Any], R]) -> Connection[R]:
+def connection(page: Page[T], convert: Callable[[T], R]) -> Connection[R]:
     # `convert` is a type's `from_row`: the list key names that type, so that a new
     # item purges the lists it may appear in even while they are empty.
     owner = getattr(convert, "__self__", None)

@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.base import get_object_definition
 
 from graphql_schema.accounts import types as account_types
 from graphql_schema.accounts.mutations import AccountMutations
@@ -55,7 +56,7 @@ class Mutation(
 
 
 # Every mutation is audited: attached here, so that none can be left out.
-for _field in Mutation.__strawberry_definition__.fields:
+for _field in get_object_definition(Mutation, strict=True).fields:
     _field.extensions.append(AuditMutation())
 
 

@@ -81,7 +81,9 @@ def _check_pixels(image: Image.Image, kind: FileType, max_pixels: int) -> None:
 
 
 def _reencode(image: Image.Image, kind: FileType, target: Path) -> PreparedImage:
-    kept = {key: image.info[key] for key in _KEPT_INFO if key in image.info}
+    kept: dict[str | tuple[int, int], Any] = {
+        key: image.info[key] for key in _KEPT_INFO if key in image.info
+    }
     options: dict[str, Any] = {"icc_profile": kept.get("icc_profile")}
     if getattr(image, "n_frames", 1) > 1:
         # Animations are kept as they are, frame by frame; they carry no orientation.

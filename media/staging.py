@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +39,6 @@ class StagedFile:
             raise FileTooLargeError
         self._hash.update(data)
         await self._file.write(data)
-
-    async def write_all(self, chunks: AsyncIterable[bytes]) -> None:
-        async for chunk in chunks:
-            await self.write(chunk)
 
     async def close(self) -> None:
         if self._file is not None:

@@ -82,27 +82,27 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             # other middleware): it logs them itself, keeps under the body limit and
             # leaves browsers' cross-origin requests (Origin) to the CORS middleware.
             Middleware(
-                FastLane,  # type: ignore[arg-type]
+                FastLane,
                 runtime=runtime,
                 sql_count_header=not settings.is_production,
             ),
             Middleware(
-                AccessLogMiddleware,  # type: ignore[arg-type]
+                AccessLogMiddleware,
                 sql_count_header=not settings.is_production,
                 log_lines=settings.access_log,
             ),
             # Outside the other checks, so that browsers can read their refusals too.
             # Bearer tokens, no cookies: credentials stay off.
             Middleware(
-                CORSMiddleware,  # type: ignore[arg-type]
-                allow_origins=settings.cors_origins,
+                CORSMiddleware,
+                allow_origins=settings.cors_allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "authorization", *PREFLIGHT_HEADERS],
                 expose_headers=["etag"],
                 max_age=600,
             ),
             # Instead of Starlette's max_body_size: the same limit, refused with a reason.
-            Middleware(BodyLimitMiddleware, settings=settings),  # type: ignore[arg-type]
+            Middleware(BodyLimitMiddleware, settings=settings),
         ],
         lifespan=lifespan,
     )

@@ -19,7 +19,6 @@ from cms.settings import Settings
 from web.response_cache import CachedResponse
 
 PRIVATE = b"private, no-store"
-NO_STORE = b"no-store"
 
 
 @dataclass(slots=True)

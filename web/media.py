@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import orjson
@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from cms.db import flat_values
 from cms.errors import Code, ValidationFailedError
 from cms.models import MediaAsset
 from cms.runtime import Runtime
@@ -78,7 +79,7 @@ def _json(status: int, body: Mapping[str, Any], **headers: str) -> Response:
 
 
 def _error(
-    status: int, code: str, message: str, field: list[str] | None = None, **headers: str
+    status: int, code: str, message: str, field: list[str] | None = None, /, **headers: str
 ) -> Response:
     return _json(
         status, {"errors": [{"field": field, "code": code, "message": message}]}, **headers
@@ -232,7 +233,7 @@ async def _serve(request: Request, media: Media, key: str) -> Response:
 async def _attachment(sha256: str, extension: str) -> str:
     """Documents are downloaded, never shown in the API's origin, under their
     original name (any asset with these bytes)."""
-    name = await MediaAsset.filter(sha256=sha256).order_by("id").values_list("file_name", flat=True)
+    name = await flat_values(MediaAsset.filter(sha256=sha256).order_by("id"), "file_name")
     file_name = name[0] if name else f"{sha256[:12]}.{extension}"
     fallback = re.sub(r"[^A-Za-z0-9._-]", "_", file_name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"
@@ -252,7 +253,7 @@ async def _file_response(
     wanted = request.headers.get("range")
     if wanted and request.headers.get("if-range", headers["etag"]) == headers["etag"]:
         parsed = _parse_range(wanted, size)
-        if parsed == "unsatisfiable":
+        if isinstance(parsed, str):  # "unsatisfiable"
             return Response(
                 status_code=416, headers={**SECURITY_HEADERS, "content-range": f"bytes */{size}"}
             )
@@ -275,7 +276,7 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     return etag in candidates
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+def _parse_range(header: str, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:
     """(start, end exclusive) of a single byte range; "unsatisfiable"; None to ignore
     the header (other units, several ranges, bad syntax: the whole file is sent)."""
     match = _RANGE.match(header.strip())

@@ -202,7 +202,7 @@ class RedisStore:
         generation = int(raw_generation or 0)
         if raw is None:
             return None, generation
-        entry = self._decode(raw)
+        entry = self._decode(raw if isinstance(raw, bytes) else raw.encode())
         if entry is None or entry.generation != generation or entry.expires_at <= time.time():
             return None, generation
         return entry, generation
@@ -244,7 +244,7 @@ class RedisStore:
 
     async def get_document(self, doc_hash: str) -> str | None:
         raw = await self._redis.get(self._document_prefix + doc_hash)
-        return raw.decode() if raw is not None else None
+        return raw.decode() if isinstance(raw, bytes) else raw
 
     async def put_document(self, doc_hash: str, query: str) -> None:
         # Registrations are a cache too: a month without use and a client re-registers.
@@ -284,7 +284,7 @@ async def next_go_live() -> datetime | None:
         for model in models
     ]
     field = models[0]._meta.fields_map["published_at"]
-    now_value = field.to_db_value(datetime.now(UTC), None)
+    now_value = field.to_db_value(datetime.now(UTC), models[0])  # the class: nothing is set
     values: list[Any] = [PublicationState.PUBLISHED.value, now_value] * len(models)
     sql = "SELECT MIN(moment) AS moment FROM (" + " UNION ALL ".join(parts) + ") AS upcoming"
     rows = await get_connection("default").execute_query_dict(sql, values)
@@ -368,7 +368,8 @@ class ResponseCache:
         if self.enabled and entry.expires_at > time.time():
             await self.store.put(key, entry)
 
-    async def invalidate(self, change: ContentChange | None = None) -> None:
+    async def invalidate(self) -> None:
+        """Voids every entry (any content change may show in any answer)."""
         await self.store.bump()
 
 
@@ -380,7 +381,7 @@ _live_caches: weakref.WeakSet[ResponseCache] = weakref.WeakSet()
 async def _on_content_changed(change: ContentChange) -> None:
     for cache in list(_live_caches):
         try:
-            await cache.invalidate(change)
+            await cache.invalidate()
         except Exception:
             # Redis down: the change is committed; entries still expire by their TTL.
             logger.exception("response cache invalidation failed for %r", change)

@@ -146,7 +146,7 @@ class GraphQLView(GraphQL[Context, None]):
             request
         )
 
-    async def run(  # type: ignore[override]
+    async def run(
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
         if not isinstance(request, Request):
@@ -257,7 +257,7 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,  # type: ignore[arg-type]
         )
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -63,7 +63,7 @@ class ApiToken(Model):
     name = fields.CharField(max_length=120)
     token_hash = fields.CharField(max_length=64, unique=True)
     token_prefix = fields.CharField(max_length=16)
-    scopes: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    scopes: list[str] = fields.JSONField(default=list)
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="api_tokens", null=True, on_delete=fields.SET_NULL
     )

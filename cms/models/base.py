@@ -50,9 +50,11 @@ class ContentModel(Model):
     created_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None  # Tortoise's column of the foreign key (typed for mypy)
     deleted_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    deleted_by_id: int | None
 
     class Meta:
         abstract = True

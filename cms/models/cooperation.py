@@ -54,6 +54,7 @@ class Organization(ContentModel):
     region: fields.ForeignKeyNullableRelation[Region] = fields.ForeignKeyField(
         "models.Region", related_name="organizations", null=True, on_delete=fields.SET_NULL
     )
+    region_id: int | None  # Tortoise's column of the foreign key (typed for mypy)
 
     class Meta:
         table = "organization"
@@ -66,9 +67,11 @@ class Person(ContentModel):
     organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="people", null=True, on_delete=fields.SET_NULL
     )
+    organization_id: int | None
     photo: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.MediaAsset", related_name="person_photos", null=True, on_delete=fields.RESTRICT
     )
+    photo_id: int | None
 
     class Meta:
         table = "person"
@@ -159,6 +162,7 @@ class ActionPlan(PublishableModel):
     agreement: fields.ForeignKeyRelation[Agreement] = fields.ForeignKeyField(
         "models.Agreement", related_name="action_plans", on_delete=fields.RESTRICT
     )
+    agreement_id: int
     period_start = fields.DateField()
     period_end = fields.DateField()
     signed_on = fields.DateField(null=True)
@@ -217,6 +221,7 @@ class ActionPlanItem(Model):
         null=True,
         on_delete=fields.SET_NULL,
     )
+    direction_id: int | None
     due_on = fields.DateField(null=True)
     responsible = fields.TextField(null=True)
     item_status = fields.CharEnumField(
@@ -225,6 +230,7 @@ class ActionPlanItem(Model):
     event: fields.ForeignKeyNullableRelation[Event] = fields.ForeignKeyField(
         "models.Event", related_name="plan_items", null=True, on_delete=fields.SET_NULL
     )
+    event_id: int | None
 
     class Meta:
         table = "action_plan_item"
@@ -241,6 +247,7 @@ class Enterprise(SearchableMixin, ContentModel):
     region: fields.ForeignKeyNullableRelation[Region] = fields.ForeignKeyField(
         "models.Region", related_name="enterprises", null=True, on_delete=fields.SET_NULL
     )
+    region_id: int | None
     address = fields.CharField(max_length=500, null=True)
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
@@ -249,6 +256,7 @@ class Enterprise(SearchableMixin, ContentModel):
     logo: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.MediaAsset", related_name="enterprise_logos", null=True, on_delete=fields.RESTRICT
     )
+    logo_id: int | None
 
     class Meta:
         table = "enterprise"
@@ -279,17 +287,21 @@ class Visit(ContentModel):
     delegation_region: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
         "models.Region", related_name="delegation_visits", on_delete=fields.RESTRICT
     )
+    delegation_region_id: int
     host_region: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
         "models.Region", related_name="hosted_visits", on_delete=fields.RESTRICT
     )
+    host_region_id: int
     starts_on = fields.DateField()
     ends_on = fields.DateField()
     organizer: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="organized_visits", null=True, on_delete=fields.SET_NULL
     )
+    organizer_id: int | None
     action_plan: fields.ForeignKeyNullableRelation[ActionPlan] = fields.ForeignKeyField(
         "models.ActionPlan", related_name="visits", null=True, on_delete=fields.SET_NULL
     )
+    action_plan_id: int | None
 
     class Meta:
         table = "visit"
@@ -303,9 +315,11 @@ class VisitEnterprise(Model):
     visit: fields.ForeignKeyRelation[Visit] = fields.ForeignKeyField(
         "models.Visit", related_name="enterprise_links", on_delete=fields.CASCADE
     )
+    visit_id: int
     enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="visit_links", on_delete=fields.RESTRICT
     )
+    enterprise_id: int
     position = fields.IntField(default=0)
 
     class Meta:

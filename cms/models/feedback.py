@@ -49,6 +49,7 @@ class FeedbackMessage(SearchableMixin, Model):
     assigned_to: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    assigned_to_id: int | None
     # When the sender ticked the personal-data consent box.
     consent_at = UtcDatetimeField(null=True)
     # HMAC of the sender's address: tells messages from one source apart without
@@ -91,6 +92,7 @@ class FeedbackNotification(Model):
     message: fields.ForeignKeyRelation[FeedbackMessage] = fields.ForeignKeyField(
         "models.FeedbackMessage", related_name=False, on_delete=fields.CASCADE
     )
+    message_id: int  # Tortoise's column of the foreign key (typed for mypy)
     created_at = UtcDatetimeField(auto_now_add=True)
     # Due time; a sender claims a row by moving it forward (a lease), so several
     # server processes never send the same row at once.

@@ -20,12 +20,14 @@ class Revision(Model):
     author: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    author_id: int | None  # Tortoise's column of the foreign key (typed for mypy)
     author_token: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "models.ApiToken", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    author_token_id: int | None
     created_at = UtcDatetimeField(auto_now_add=True)
-    changed_fields: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
-    snapshot: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    changed_fields: list[str] = fields.JSONField(default=list)
+    snapshot: dict[str, Any] = fields.JSONField(default=dict)
 
     class Meta:
         table = "revision"

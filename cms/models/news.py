@@ -32,9 +32,11 @@ class News(SearchableMixin, PublishableModel):
     cover: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.MediaAsset", related_name="news_covers", null=True, on_delete=fields.RESTRICT
     )
+    cover_id: int | None  # Tortoise's column of the foreign key (typed for mypy)
     visit: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Visit", related_name="news", null=True, on_delete=fields.SET_NULL
     )
+    visit_id: int | None
 
     class Meta:
         table = "news"
@@ -134,6 +136,7 @@ class Quote(Model):
     news: fields.ForeignKeyRelation[News] = fields.ForeignKeyField(
         "models.News", related_name="quotes", on_delete=fields.CASCADE
     )
+    news_id: int
     person: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Person", related_name="quotes", on_delete=fields.RESTRICT
     )

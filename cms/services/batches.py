@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from tortoise.expressions import Q
-from tortoise.functions import Count
 from tortoise.models import Model
 
 from cms.services.content_types import ContentType, of_model
@@ -97,29 +95,3 @@ async def children(
     for row in rows:
         grouped[getattr(row, f"{parent_field}_id")].append(row)
     return [grouped.get(pk, []) for pk in parent_ids]
-
-
-async def linked_counts(
-    link_model: type[Model],
-    parent_field: str,
-    child_field: str,
-    child_model: type[Model],
-    viewer: Viewer,
-    parent_ids: Sequence[int],
-    child_q: Q | None = None,
-) -> list[int]:
-    """How many visible children (matching `child_q`, written from the link) each
-    parent has through a link table."""
-    key = f"{parent_field}_id"
-    rows: list[dict[str, Any]] = (
-        await link_model.filter(
-            visible_q(child_model, viewer, prefix=f"{child_field}__"),
-            child_q or Q(),
-            **{f"{key}__in": set(parent_ids)},
-        )
-        .annotate(n=Count("id"))
-        .group_by(key)
-        .values(key, "n")
-    )
-    counts = {row[key]: row["n"] for row in rows}
-    return [counts.get(pk, 0) for pk in parent_ids]

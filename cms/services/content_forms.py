@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from tortoise.models import Model
 
+from cms.db import flat_values
 from cms.errors import Code
 from cms.models import ContentModel, Region
 from cms.services.content_types import ContentType
@@ -272,7 +273,7 @@ async def existing_ids(model: type[Model], ids: set[int]) -> set[int]:
     queryset = model.filter(id__in=wanted)
     if issubclass(model, ContentModel):
         queryset = queryset.filter(deleted_at__isnull=True)
-    return set(await queryset.values_list("id", flat=True))
+    return set(await flat_values(queryset, "id"))
 
 
 async def regions_by_code(codes: Iterable[str]) -> dict[str, int]:

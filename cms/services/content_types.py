@@ -30,7 +30,6 @@ from cms.models import (
     NewsTag,
     Organization,
     Person,
-    PublishableModel,
     Quote,
     Region,
     Tag,
@@ -68,14 +67,6 @@ class ContentType:
     title_field: str = "title"
     links: tuple[LinkSpec, ...] = ()
     references: Mapping[str, type[Model]] = field(default_factory=dict)
-
-    @property
-    def publishable(self) -> bool:
-        return issubclass(self.model, PublishableModel)
-
-    @property
-    def has_slug(self) -> bool:
-        return "slug" in self.fields
 
     def link(self, name: str) -> LinkSpec:
         return next(spec for spec in self.links if spec.name == name)

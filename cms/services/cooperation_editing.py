@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from cms.db import flat_values
 from cms.errors import Code
 from cms.models import (
     ActionItemStatus,
@@ -290,9 +291,7 @@ async def _plan_items(form: Form, items: list[PlanItemData] | None) -> None:
         return
     own: set[int] = set()
     if form.item is not None:
-        own = set(
-            await ActionPlanItem.filter(action_plan_id=form.item.pk).values_list("id", flat=True)
-        )
+        own = set(await flat_values(ActionPlanItem.filter(action_plan_id=form.item.pk), "id"))
     directions = await existing_ids(
         CooperationDirection, {item.direction for item in items if item.direction is not None}
     )

@@ -17,6 +17,7 @@ from string import Formatter
 
 from tortoise.transactions import in_transaction
 
+from cms.db import flat_values
 from cms.models import News, NewsRegion, NewsTag, PublicationState, Region, Tag
 from cms.services.richtext import html_to_text
 from cms.services.slugs import slugify
@@ -253,7 +254,7 @@ async def generate_demo(
     tag_ids = await _ensure_tags()
     anchor = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     scheduled = set(rng.sample(range(news_count), k=min(MAX_SCHEDULED, news_count // 100)))
-    last_ids = await News.all().order_by("-id").limit(1).values_list("id", flat=True)
+    last_ids = await flat_values(News.all().order_by("-id").limit(1), "id")
     number = (last_ids[0] if last_ids else 0) + 1
 
     done = 0
@@ -326,7 +327,7 @@ async def _unique_slugs(titles: Sequence[str], first_number: int) -> list[str]:
         f"{slugify(title, max_length=_SLUG_BASE_LENGTH)}-{first_number + offset}"
         for offset, title in enumerate(titles)
     ]
-    taken = set(await News.filter(slug__in=slugs).values_list("slug", flat=True))
+    taken = set(await flat_values(News.filter(slug__in=slugs), "slug"))
     while taken:
         used = set(slugs)
         for index, slug in enumerate(slugs):
@@ -336,7 +337,7 @@ async def _unique_slugs(titles: Sequence[str], first_number: int) -> list[str]:
                     suffix += 1
                 slugs[index] = f"{slug}-{suffix}"
                 used.add(slugs[index])
-        taken = set(await News.filter(slug__in=slugs).values_list("slug", flat=True))
+        taken = set(await flat_values(News.filter(slug__in=slugs), "slug"))
     return slugs
 
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from cms.db import flat_values
 from cms.errors import Code, FieldError, ValidationFailedError
 from cms.models import ContentModel, PublicationState, Revision
 from cms.models.base import SearchableMixin
@@ -86,7 +87,7 @@ def _is_draft(item: ContentModel) -> bool:
 
 async def owns(kind: ContentType, viewer: Viewer, item: ContentModel) -> bool:
     if viewer.user_id is not None:
-        return item.created_by_id == viewer.user_id  # type: ignore[attr-defined]
+        return item.created_by_id == viewer.user_id
     if viewer.token_id is not None:
         return await Revision.exists(
             content_type=kind.name, object_id=item.pk, number=1, author_token_id=viewer.token_id
@@ -165,7 +166,7 @@ async def update(
             await _apply(kind, viewer, item, changes, action, changed_extra)
         except _StaleError:
             if expected_revision is not None:
-                current = await kind.model.filter(id=pk).values_list("revision", flat=True)
+                current = await flat_values(kind.model.filter(id=pk), "revision")
                 raise conflict(kind, current[0] if current else None) from None
             stale += 1
             continue
@@ -304,11 +305,7 @@ async def _unique_violations_as_conflicts() -> AsyncIterator[None]:
 async def _announce(
     kind: ContentType, item: ContentModel, action: str, more: list[ContentChange]
 ) -> None:
-    published_at: datetime | None = getattr(item, "published_at", None)
-    scheduled = published_at is not None and published_at > now()
-    await content_changed(
-        ContentChange(kind.name, (item.pk,), action, published_at if scheduled else None)
-    )
+    await content_changed(ContentChange(kind.name, (item.pk,), action))
     for change in more:
         await content_changed(change)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 logger = logging.getLogger("cms.events")
 
@@ -19,8 +18,6 @@ class ContentChange:
     content_type: str  # the GraphQL type name: "News", "Tag", "Agreement", ...
     object_ids: tuple[int, ...]
     action: str  # created, updated, deleted, restored, published, unpublished, merged
-    # When a scheduled item goes live: caches must not outlive this moment.
-    visible_from: datetime | None = None
 
 
 Listener = Callable[[ContentChange], Awaitable[None]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -64,12 +64,21 @@ class NewsFilter:
     published_after: datetime | None = None
     published_before: datetime | None = None
     search: str | None = None
-    status: PublicationStatus = PublicationStatus.PUBLISHED
+    # Any of these (staff may ask for several at once); published only by default.
+    statuses: tuple[PublicationStatus, ...] = (PublicationStatus.PUBLISHED,)
+
+    def __post_init__(self) -> None:
+        if not self.statuses:
+            raise InvalidArgumentError("filter.status", "Укажите хотя бы один статус.")
+
+    @property
+    def published_only(self) -> bool:
+        return self.statuses == (PublicationStatus.PUBLISHED,)
 
 
-def news_ordering(order: NewsOrder, status: PublicationStatus) -> Ordering:
-    """Drafts have no publication time: lists of them are ordered by their last change."""
-    if status in (PublicationStatus.DRAFT, PublicationStatus.ARCHIVED) and order in (
+def news_ordering(order: NewsOrder, statuses: Collection[PublicationStatus]) -> Ordering:
+    """Drafts have no publication time: lists with them are ordered by their last change."""
+    if {PublicationStatus.DRAFT, PublicationStatus.ARCHIVED} & set(statuses) and order in (
         NewsOrder.PUBLISHED_AT_DESC,
         NewsOrder.PUBLISHED_AT_ASC,
     ):
@@ -80,7 +89,8 @@ def news_ordering(order: NewsOrder, status: PublicationStatus) -> Ordering:
 def news_queryset(viewer: Viewer, news_filter: NewsFilter) -> QuerySet[News]:
     """The visible news matching a filter. Non-staff callers only ever reach
     PUBLISHED news: `visible()` guarantees it whatever the filter says."""
-    queryset = visible(News, viewer).filter(status_q(news_filter.status))
+    statuses = Q(*(status_q(status) for status in news_filter.statuses), join_type=Q.OR)
+    queryset = visible(News, viewer).filter(statuses)
     return _filtered(queryset, news_filter)
 
 
@@ -130,7 +140,7 @@ def news_count(news_filter: NewsFilter) -> Callable[[], Awaitable[int]] | None:
     That is the same set for every caller, staff or not, when the status asked for
     is PUBLISHED. Other statuses, several tags, dates and search are counted."""
     if (
-        news_filter.status is not PublicationStatus.PUBLISHED
+        not news_filter.published_only
         or news_filter.published_after is not None
         or news_filter.published_before is not None
         or news_filter.search is not None

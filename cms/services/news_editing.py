@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from cms.db import flat_values
 from cms.errors import Code, ValidationFailedError
 from cms.models import (
     Agreement,
@@ -146,9 +147,7 @@ async def _tags(form: Form, changes: Changes, names: Sequence[str] | None, viewe
     )
     missing = [slug for slug in slugs if found[slug] is None]
     if missing:
-        trashed = await Tag.filter(slug__in=missing, deleted_at__isnull=False).values_list(
-            "slug", flat=True
-        )
+        trashed = await flat_values(Tag.filter(slug__in=missing, deleted_at__isnull=False), "slug")
         for slug in trashed:
             check.fail(
                 path("tags"),
@@ -167,10 +166,7 @@ async def _tags(form: Form, changes: Changes, names: Sequence[str] | None, viewe
             tag.fill_search_text()
         await Tag.bulk_create(new_tags)
         created = {tag.slug: tag for tag in await Tag.filter(slug__in=missing)}
-        changes.links["tags"] = [
-            (found[slug] or created[slug]).pk
-            for slug in slugs  # type: ignore[union-attr]
-        ]
+        changes.links["tags"] = [(found[slug] or created[slug]).pk for slug in slugs]
         await revisions.record_many(
             TAG,
             ((tag.pk, 1, revisions.snapshot(TAG, tag, {})) for tag in created.values()),

@@ -24,6 +24,7 @@ from tortoise.queryset import QuerySet
 from cms.errors import InvalidArgumentError
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")  # what a page holds: rows, or entries of several tables (the trash)
 # Totals of many parents at once: parent id -> count (missing means 0).
 ParentCounts = Callable[[Sequence[Hashable]], Awaitable[dict[Hashable, int]]]
 KeyKind = Literal["int", "str", "datetime", "date", "float"]
@@ -174,14 +175,14 @@ def _after_q(keys: Sequence[SortKey], values: Sequence[Any]) -> Q:
 # ---------------------------------------------------------------- pages
 
 
-class Page(Generic[M]):
+class Page(Generic[T]):
     """One page of a list. `total_count()` runs its query only when asked."""
 
     __slots__ = ("_count", "cursors", "has_next_page", "has_previous_page", "items")
 
     def __init__(
         self,
-        items: list[M],
+        items: list[T],
         cursors: list[str],
         *,
         has_next_page: bool,

@@ -14,7 +14,6 @@ class Action(StrEnum):
     EDIT_CONTENT = "edit_content"  # create, and update drafts
     PUBLISH = "publish"  # publish, unpublish, edit published items
     DELETE = "delete"
-    RESTORE_REVISION = "restore_revision"
     READ_HISTORY = "read_history"  # revisions and the audit log
     MANAGE_TRASH = "manage_trash"
     UPLOAD_MEDIA = "upload_media"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -21,11 +22,14 @@ class PublicationStatus(StrEnum):
 def status_q(status: PublicationStatus, *, prefix: str = "", at: datetime | None = None) -> Q:
     moment = at or now()
     published = PublicationState.PUBLISHED
+    conditions: dict[str, Any]
     if status is PublicationStatus.SCHEDULED:
-        return Q(**{f"{prefix}status": published, f"{prefix}published_at__gt": moment})
-    if status is PublicationStatus.PUBLISHED:
-        return Q(**{f"{prefix}status": published, f"{prefix}published_at__lte": moment})
-    return Q(**{f"{prefix}status": PublicationState(status.value)})
+        conditions = {f"{prefix}status": published, f"{prefix}published_at__gt": moment}
+    elif status is PublicationStatus.PUBLISHED:
+        conditions = {f"{prefix}status": published, f"{prefix}published_at__lte": moment}
+    else:
+        conditions = {f"{prefix}status": PublicationState(status.value)}
+    return Q(**conditions)
 
 
 def publication_status(item: PublishableModel, *, at: datetime | None = None) -> PublicationStatus:

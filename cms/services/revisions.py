@@ -15,6 +15,7 @@ from typing import Any
 
 from tortoise.models import Model
 
+from cms.db import flat_values
 from cms.models import Revision
 from cms.services.content_types import ContentType, LinkSpec
 from cms.services.viewer import Viewer
@@ -147,7 +148,7 @@ def _python(model: type[Model], column: str, value: Any) -> Any:
 async def _existing(model: type[Model], ids: set[int]) -> set[int]:
     if not ids:
         return set()
-    return set(await model.filter(id__in=ids).values_list("id", flat=True))
+    return set(await flat_values(model.filter(id__in=ids), "id"))
 
 
 async def values_from_snapshot(
@@ -181,8 +182,8 @@ async def values_from_snapshot(
         if column in skipped or column not in stored_fields:
             continue
         value = stored_fields[column]
-        model = kind.references.get(column)
-        if model is not None and not present(model, value):
+        reference = kind.references.get(column)
+        if reference is not None and not present(reference, value):
             value = None
         fields[column] = _python(kind.model, column, value)
     links: LinkValues = {}

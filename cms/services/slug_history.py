@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from tortoise.expressions import Q
 
+from cms.db import flat_values
 from cms.models import SlugRedirect
 from cms.services.content_types import ContentType
 
@@ -27,7 +28,7 @@ async def redirect_targets(kind: ContentType, slugs: Sequence[str]) -> dict[str,
 
 async def slug_owner(kind: ContentType, slug: str) -> int | None:
     """The item that has `slug`, now or as an old slug (trashed items included)."""
-    current = await kind.model.filter(slug=slug).values_list("id", flat=True)
+    current = await flat_values(kind.model.filter(slug=slug), "id")
     if current:
         return current[0]
     return (await redirect_targets(kind, [slug])).get(slug)
@@ -37,10 +38,8 @@ async def free_slug(kind: ContentType, base: str, *, max_length: int = 100) -> s
     """`base`, or `base-2`, `base-3` ... whichever no item has or had."""
     base = base[:max_length].rstrip("-") or kind.name.lower()
     pattern = Q(slug=base) | Q(slug__startswith=f"{base}-")
-    taken = set(await kind.model.filter(pattern).values_list("slug", flat=True))
-    taken |= set(
-        await SlugRedirect.filter(pattern, content_type=kind.name).values_list("slug", flat=True)
-    )
+    taken = set(await flat_values(kind.model.filter(pattern), "slug"))
+    taken |= set(await flat_values(SlugRedirect.filter(pattern, content_type=kind.name), "slug"))
     if base not in taken:
         return base
     number = 2

@@ -14,6 +14,7 @@ from datetime import datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from cms.db import flat_values
 from cms.models import (
     ActionPlan,
     ActionPlanDirection,
@@ -114,13 +115,11 @@ async def purge_trash(older_than: datetime) -> dict[str, int]:
     async with in_transaction():
         for kind in _KINDS:
             doomed[kind.name] = set(
-                await kind.model.filter(deleted_at__lt=older_than).values_list("id", flat=True)
+                await flat_values(kind.model.filter(deleted_at__lt=older_than), "id")
             )
         if doomed[AGREEMENT.name]:
             doomed[ACTION_PLAN.name] |= set(
-                await ActionPlan.filter(agreement_id__in=doomed[AGREEMENT.name]).values_list(
-                    "id", flat=True
-                )
+                await flat_values(ActionPlan.filter(agreement_id__in=doomed[AGREEMENT.name]), "id")
             )
         for link, column, kind in (
             (Quote, "person_id", PERSON),

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from tortoise.transactions import in_transaction
 
+from cms.db import flat_values
 from cms.models import TrustedDocument
 from web.response_cache import document_hash
 
@@ -92,9 +93,7 @@ async def register(documents: list[Document]) -> tuple[int, int]:
     """Stores the documents not yet registered; (added, already there)."""
     ids = [document.document_id for document in documents]
     async with in_transaction():
-        known = set(
-            await TrustedDocument.filter(document_id__in=ids).values_list("document_id", flat=True)
-        )
+        known = set(await flat_values(TrustedDocument.filter(document_id__in=ids), "document_id"))
         fresh = {d.document_id: d for d in documents if d.document_id not in known}
         await TrustedDocument.bulk_create(
             [

@@ -29,10 +29,6 @@ class Viewer:
         return self.role in STAFF_ROLES
 
     @property
-    def is_token(self) -> bool:
-        return self.token_id is not None
-
-    @property
     def sees_drafts(self) -> bool:
         """Staff and read-drafts (or write) tokens see unpublished and scheduled content."""
         return self.is_staff or bool(self.scopes & {TokenScope.READ_DRAFTS, TokenScope.WRITE})
@@ -59,6 +55,3 @@ class Viewer:
     def visibility_scope(self) -> str:
         """What this caller may see, as a cache-key component: equal scopes see equal data."""
         return "drafts" if self.sees_drafts else "public"
-
-
-ANONYMOUS = Viewer()

@@ -8,7 +8,7 @@ status, publication time or the trash.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
@@ -36,7 +36,7 @@ def now() -> datetime:
 def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
     """Conditions for rows of `model` the viewer may see; `prefix` (e.g. "news__")
     applies them to a related model from another one."""
-    conditions: dict[str, object] = {}
+    conditions: dict[str, Any] = {}
     if model is FeedbackMessage and not allowed(viewer, Action.READ_FEEDBACK):
         # Messages hold personal data: only roles that may read it see any.
         conditions[f"{prefix}id__in"] = []

@@ -9,8 +9,12 @@ import strawberry
 from cms import models
 from graphql_schema.relay import Node, global_id
 
-Role = strawberry.enum(models.Role, name="Role")
-TokenScope = strawberry.enum(models.TokenScope, name="TokenScope")
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+Role = models.Role
+strawberry.enum(Role, name="Role")
+TokenScope = models.TokenScope
+strawberry.enum(TokenScope, name="TokenScope")
 
 
 @strawberry.type

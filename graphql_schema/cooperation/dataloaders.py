@@ -143,7 +143,8 @@ async def visited_enterprises_of_plans(
         .select_related("enterprise", "visit")
         .order_by("visit__starts_on", "visit_id", "position", "id")
     )
-    grouped: dict[int, dict[int, models.Enterprise]] = defaultdict(dict)
+    # by plan: every visit here has one (the filter), though the column may be empty
+    grouped: dict[int | None, dict[int, models.Enterprise]] = defaultdict(dict)
     for stop in stops:
         grouped[stop.visit.action_plan_id].setdefault(stop.enterprise_id, stop.enterprise)
     return [list(grouped[pk].values()) for pk in plan_ids]

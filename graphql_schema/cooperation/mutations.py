@@ -3,7 +3,9 @@ agreements, action plans with their items, visits and enterprises."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 
@@ -50,8 +52,9 @@ from graphql_schema.payloads import DeletePayload, UserError
 from graphql_schema.relay import parse_typed_id
 
 
-def _clear(names: object) -> list[str] | None:
-    return strawberry.field(default=None, description=clear_field_description(list(names)))  # type: ignore[arg-type]
+def _clear(names: Iterable[str]) -> Any:
+    """The `clear` input field (null by default), listing the fields it may name."""
+    return strawberry.field(default=None, description=clear_field_description(list(names)))
 
 
 def _cleared(value: list[str] | None) -> tuple[str, ...]:
@@ -146,7 +149,7 @@ class AgreementInput:
     body: str | None = strawberry.field(
         default=None, description="HTML or Markdown, by bodyFormat; stored sanitised."
     )
-    body_format: BodyFormat = DomainBodyFormat.HTML  # type: ignore[assignment]
+    body_format: BodyFormat = DomainBodyFormat.HTML
     documents: list[strawberry.ID] | None = strawberry.field(
         default=None, description="MediaAssets, in order."
     )

@@ -28,9 +28,14 @@ if TYPE_CHECKING:
 
 _NEWS = "graphql_schema.news.types"
 
-OrganizationKind = strawberry.enum(models.OrganizationKind, name="OrganizationKind")
-AgreementStatus = strawberry.enum(models.AgreementStatus, name="AgreementStatus")
-ActionItemStatus = strawberry.enum(models.ActionItemStatus, name="ActionItemStatus")
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+OrganizationKind = models.OrganizationKind
+strawberry.enum(OrganizationKind, name="OrganizationKind")
+AgreementStatus = models.AgreementStatus
+strawberry.enum(AgreementStatus, name="AgreementStatus")
+ActionItemStatus = models.ActionItemStatus
+strawberry.enum(ActionItemStatus, name="ActionItemStatus")
 
 
 async def _media(info: Info, asset_id: int | None) -> MediaAsset | None:
@@ -309,8 +314,9 @@ class ActionPlan(Node):
 
     @strawberry.field
     async def agreement(self, info: Info) -> Agreement:
-        # A plan is only visible while its agreement is, so the agreement is always found.
         row = await info.context.loaders[loaders.agreement_by_id].load(self.agreement_id)
+        if row is None:  # never: a plan is only visible while its agreement is
+            raise LookupError(f"the agreement of visible action plan {self.pk} is hidden")
         return Agreement.from_row(row)
 
     @strawberry.field

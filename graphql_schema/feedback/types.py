@@ -13,10 +13,12 @@ from graphql_schema.context import Info
 from graphql_schema.feedback.dataloaders import staff_by_id
 from graphql_schema.relay import Node, global_id
 
-FeedbackKind = strawberry.enum(
-    models.FeedbackKind, name="FeedbackKind", description="APPEAL: to the envoy's office."
-)
-FeedbackStatus = strawberry.enum(models.FeedbackStatus, name="FeedbackStatus")
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+FeedbackKind = models.FeedbackKind
+strawberry.enum(FeedbackKind, name="FeedbackKind", description="APPEAL: to the envoy's office.")
+FeedbackStatus = models.FeedbackStatus
+strawberry.enum(FeedbackStatus, name="FeedbackStatus")
 
 
 @strawberry.type(
@@ -70,7 +72,7 @@ class FeedbackMessage(Node):
             revision=row.revision,
             consent_at=row.consent_at,
             anonymized_at=row.anonymized_at,
-            assignee_id=row.assigned_to_id,  # type: ignore[attr-defined]
+            assignee_id=row.assigned_to_id,
         )
 
 

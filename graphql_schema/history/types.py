@@ -51,9 +51,9 @@ class Revision:
             number=row.number,
             created_at=row.created_at,
             changed_fields=list(row.changed_fields),
-            snapshot=row.snapshot,
-            author_id=row.author_id,  # type: ignore[attr-defined]
-            author_token_id=row.author_token_id,  # type: ignore[attr-defined]
+            snapshot=JSON(row.snapshot),
+            author_id=row.author_id,
+            author_token_id=row.author_token_id,
         )
 
 
@@ -77,7 +77,7 @@ class TrashItem:
             content_type=entry.kind.name,
             title=entry.title,
             deleted_at=entry.deleted_at,
-            deleted_by_id=entry.item.deleted_by_id,  # type: ignore[attr-defined]
+            deleted_by_id=entry.item.deleted_by_id,
         )
 
 

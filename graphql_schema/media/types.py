@@ -15,7 +15,10 @@ from media import renditions
 from media.images import average_colour
 from media.service import media_url
 
-RenditionFit = strawberry.enum(renditions.Fit, name="RenditionFit")
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+RenditionFit = renditions.Fit
+strawberry.enum(RenditionFit, name="RenditionFit")
 
 
 @strawberry.enum

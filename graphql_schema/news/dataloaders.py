@@ -15,7 +15,7 @@ from cms.services.publishing import PublicationStatus, status_q
 from cms.services.viewer import Viewer
 from cms.services.visibility import visible, visible_q
 
-NEWS_IN_LISTS = news_ordering(NewsOrder.PUBLISHED_AT_DESC, PublicationStatus.PUBLISHED)
+NEWS_IN_LISTS = news_ordering(NewsOrder.PUBLISHED_AT_DESC, (PublicationStatus.PUBLISHED,))
 
 
 async def news_by_id(viewer: Viewer, ids: list[int]) -> list[models.News | None]:

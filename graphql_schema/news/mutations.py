@@ -34,7 +34,10 @@ from graphql_schema.news.types import News, Tag
 from graphql_schema.payloads import DeletePayload, UserError
 from graphql_schema.relay import parse_typed_id
 
-BodyFormat = strawberry.enum(DomainBodyFormat, name="BodyFormat")
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+BodyFormat = DomainBodyFormat
+strawberry.enum(BodyFormat, name="BodyFormat")
 
 
 @strawberry.input
@@ -55,7 +58,7 @@ class NewsInput:
     body: str | None = strawberry.field(
         default=None, description="HTML or Markdown, by bodyFormat; stored sanitised."
     )
-    body_format: BodyFormat = DomainBodyFormat.HTML  # type: ignore[assignment]
+    body_format: BodyFormat = DomainBodyFormat.HTML
     tags: list[str] | None = strawberry.field(
         default=None, description="Tag names; unknown names create tags."
     )

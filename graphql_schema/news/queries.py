@@ -22,7 +22,10 @@ from graphql_schema.news.types import News, Tag
 from graphql_schema.permissions import require_drafts
 from graphql_schema.relay import Connection, connection, page_window
 
-NewsOrder = strawberry.enum(DomainNewsOrder, name="NewsOrder")
+# Domain enums are the GraphQL enums: strawberry.enum registers the class in place
+# (a plain alias, so that annotations stay types for mypy).
+NewsOrder = DomainNewsOrder
+strawberry.enum(NewsOrder, name="NewsOrder")
 TAGS_ORDER = Ordering("tag:name", (SortKey("name", "str"), SortKey("id", "int")))
 
 
@@ -34,8 +37,12 @@ class NewsFilter:
     published_after: datetime | None = None
     published_before: datetime | None = None
     search: str | None = None
-    status: PublicationStatus | None = strawberry.field(
-        default=None, description="Staff only; others always get PUBLISHED."
+    status: list[PublicationStatus] | None = strawberry.field(
+        default=None,
+        description=(
+            "Any of these statuses, e.g. [DRAFT, SCHEDULED, PUBLISHED]. "
+            "Staff only; others always get PUBLISHED."
+        ),
     )
 
     def to_domain(self) -> DomainNewsFilter:
@@ -46,7 +53,12 @@ class NewsFilter:
             published_after=self.published_after,
             published_before=self.published_before,
             search=self.search,
-            status=self.status or DomainPublicationStatus.PUBLISHED,
+            # Each status once, in the order given (a single value is a list of one).
+            statuses=(
+                tuple(dict.fromkeys(self.status))
+                if self.status is not None
+                else (DomainPublicationStatus.PUBLISHED,)
+            ),
         )
 
 
@@ -64,9 +76,9 @@ class NewsQueries:
         order_by: NewsOrder = DomainNewsOrder.PUBLISHED_AT_DESC,
     ) -> Connection[News]:
         news_filter = filter.to_domain() if filter else DomainNewsFilter()
-        if news_filter.status is not DomainPublicationStatus.PUBLISHED:
+        if not news_filter.published_only:
             require_drafts(info.context.viewer, "Фильтр по статусу")
-        ordering = news_ordering(order_by, news_filter.status)
+        ordering = news_ordering(order_by, news_filter.statuses)
         window = page_window(info, ordering, first=first, after=after, last=last, before=before)
         queryset = news_queryset(info.context.viewer, news_filter)
         page = await paginate(queryset, ordering, window, count=news_count(news_filter))

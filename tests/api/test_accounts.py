@@ -12,7 +12,12 @@ from tests.conftest import (
     login_as,
     use_api_token,
 )
-from tests.seed_content import DRAFT_NEWS_SLUG, SCHEDULED_NEWS_SLUG
+from tests.seed_content import (
+    ARCHIVED_NEWS_SLUG,
+    DRAFT_NEWS_SLUG,
+    NEWS_SLUG,
+    SCHEDULED_NEWS_SLUG,
+)
 
 ME = "{ me { email role displayName } }"
 
@@ -111,6 +116,48 @@ async def test_drafts_are_readable_by_staff_and_read_drafts_tokens(
     assert data["scheduled"] == {"status": "SCHEDULED"}
     assert data["drafts"]["totalCount"] == 1
     assert data["planned"]["edges"] == [{"node": {"slug": SCHEDULED_NEWS_SLUG}}]
+
+
+SEVERAL_STATUSES = """
+query($after: String) {
+  news(first: 1, after: $after, filter: {status: [DRAFT, SCHEDULED, PUBLISHED, DRAFT]}) {
+    totalCount edges { node { slug status } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def test_staff_list_news_of_several_statuses_in_one_query(
+    writer_client: GraphQLClient,
+) -> None:
+    await login_as(writer_client, "viewer")
+    slugs: list[str] = []
+    after = None
+    while True:  # page by page: the cursor works over mixed statuses
+        page = (await writer_client.data(SEVERAL_STATUSES, {"after": after}))["news"]
+        assert page["totalCount"] == 3
+        slugs += [edge["node"]["slug"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert sorted(slugs) == sorted([DRAFT_NEWS_SLUG, SCHEDULED_NEWS_SLUG, NEWS_SLUG])
+    data = await writer_client.data(
+        "{ live: news(filter: {status: [SCHEDULED, PUBLISHED]}) { totalCount }"
+        " archived: news(filter: {status: [ARCHIVED]}) { edges { node { slug } } } }"
+    )
+    assert data["live"]["totalCount"] == 2
+    assert data["archived"]["edges"] == [{"node": {"slug": ARCHIVED_NEWS_SLUG}}]
+    errors = await writer_client.errors("{ news(filter: {status: []}) { totalCount } }")
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_anonymous_callers_keep_the_published_default(client: GraphQLClient) -> None:
+    data = await client.data(
+        "{ all: news { totalCount } listed: news(filter: {status: [PUBLISHED]}) { totalCount } }"
+    )
+    assert data == {"all": {"totalCount": 1}, "listed": {"totalCount": 1}}
+    errors = await client.errors("{ news(filter: {status: [DRAFT, PUBLISHED]}) { totalCount } }")
+    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 CREATE_TOKEN = """

@@ -153,3 +153,45 @@ def test_cors_origins_setting() -> None:
     for bad in ("a.ru", "https://a.ru/path", "ftp://a.ru"):
         with pytest.raises(SettingsError, match="CMS_CORS_ORIGINS"):
             load_settings({**base, "CMS_CORS_ORIGINS": bad})
+
+
+@pytest.mark.parametrize(("env", "allowed"), [("development", True), ("production", False)])
+async def test_development_lets_the_front_end_of_site_url_in(
+    seeded_db: TestDatabase, env: str, allowed: bool
+) -> None:
+    """The front-end at the default CMS_SITE_URL (localhost:3000) works in development
+    without CMS_CORS_ORIGINS; production allows only the configured origins."""
+    async with client_with(
+        seeded_db, CMS_ENV=env, CMS_SITE_URL="http://localhost:3000/", CMS_CORS_ORIGINS=""
+    ) as client:
+        response = await without_sql(
+            client.http,
+            "OPTIONS",
+            headers={
+                "origin": "http://localhost:3000",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type",
+            },
+        )
+        assert response.status_code == (200 if allowed else 400)
+        origin = response.headers.get("access-control-allow-origin")
+        assert origin == ("http://localhost:3000" if allowed else None)
+
+
+def test_cors_allowed_origins_add_the_site_origin_in_development_only() -> None:
+    base = {"CMS_SECRET_KEY": "x", "CMS_DATABASE_URL": "sqlite://:memory:"}
+    assert load_settings(base).cors_allowed_origins == ("http://localhost:3000",)
+    settings = load_settings(
+        {
+            **base,
+            "CMS_SITE_URL": "https://Invest.Example/news",
+            "CMS_CORS_ORIGINS": "https://a.ru",
+        }
+    )
+    assert settings.cors_allowed_origins == ("https://a.ru", "https://invest.example")
+    same = load_settings({**base, "CMS_CORS_ORIGINS": "http://localhost:3000"})
+    assert same.cors_allowed_origins == ("http://localhost:3000",)
+    production = load_settings(
+        {**base, "CMS_ENV": "production", "CMS_CORS_ORIGINS": "https://a.ru"}
+    )
+    assert production.cors_allowed_origins == ("https://a.ru",)

@@ -13,6 +13,7 @@ def test_defaults_are_safe_for_development(tmp_path: Path, monkeypatch: pytest.M
     assert settings.port == 8000
     assert settings.database_url.startswith("sqlite://")
     assert settings.site_url == "http://localhost:3000"
+    assert settings.public_url == "http://127.0.0.1:8000"
     # The generated development key is kept, so tokens survive a restart.
     assert settings.secret_key == load_settings({}).secret_key
     assert len(settings.secret_key) >= 32
@@ -27,6 +28,27 @@ def test_graphiql_is_on_in_development_and_off_in_production_unless_asked(
     assert load_settings({"CMS_GRAPHIQL": "off"}).graphiql is False
     assert load_settings(production).graphiql is False
     assert load_settings({**production, "CMS_GRAPHIQL": "on"}).graphiql is True
+@pytest.mark.parametrize(
+    ("host", "port", "public_url"),
+    [
+        ("127.0.0.1", "9000", "http://127.0.0.1:9000"),
+        ("cms.local", "8080", "http://cms.local:8080"),
+        ("0.0.0.0", "8001", "http://127.0.0.1:8001"),
+        ("::", "8002", "http://[::1]:8002"),
+        ("::1", "8003", "http://[::1]:8003"),
+    ],
+)
+def test_public_url_defaults_to_where_the_server_listens(
+    host: str, port: str, public_url: str
+) -> None:
+    """Media and rendition URLs point at the server on whatever port it runs."""
+    settings = load_settings({"CMS_SECRET_KEY": "k", "CMS_HOST": host, "CMS_PORT": port})
+    assert settings.public_url == public_url
+    assert settings.feedback_queue_url == public_url + "/graphql"
+    explicit = load_settings(
+        {"CMS_SECRET_KEY": "k", "CMS_PORT": port, "CMS_PUBLIC_URL": "https://api.example/"}
+    )
+    assert explicit.public_url == "https://api.example"
 
 
 def test_production_requires_a_secret_key() -> None:

@@ -177,11 +177,10 @@ class FeedbackMailer:
             await FeedbackNotification.filter(Q(sent_at__isnull=True) & Q(failed_at__isnull=True))
             .order_by("next_attempt_at")
             .first()
-            .values_list("next_attempt_at", flat=True)
         )
         if upcoming is None:
             return self.poll_seconds
-        wait = (upcoming - self.clock()).total_seconds()
+        wait = (upcoming.next_attempt_at - self.clock()).total_seconds()
         return min(self.poll_seconds, max(0.0, wait))
 
     async def run(self) -> None:

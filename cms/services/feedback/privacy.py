@@ -16,6 +16,7 @@ from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from cms.db import flat_values
 from cms.errors import Code
 from cms.models import FeedbackMessage, FeedbackNotification
 from cms.services.phones import normalize_russian_phone
@@ -67,7 +68,7 @@ async def export_personal_data(contact: Contact) -> dict[str, Any]:
     ).order_by("id")
     by_message: dict[int, list[dict[str, Any]]] = {}
     for item in notifications:
-        by_message.setdefault(item.message_id, []).append(  # type: ignore[attr-defined]
+        by_message.setdefault(item.message_id, []).append(
             {
                 "created_at": _moment(item.created_at),
                 "sent_at": _moment(item.sent_at),
@@ -92,7 +93,7 @@ async def export_personal_data(contact: Contact) -> dict[str, Any]:
                 "updated_at": _moment(row.updated_at),
                 "consent_at": _moment(row.consent_at),
                 "anonymized_at": _moment(row.anonymized_at),
-                "assigned_to_id": row.assigned_to_id,  # type: ignore[attr-defined]
+                "assigned_to_id": row.assigned_to_id,
                 # Keyed hashes (HMAC with the server's secret) of the sender's
                 # address and of contact + text, kept to spot abuse and duplicates.
                 "address_hash": row.address_hash,
@@ -127,7 +128,7 @@ async def erase_personal_data(contact: Contact) -> list[str]:
     """Anonymises every message of the person; their tickets (already anonymised
     ones included, so that a repeated request answers the same)."""
     async with in_transaction():
-        tickets = await messages_of(contact).order_by("id").values_list("ticket", flat=True)
+        tickets = await flat_values(messages_of(contact).order_by("id"), "ticket")
         await anonymize(messages_of(contact), now())
     return [str(ticket) for ticket in tickets]
 
