@@ -28,6 +28,8 @@ def test_graphiql_is_on_in_development_and_off_in_production_unless_asked(
     assert load_settings({"CMS_GRAPHIQL": "off"}).graphiql is False
     assert load_settings(production).graphiql is False
     assert load_settings({**production, "CMS_GRAPHIQL": "on"}).graphiql is True
+
+
 @pytest.mark.parametrize(
     ("host", "port", "public_url"),
     [
