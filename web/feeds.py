@@ -43,7 +43,7 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # Feed readers show a cover at about this width; JPEG, which every reader takes.
 COVER_WIDTH = 1280
 
-FORMATS = {
+MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
     "json": "application/feed+json; charset=utf-8",
@@ -84,11 +84,6 @@ class _Extras(BaseEntryExtension):  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------- feeds
-
-
-def feed_urls(settings: Settings, path: str) -> dict[str, str]:
-    """The three formats of one feed, e.g. path "tags/kosmodrom"."""
-    return {fmt: f"{settings.public_url}/feeds/{path}.{fmt}" for fmt in FORMATS}
 
 
 def _feed_path(scope: FeedScope) -> str:
@@ -160,7 +155,7 @@ def render_xml_feed(
     generator = FeedGenerator()
     generator.register_extension("extras", _Namespaces, _Extras)
     path = _feed_path(scope)
-    self_url = feed_urls(settings, path)[fmt]
+    self_url = urls.feed_urls(settings, path)[fmt]
     generator.id(self_url)
     generator.title(_feed_title(scope))
     generator.subtitle(_feed_title(scope))  # RSS needs a description
@@ -228,7 +223,7 @@ def render_json_feed(settings: Settings, scope: FeedScope, entries: list[FeedEnt
         "version": JSON_FEED_VERSION,
         "title": _feed_title(scope),
         "home_page_url": settings.site_url,
-        "feed_url": feed_urls(settings, path)["json"],
+        "feed_url": urls.feed_urls(settings, path)["json"],
         "language": "ru",
         "items": items,
     }
@@ -308,7 +303,7 @@ class Syndication:
 
     async def news_feed(self, request: Request) -> Response:
         fmt = request.path_params["fmt"]
-        if fmt not in FORMATS:
+        if fmt not in MEDIA_TYPES:
             return _not_found("Такой ленты нет: форматы rss, atom и json.")
         return await self._feed(request, syndication.ALL_NEWS, fmt)
 
@@ -320,7 +315,7 @@ class Syndication:
         }
         kind = kinds.get(request.path_params["folder"])
         key, _, fmt = request.path_params["name"].rpartition(".")
-        if kind is None or fmt not in FORMATS or not key:
+        if kind is None or fmt not in MEDIA_TYPES or not key:
             return _not_found(
                 "Такой ленты нет: /feeds/{tags|regions|agreements}/ИМЯ.{rss|atom|json}."
             )
@@ -345,7 +340,9 @@ class Syndication:
             newest = max((e.updated_at for e in entries), default=None)
             return Built(body, http_cache.surrogate_keys(keys), newest)
 
-        return await self._answer(request, f"feed:{_feed_path(scope)}.{fmt}", FORMATS[fmt], build)
+        return await self._answer(
+            request, f"feed:{_feed_path(scope)}.{fmt}", MEDIA_TYPES[fmt], build
+        )
 
     async def sitemap_index(self, request: Request) -> Response:
         async def build() -> Built:

@@ -182,6 +182,21 @@ async def _tags_of(news_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     return tags
 
 
+async def feed_directory(settings: Settings) -> list[tuple[str, dict[str, str]]]:
+    """Every feed there is, with a label: all news, each public tag, each region with
+    news, each public agreement (`python -m cms feeds`)."""
+    directory = [("Все новости", urls.feed_urls(settings, "news"))]
+    for slug, name in await visible(Tag, ANONYMOUS).order_by("name").values_list("slug", "name"):
+        directory.append((f"Тег «{name}»", urls.feed_urls(settings, f"tags/{slug}")))
+    regions = Region.filter(news_links__id__isnull=False).distinct().order_by("code")
+    for code, name in await regions.values_list("code", "name"):
+        directory.append((f"Регион {name}", urls.feed_urls(settings, f"regions/{code}")))
+    agreements = visible(Agreement, ANONYMOUS).order_by("title").values_list("slug", "title")
+    for slug, title in await agreements:
+        directory.append((f"Соглашение «{title}»", urls.feed_urls(settings, f"agreements/{slug}")))
+    return directory
+
+
 # ---------------------------------------------------------------- sitemaps
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -305,3 +308,44 @@ async def test_sitemaps_page_beyond_the_limit(
             assert 1 <= len(urls) <= 2
             seen += urls
     assert len(seen) == len(set(seen)) == public
+
+
+# ---------------------------------------------------------------- discovery
+
+
+async def test_feeds_are_discoverable_in_graphql(client: GraphQLClient) -> None:
+    data = await client.data(
+        """{ feeds { news { rss atom json } sitemap }
+             tag(slug: "sotrudnichestvo") { feeds { rss atom json } }
+             agreement(slug: "soglashenie-amurskaya-oblast-altayskiy-kray") { feeds { json } }
+             regions { code feeds { atom } } }"""
+    )
+    links = [
+        *data["feeds"]["news"].values(),
+        data["feeds"]["sitemap"],
+        *data["tag"]["feeds"].values(),
+        data["agreement"]["feeds"]["json"],
+        *(region["feeds"]["atom"] for region in data["regions"] if region["code"] == "RU-AMU"),
+    ]
+    assert data["feeds"]["news"]["rss"] == "https://api.invest.example/feeds/news.rss"
+    for link in links:
+        response = await get(client, link.removeprefix("https://api.invest.example"))
+        assert response.status_code == 200, link
+
+
+def test_the_feeds_command_prints_every_feed(seeded_db: TestDatabase) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cms", "feeds"],
+        env={**os.environ, "CMS_DATABASE_URL": seeded_db.url, "CMS_PUBLIC_URL": "https://api.x"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert "Карта сайта: https://api.x/sitemap.xml" in result.stdout
+    assert "https://api.x/feeds/news.rss" in result.stdout
+    assert "https://api.x/feeds/tags/sotrudnichestvo.atom" in result.stdout
+    assert "https://api.x/feeds/regions/RU-AMU.json" in result.stdout
+    assert "https://api.x/feeds/agreements/soglashenie-amurskaya-oblast-altayskiy-kray.rss" in (
+        result.stdout
+    )
