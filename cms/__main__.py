@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         contact = commands.add_parser(name, help=what)
         contact.add_argument("--email", default=None)
         contact.add_argument("--phone", default=None)
+    commands.add_parser("feeds", help="print the URLs of every feed and of the sitemap")
     documents = commands.add_parser(
         "register-documents",
         help="register trusted GraphQL documents: a directory of .graphql files or a "
@@ -264,6 +265,18 @@ async def _feedback_contact(
     print(f"Personal data removed from {len(tickets)} messages: {', '.join(tickets) or '-'}.")
 
 
+async def _feeds(settings: Settings) -> None:
+    from cms.services import syndication, urls
+
+    async with db.database(settings.database_url):
+        directory = await syndication.feed_directory(settings)
+    print(f"Карта сайта: {urls.sitemap_url(settings)}")
+    for label, links in directory:
+        print(f"{label}:")
+        for fmt, url in links.items():
+            print(f"  {fmt:<5} {url}")
+
+
 def _export_schema() -> None:
     # The one place where `cms` reaches into the API layer: printing its SDL.
     from graphql_schema.schema import schema
@@ -288,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "demo":
         asyncio.run(_demo(settings.database_url, news_count=args.news, seed=args.seed))
         asyncio.run(_bump_shared_cache(settings))
+    elif args.command == "feeds":
+        asyncio.run(_feeds(settings))
     elif args.command == "register-documents":
         asyncio.run(_register_documents(settings.database_url, args.path))
     elif args.command == "createuser":

@@ -48,10 +48,10 @@ def dialect() -> str:
 
 
 def placeholders(count: int, *, start: int = 1) -> list[str]:
-    """Parameter markers of hand-written SQL: `?` on SQLite, `$n` on PostgreSQL."""
-    if dialect() == "postgres":
-        return [f"${n}" for n in range(start, start + count)]
-    return ["?"] * count
+    """Numbered parameter markers of hand-written SQL: `?n` on SQLite, `$n` on PostgreSQL
+    (numbered on both, so that one value can serve several places)."""
+    mark = "$" if dialect() == "postgres" else "?"
+    return [f"{mark}{n}" for n in range(start, start + count)]
 
 
 async def flat_values(queryset: QuerySet[Any], field: str) -> list[Any]:

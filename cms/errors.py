@@ -6,12 +6,14 @@ from __future__ import annotations
 class InvalidArgumentError(ValueError):
     """An argument of a read (page size, cursor, id, filter) that cannot be used.
 
-    `message` is for the person who wrote the query, in Russian."""
+    `message` is for the person who wrote the query, in Russian; `code` is what a
+    client branches on (BAD_USER_INPUT unless the case needs its own)."""
 
-    def __init__(self, argument: str, message: str) -> None:
+    def __init__(self, argument: str, message: str, code: str = "BAD_USER_INPUT") -> None:
         super().__init__(message)
         self.argument = argument
         self.message = message
+        self.code = code
 
 
 class Code:

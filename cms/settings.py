@@ -153,6 +153,8 @@ class Settings:
     http_cache_swr: int = 300
     # Trusted documents: the public endpoint runs only registered operations.
     trusted_documents: bool = False
+    # Items in each RSS, Atom and JSON feed.
+    feed_length: int = 50
 
     @property
     def is_production(self) -> bool:
@@ -265,6 +267,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_cache_max_age=_int(env, "CMS_HTTP_CACHE_MAX_AGE", 60, minimum=0),
         http_cache_swr=_int(env, "CMS_HTTP_CACHE_SWR", 300, minimum=0),
         trusted_documents=_bool(env, "CMS_TRUSTED_DOCUMENTS", False),
+        feed_length=_int(env, "CMS_FEED_LENGTH", 50, minimum=1),
     )
 
 

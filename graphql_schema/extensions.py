@@ -14,7 +14,7 @@ from strawberry.types.graphql import OperationType
 
 from cms.errors import InvalidArgumentError
 from cms.settings import Settings
-from graphql_schema.errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR
+from graphql_schema.errors import INTERNAL_SERVER_ERROR
 from web.http_cache import current_state
 
 logger = logging.getLogger("cms.graphql")
@@ -66,7 +66,7 @@ class ErrorPolicy(SchemaExtension):
                 original.message,
                 nodes=error.nodes,
                 path=error.path,
-                extensions={"code": BAD_USER_INPUT, "argument": original.argument},
+                extensions={"code": original.code, "argument": original.argument},
             )
         error_id = secrets.token_hex(8)
         logger.error(

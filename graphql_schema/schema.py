@@ -29,6 +29,8 @@ from graphql_schema.news import types as news_types
 from graphql_schema.news.mutations import NewsMutations
 from graphql_schema.news.queries import NewsQueries
 from graphql_schema.node import NodeQueries
+from graphql_schema.sync import SyncQueries
+from graphql_schema.syndication import SyndicationQueries
 
 
 @strawberry.type
@@ -39,6 +41,8 @@ class Query(
     AccountQueries,
     HistoryQueries,
     FeedbackQueries,
+    SyndicationQueries,
+    SyncQueries,
 ):
     pass
 

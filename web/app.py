@@ -23,6 +23,7 @@ from graphql_schema.schema import schema
 from web.access_log import AccessLogMiddleware
 from web.body_limit import BodyLimitMiddleware
 from web.fast_lane import FastLane
+from web.feeds import Syndication
 from web.media import media_routes
 from web.requests import PREFLIGHT_HEADERS
 from web.view import GraphQLView
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/readyz", readyz, methods=["GET"]),
             *media_routes(runtime),  # POST /media, GET /media/...
             *(graphql.graphiql.routes() if settings.graphiql else []),  # GET /graphiql-assets/...
+            # /feeds/..., /sitemap.xml, /sitemaps/...
+            *Syndication(settings, runtime.response_cache).routes(),
         ],
         middleware=[
             # Anonymous response-cache hits, answered first (no routing, no GraphQL, no

@@ -52,6 +52,8 @@ class CachedResponse:
     # HTTP max-age is cut short by it too.
     go_live: float
     generation: int
+    # When what the answer holds last changed (epoch seconds), for Last-Modified; 0: unknown.
+    last_modified: float = 0.0
 
 
 def document_hash(query: str) -> str:
@@ -208,10 +210,11 @@ class RedisStore:
         return entry, generation
 
     async def put(self, key: str, entry: CachedResponse) -> None:
-        header = b"%d %r %r %s %s\n" % (
+        header = b"%d %r %r %r %s %s\n" % (
             entry.generation,
             entry.expires_at,
             entry.go_live,
+            entry.last_modified,
             entry.etag.encode(),
             entry.surrogate_keys.replace(" ", ",").encode() or b"-",
         )
@@ -223,7 +226,7 @@ class RedisStore:
     def _decode(raw: bytes) -> CachedResponse | None:
         header, _, body = raw.partition(b"\n")
         try:
-            generation, expires_at, go_live, etag, keys = header.split(b" ")
+            generation, expires_at, go_live, last_modified, etag, keys = header.split(b" ")
             return CachedResponse(
                 body=body,
                 etag=etag.decode(),
@@ -231,6 +234,7 @@ class RedisStore:
                 expires_at=float(expires_at),
                 go_live=float(go_live),
                 generation=int(generation),
+                last_modified=float(last_modified),
             )
         except ValueError:
             logger.warning("unreadable response cache entry ignored")
@@ -349,7 +353,9 @@ class ResponseCache:
             return None, await self.store.generation()
         return await self.store.lookup(key)
 
-    async def entry_for(self, body: bytes, surrogate_keys: str, generation: int) -> CachedResponse:
+    async def entry_for(
+        self, body: bytes, surrogate_keys: str, generation: int, last_modified: float = 0.0
+    ) -> CachedResponse:
         """A cacheable entry for bytes computed under `generation`."""
         go_live = await self.schedule.go_live(generation)
         expires_at = time.time() + self.ttl
@@ -362,6 +368,7 @@ class ResponseCache:
             expires_at=expires_at,
             go_live=go_live,
             generation=generation,
+            last_modified=last_modified,
         )
 
     async def put(self, key: str, entry: CachedResponse) -> None:

@@ -250,6 +250,16 @@ async def merge_tags(viewer: Viewer, sources: Sequence[str], target: str) -> Tag
             ]
         )
         await Tag.filter(id__in=source_ids).delete()
+        # The sources' last revision says they are gone: delta sync reads revisions.
+        await revisions.record_many(
+            TAG,
+            (
+                (tag.pk, tag.revision + 1, revisions.snapshot(TAG, tag, {}))
+                for tag in merged.values()
+            ),
+            viewer,
+            ["mergedInto"],
+        )
         await _bump_after_merge(viewer, into, news_ids, moment)
     await content_changed(ContentChange("Tag", (into.pk, *source_ids), "merged"))
     if news_ids:

@@ -17,6 +17,7 @@ from graphql_schema.cooperation import dataloaders as loaders
 from graphql_schema.media.dataloaders import documents_of_agreements, media_by_id
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.relay import Connection, Node, connection, global_id, page_window
+from graphql_schema.syndication import FeedLinks
 
 # The news and cooperation areas refer to each other: module imports (resolved at
 # call time) and lazy annotations (resolved when the schema is built).
@@ -67,6 +68,10 @@ class Region(Node):
             (self.pk, window)
         )
         return connection(page, Enterprise.from_row)
+
+    @strawberry.field(description="Feeds of the region's news.")
+    def feeds(self, info: Info) -> FeedLinks:
+        return FeedLinks.of(info.context.settings, f"regions/{self.code}")
 
     @classmethod
     def from_row(cls, row: models.Region) -> Region:
@@ -232,6 +237,10 @@ class Agreement(Node):
             (self.pk, window)
         )
         return connection(page, news.News.from_row)
+
+    @strawberry.field(description="Feeds of news about the agreement.")
+    def feeds(self, info: Info) -> FeedLinks:
+        return FeedLinks.of(info.context.settings, f"agreements/{self.slug}")
 
     @classmethod
     def from_row(cls, row: models.Agreement) -> Agreement:

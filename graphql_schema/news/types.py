@@ -16,6 +16,7 @@ from graphql_schema.media.dataloaders import media_by_id
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import dataloaders as loaders
 from graphql_schema.relay import Connection, Node, connection, global_id, page_window
+from graphql_schema.syndication import FeedLinks
 
 # The news and cooperation areas refer to each other: module imports (resolved at
 # call time) and lazy annotations (resolved when the schema is built).
@@ -46,6 +47,10 @@ class Tag(Node):
         window = page_window(info, loaders.NEWS_IN_LISTS, first=first, after=after)
         page = await info.context.loaders[loaders.news_pages_of_tags].load((self.pk, window))
         return connection(page, News.from_row)
+
+    @strawberry.field(description="Feeds of the tag's news.")
+    def feeds(self, info: Info) -> FeedLinks:
+        return FeedLinks.of(info.context.settings, f"tags/{self.slug}")
 
     @classmethod
     def from_row(cls, row: models.Tag | loaders.TagRef) -> Tag:
