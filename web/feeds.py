@@ -18,6 +18,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from io import BytesIO
 from typing import Any
 from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
 
 import orjson
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -49,6 +50,7 @@ MEDIA_TYPES = {
     "json": "application/feed+json; charset=utf-8",
 }
 XML = "application/xml; charset=utf-8"
+_NO_ATTRIBUTES: AttributesImpl[str] = AttributesImpl({})
 
 
 # ---------------------------------------------------------------- feedgen extensions
@@ -241,9 +243,9 @@ def render_sitemap_index(settings: Settings, files: list[syndication.SitemapFile
     out = BytesIO()
     xml = XMLGenerator(out, "utf-8", short_empty_elements=True)
     xml.startDocument()
-    xml.startElement("sitemapindex", {"xmlns": SITEMAP_NS})
+    xml.startElement("sitemapindex", AttributesImpl({"xmlns": SITEMAP_NS}))
     for file in files:
-        xml.startElement("sitemap", {})
+        xml.startElement("sitemap", _NO_ATTRIBUTES)
         _text(xml, "loc", f"{settings.public_url}/sitemaps/{file.kind}-{file.page}.xml")
         if (lastmod := _lastmod(file.lastmod)) is not None:
             _text(xml, "lastmod", lastmod)
@@ -258,9 +260,9 @@ async def render_sitemap(settings: Settings, kind: SitemapKind, page: int) -> by
     out = BytesIO()
     xml = XMLGenerator(out, "utf-8", short_empty_elements=True)
     xml.startDocument()
-    xml.startElement("urlset", {"xmlns": SITEMAP_NS})
+    xml.startElement("urlset", AttributesImpl({"xmlns": SITEMAP_NS}))
     async for loc, updated_at in syndication.sitemap_urls(settings, kind, page):
-        xml.startElement("url", {})
+        xml.startElement("url", _NO_ATTRIBUTES)
         _text(xml, "loc", loc)
         _text(xml, "lastmod", _lastmod(updated_at) or "")
         xml.endElement("url")
@@ -270,7 +272,7 @@ async def render_sitemap(settings: Settings, kind: SitemapKind, page: int) -> by
 
 
 def _text(xml: XMLGenerator, name: str, text: str) -> None:
-    xml.startElement(name, {})
+    xml.startElement(name, _NO_ATTRIBUTES)
     xml.characters(text)
     xml.endElement(name)
 

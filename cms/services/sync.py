@@ -294,9 +294,9 @@ async def _delta_page(
         by_kind.setdefault(kind, []).append(pk)
     rows: dict[tuple[str, int], Model] = {}
     for kind_name, ids in by_kind.items():
-        kind = CONTENT_TYPES[kind_name]
-        for row in await visible(kind.model, viewer).filter(id__in=ids):
-            rows[kind_name, row.pk] = row
+        model = CONTENT_TYPES[kind_name].model
+        for found in await visible(model, viewer).filter(id__in=ids):
+            rows[kind_name, found.pk] = found
     items: list[tuple[str, Model]] = []
     deletions: list[Deletion] = []
     for kind, pk, _, changed_at in keys:

@@ -55,3 +55,7 @@ class Viewer:
     def visibility_scope(self) -> str:
         """What this caller may see, as a cache-key component: equal scopes see equal data."""
         return "drafts" if self.sees_drafts else "public"
+
+
+# Feeds, sitemaps and sync read public content as a caller with no rights.
+ANONYMOUS = Viewer()
