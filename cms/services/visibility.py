@@ -2,7 +2,8 @@
 
 Every list, lookup, relation, count, search and feed builds its queryset from
 `visible()` or adds `visible_q()` for a related model; nothing else filters on
-status, publication time or the trash.
+status, publication time or the trash. Media files are served by the same rule
+(`media.http` asks `visible(MediaAsset, ...)` for the file's bytes).
 """
 
 from __future__ import annotations
@@ -10,13 +11,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from cms.models.base import ContentModel, PublicationState, PublishableModel
-from cms.models.cooperation import ActionPlan, ActionPlanItem, Agreement
+from cms.models.cooperation import (
+    ActionPlan,
+    ActionPlanItem,
+    Agreement,
+    AgreementDocument,
+    Enterprise,
+    Person,
+)
 from cms.models.feedback import FeedbackMessage
+from cms.models.media import MediaAsset
+from cms.models.news import News
 from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 
@@ -26,7 +36,18 @@ M = TypeVar("M", bound=Model)
 _PART_OF: dict[type[Model], tuple[str, type[Model]]] = {
     ActionPlan: ("agreement", Agreement),
     ActionPlanItem: ("action_plan", ActionPlan),
+    AgreementDocument: ("agreement", Agreement),
 }
+
+# Everything that uses a media asset: (model, its foreign key to MediaAsset). Outside
+# the staff, an asset is seen only while a row the caller may see uses it, or when an
+# editor marked it public; a test checks that every reference to MediaAsset is here.
+MEDIA_USES: tuple[tuple[type[Model], str], ...] = (
+    (News, "cover_id"),
+    (Person, "photo_id"),
+    (Enterprise, "logo_id"),
+    (AgreementDocument, "asset_id"),
+)
 
 
 def now() -> datetime:
@@ -46,12 +67,24 @@ def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
         conditions[f"{prefix}status"] = PublicationState.PUBLISHED
         conditions[f"{prefix}published_at__lte"] = now()
     q = Q(**conditions)
+    if model is MediaAsset and not viewer.sees_drafts:
+        q &= _media_in_use_q(viewer, prefix)
     parent = _PART_OF.get(model)
     if parent is not None:
         # A part is hidden whenever the whole it belongs to is.
         parent_field, parent_model = parent
         q &= visible_q(parent_model, viewer, prefix=f"{prefix}{parent_field}__")
     return q
+
+
+def _media_in_use_q(viewer: Viewer, prefix: str) -> Q:
+    """Assets marked public or used by something the viewer may see: subqueries in
+    the same statement, so that a lookup stays one query."""
+    used = Q(**{f"{prefix}public": True})
+    for user, column in MEDIA_USES:
+        in_use = visible(user, viewer).filter(**{f"{column}__isnull": False}).values(column)
+        used |= Q(**{f"{prefix}id__in": Subquery(in_use)})
+    return used
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:

@@ -28,6 +28,9 @@ class UploadMediaInput:
     alt: str | None = strawberry.field(default=None, description="Required for images.")
     caption: str | None = None
     credit: str | None = None
+    public: bool = strawberry.field(
+        default=False, description="Show it to everyone at once (needs the right to publish)."
+    )
 
 
 @strawberry.input(description="Only the fields given change; null or an empty string clears.")
@@ -35,6 +38,11 @@ class UpdateMediaInput:
     alt: str | None = strawberry.UNSET
     caption: str | None = strawberry.UNSET
     credit: str | None = strawberry.UNSET
+    public: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Show it to everyone even when nothing public uses it (needs the right "
+        "to publish).",
+    )
     expected_revision: int | None = strawberry.field(
         default=None, description="The revision you edited; a newer one gives CONFLICT."
     )
@@ -67,6 +75,7 @@ class MediaMutations:
             )
         texts = {"alt": input.alt, "caption": input.caption, "credit": input.credit}
         try:
+            library.check_may_set_public(info.context.viewer, input.public or None)
             async with staged_file(
                 media.storage.staging_dir, media.settings.media_max_bytes
             ) as staged:
@@ -78,7 +87,7 @@ class MediaMutations:
                         ("input",), too_large_message(media.settings)
                     ) from None
                 asset = await library.create_asset(
-                    media, staged, file_name=upload.filename, texts=texts
+                    media, staged, file_name=upload.filename, texts=texts, public=input.public
                 )
         except ValidationFailedError as error:
             return _failed(error)
@@ -97,9 +106,11 @@ class MediaMutations:
             for name in library.TEXT_FIELDS
             if getattr(input, name) is not strawberry.UNSET
         }
+        public = None if input.public is strawberry.UNSET else input.public
         try:
+            library.check_may_set_public(info.context.viewer, public)
             asset = await library.update_asset(
-                asset_id, changes, expected_revision=input.expected_revision
+                asset_id, changes, expected_revision=input.expected_revision, public=public
             )
         except ValidationFailedError as error:
             return _failed(error)

@@ -54,18 +54,21 @@ class MediaApp:
         alt: str | None = "Описание",
         caption: str | None = None,
         credit: str | None = None,
+        public: bool | None = None,
         content_type: str = "application/octet-stream",
         headers: dict[str, str] | None = None,
         fields: str = "id url fileName mimeType size width height alt caption credit "
         "placeholder dominantColor",
     ) -> httpx.Response:
         """uploadMedia per the GraphQL multipart request spec."""
+        variables: dict[str, Any] = {"file": None, "alt": alt, "caption": caption}
+        variables["credit"] = credit
+        if public is not None:
+            variables["public"] = public
         operations = {
             "query": "mutation($input: UploadMediaInput!) { uploadMedia(input: $input) { "
             f"asset {{ {fields} }} errors {{ field code message }} }} }}",
-            "variables": {
-                "input": {"file": None, "alt": alt, "caption": caption, "credit": credit}
-            },
+            "variables": {"input": variables},
         }
         return await self.http.post(
             "/graphql",
