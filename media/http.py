@@ -32,6 +32,7 @@ from cms.services.ratelimit import hit_request_limit
 from cms.services.viewer import ANONYMOUS, Viewer
 from media import library
 from media.access import VisibleFile, visible_file
+from media.faults import StorageFaultError
 from media.filetypes import BY_EXTENSION
 from media.form import FormError, read_upload_form
 from media.renditions import parse_name, rendition_key
@@ -157,6 +158,14 @@ async def _upload(request: Request, media: Media, runtime: Runtime) -> Response:
     refusal = _permission_refusal(viewer)
     if refusal is not None:
         return refusal
+    try:
+        return await _store_upload(request, media, content_type)
+    except StorageFaultError as fault:
+        return _error(fault.status, fault.code, fault.message, ["file"])
+
+
+async def _store_upload(request: Request, media: Media, content_type: str) -> Response:
+    settings = media.settings
     async with staged_file(media.storage.staging_dir, settings.media_max_bytes) as staged:
         try:
             form = await read_upload_form(content_type, request.stream(), staged)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
 from cms.errors import Code, ValidationFailedError
@@ -16,6 +17,7 @@ from graphql_schema.payloads import DeletePayload, UserError, user_errors
 from graphql_schema.permissions import require
 from graphql_schema.relay import parse_typed_id
 from media import library
+from media.faults import StorageFaultError
 from media.requests import too_large_message
 from media.service import media_for
 from media.staging import FileTooLargeError, staged_file
@@ -91,6 +93,12 @@ class MediaMutations:
                 )
         except ValidationFailedError as error:
             return _failed(error)
+        except StorageFaultError as fault:
+            # The server's fault, not the input's: an error with the HTTP status of
+            # POST /media (507 for a full disk, 503 for an unwritable root).
+            if info.context.response is not None:
+                info.context.response.status_code = fault.status
+            raise GraphQLError(fault.message, extensions={"code": fault.code}) from None
         finally:
             await upload.close()
         return MediaAssetPayload(asset=MediaAsset.from_row(asset), errors=[])
