@@ -93,7 +93,10 @@ def identify(path: Path) -> FileType:
                 _CHECKS[kind](data, kind)
             except (IndexError, struct.error, OverflowError) as error:
                 raise _damaged(kind, "неверная структура") from error
-            return kind
+        if kind is PDF:
+            file.seek(0)
+            _check_pdf_objects(file)  # pypdf reads a real file faster than the mmap
+        return kind
 
 
 # ---------------------------------------------------------------- magic numbers
@@ -327,6 +330,9 @@ _PDF_ACTIVE: dict[str, str] = {
 _PDF_ACTIVE_RAW = re.compile(
     rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])"
 )
+# Checking costs about 0.1 ms an object; real documents of the size limit have tens
+# of thousands.
+_PDF_MAX_OBJECTS = 200_000
 _HTML_MARKERS = re.compile(rb"<\s*(?:script|html|iframe|body|svg)[\s>/]", re.IGNORECASE)
 
 
@@ -341,7 +347,7 @@ def _check_pdf(data: mmap.mmap, kind: FileType) -> None:
     plain = _PDF_ACTIVE_RAW.search(data)
     if plain is not None:
         raise _pdf_active(plain.group().decode())
-    _check_pdf_objects(data)
+    # What is written encoded is checked by _check_pdf_objects, once this passed.
 
 
 def _pdf_active(name: str) -> RejectedFileError:
@@ -351,19 +357,24 @@ def _pdf_active(name: str) -> RejectedFileError:
     )
 
 
-def _check_pdf_objects(data: mmap.mmap) -> None:
+def _check_pdf_objects(file: IO[bytes]) -> None:
     """Every object of the PDF as a viewer reads it, with pypdf: names with #xx escapes
     decoded (/J#61vaScript is /JavaScript) and compressed object streams unpacked, so
     that active content cannot hide from the plain-bytes look."""
     try:
-        reader = PdfReader(_MmapReader(data), strict=False)
+        reader = PdfReader(file, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise RejectedFileError(
                 "PDF защищён паролем: такие документы не принимаются. Снимите защиту "
                 "и сохраните его заново."
             )
         _refuse_active_names(reader.trailer)
-        for obj in _pdf_objects(reader):
+        for count, obj in enumerate(_pdf_objects(reader)):
+            if count >= _PDF_MAX_OBJECTS:
+                raise RejectedFileError(
+                    f"PDF состоит из слишком многих объектов (больше {_PDF_MAX_OBJECTS}): "
+                    "такой документ не проверить. Сохраните его заново или разделите."
+                )
             _refuse_active_names(obj)
     except RejectedFileError:
         raise
