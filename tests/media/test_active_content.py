@@ -7,6 +7,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from pypdf import PdfWriter
 
 from cms.models import MediaAsset
 from media import filetypes
@@ -198,3 +199,19 @@ async def test_active_documents_are_refused_by_both_routes(media_app: MediaApp, 
     assert "скрипты" in errors[0]["message"]
     assert media_app.stored_files() == []
     assert await MediaAsset.all().count() == 0
+
+
+def encrypted_pdf(user_password: str) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_encrypted_pdfs_are_opened_or_refused_as_such(tmp_path: Path) -> None:
+    # Restricted (printing, copying) but readable by anyone: checked and taken.
+    assert identify(write(tmp_path, encrypted_pdf(""))) is filetypes.PDF
+    with pytest.raises(RejectedFileError, match="защищён паролем"):
+        identify(write(tmp_path, encrypted_pdf("secret")))
