@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -54,9 +54,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
+def visible_q(
+    model: type[Model], viewer: Viewer, *, prefix: str = "", via: type[Model] | None = None
+) -> Q:
     """Conditions for rows of `model` the viewer may see; `prefix` (e.g. "news__")
-    applies them to a related model from another one."""
+    applies them to a related model from another one, `via` (needed for MediaAsset,
+    whose conditions refer to its row by the query's name for it)."""
     conditions: dict[str, object] = {}
     if model is FeedbackMessage and not allowed(viewer, Action.READ_FEEDBACK):
         # Messages hold personal data: only roles that may read it see any.
@@ -68,23 +71,38 @@ def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
         conditions[f"{prefix}published_at__lte"] = now()
     q = Q(**conditions)
     if model is MediaAsset and not viewer.sees_drafts:
-        q &= _media_in_use_q(viewer, prefix)
+        q &= _media_in_use_q(viewer, prefix, via)
     parent = _PART_OF.get(model)
     if parent is not None:
         # A part is hidden whenever the whole it belongs to is.
         parent_field, parent_model = parent
-        q &= visible_q(parent_model, viewer, prefix=f"{prefix}{parent_field}__")
+        q &= visible_q(parent_model, viewer, prefix=f"{prefix}{parent_field}__", via=via)
     return q
 
 
-def _media_in_use_q(viewer: Viewer, prefix: str) -> Q:
-    """Assets marked public or used by something the viewer may see: subqueries in
-    the same statement, so that a lookup stays one query."""
+def _media_in_use_q(viewer: Viewer, prefix: str, via: type[Model] | None) -> Q:
+    """Assets marked public or used by something the viewer may see. Subqueries in
+    the same statement (a lookup stays one query), each tied to the asset's row
+    (`... WHERE news.cover_id = media_asset.id`): an index probe per asset, not a
+    list of every public item's media."""
+    asset_id = RawSQL(_row_reference(MediaAsset, prefix, via, "id"))
     used = Q(**{f"{prefix}public": True})
     for user, column in MEDIA_USES:
-        in_use = visible(user, viewer).filter(**{f"{column}__isnull": False}).values(column)
+        in_use = visible(user, viewer).filter(**{column: asset_id}).values(column)
         used |= Q(**{f"{prefix}id__in": Subquery(in_use)})
     return used
+
+
+def _row_reference(model: type[Model], prefix: str, via: type[Model] | None, column: str) -> str:
+    """How the SQL of a query names a column of `model`: its table's own name, or
+    the alias Tortoise gives the join (`<table of via>__<path>`) when reached by
+    `prefix` from `via`."""
+    if not prefix:
+        return f'"{model._meta.db_table}"."{column}"'
+    if via is None:
+        raise ValueError(f"visible_q({model.__name__}, prefix={prefix!r}) needs `via`")
+    alias = f"{via._meta.db_table}__{prefix.removesuffix('__')}"
+    return f'"{alias}"."{column}"'
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:

@@ -101,6 +101,11 @@ async def test_a_document_of_a_published_agreement_is_public(media_app: MediaApp
     await AgreementDocument.create(agreement=agreement, asset=row, position=0)
     await act_as(media_app.client, "anonymous")
     assert await node(media_app.client, asset["id"]) is not None
+    documents = await media_app.client.data(
+        "query($slug: String) { agreement(slug: $slug) { documents { id } } }",
+        {"slug": AGREEMENT_SLUG},
+    )
+    assert {"id": asset["id"]} in documents["agreement"]["documents"]
     response = await media_app.http.get(media_app.local(asset["url"]))
     assert response.status_code == 200
     assert response.headers["content-disposition"].startswith("attachment")
