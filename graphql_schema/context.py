@@ -45,6 +45,9 @@ class Context:
     runtime: Runtime
     viewer: Viewer
     request: Request | None = None
+    # The HTTP sub-response: a resolver sets its status for a server-side fault that
+    # is not the caller's (a full media disk answers 507).
+    response: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

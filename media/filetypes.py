@@ -15,8 +15,14 @@ import mmap
 import re
 import struct
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
+from xml.etree import ElementTree
+
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +93,10 @@ def identify(path: Path) -> FileType:
                 _CHECKS[kind](data, kind)
             except (IndexError, struct.error, OverflowError) as error:
                 raise _damaged(kind, "неверная структура") from error
-            return kind
+        if kind is PDF:
+            file.seek(0)
+            _check_pdf_objects(file)  # pypdf reads a real file faster than the mmap
+        return kind
 
 
 # ---------------------------------------------------------------- magic numbers
@@ -307,8 +316,23 @@ def _check_iso_boxes(data: mmap.mmap, kind: FileType) -> None:
 
 # ---------------------------------------------------------------- documents
 
-# Active content a PDF viewer may run: scripts, launching programs, embedded files.
-_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia)(?![A-Za-z0-9])")
+# Active content a PDF viewer may run, by the name that marks it, and what to say.
+_PDF_ACTIVE: dict[str, str] = {
+    "/JavaScript": "скрипты (JavaScript)",
+    "/JS": "скрипты (JavaScript)",
+    "/Launch": "запуск программ (Launch)",
+    "/EmbeddedFile": "вложенные файлы",
+    "/EmbeddedFiles": "вложенные файлы",
+    "/RichMedia": "встроенное мультимедиа (RichMedia)",
+    "/XFA": "формы XFA, которые могут выполнять скрипты",
+}
+# The same names as written plainly: a cheap first look before the file is parsed.
+_PDF_ACTIVE_RAW = re.compile(
+    rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])"
+)
+# Checking costs about 0.1 ms an object; real documents of the size limit have tens
+# of thousands.
+_PDF_MAX_OBJECTS = 200_000
 _HTML_MARKERS = re.compile(rb"<\s*(?:script|html|iframe|body|svg)[\s>/]", re.IGNORECASE)
 
 
@@ -320,11 +344,71 @@ def _check_pdf(data: mmap.mmap, kind: FileType) -> None:
         raise _damaged(kind, "нет отметки конца файла %%EOF")
     if _HTML_MARKERS.search(data[:1024]):
         raise RejectedFileError("PDF содержит HTML в начале файла: такие файлы не принимаются.")
-    if _PDF_ACTIVE.search(data):
-        raise RejectedFileError(
-            "PDF содержит скрипты, запуск программ или вложенные файлы: такие документы "
-            "не принимаются. Сохраните его заново (например, «Печать в PDF»)."
-        )
+    plain = _PDF_ACTIVE_RAW.search(data)
+    if plain is not None:
+        raise _pdf_active(plain.group().decode())
+    # What is written encoded is checked by _check_pdf_objects, once this passed.
+
+
+def _pdf_active(name: str) -> RejectedFileError:
+    return RejectedFileError(
+        f"PDF содержит {_PDF_ACTIVE[name]}: такие документы не принимаются. "
+        "Сохраните его заново (например, «Печать в PDF»)."
+    )
+
+
+def _check_pdf_objects(file: IO[bytes]) -> None:
+    """Every object of the PDF as a viewer reads it, with pypdf: names with #xx escapes
+    decoded (/J#61vaScript is /JavaScript) and compressed object streams unpacked, so
+    that active content cannot hide from the plain-bytes look."""
+    try:
+        reader = PdfReader(file, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise RejectedFileError(
+                "PDF защищён паролем: такие документы не принимаются. Снимите защиту "
+                "и сохраните его заново."
+            )
+        _refuse_active_names(reader.trailer)
+        for count, obj in enumerate(_pdf_objects(reader)):
+            if count >= _PDF_MAX_OBJECTS:
+                raise RejectedFileError(
+                    f"PDF состоит из слишком многих объектов (больше {_PDF_MAX_OBJECTS}): "
+                    "такой документ не проверить. Сохраните его заново или разделите."
+                )
+            _refuse_active_names(obj)
+    except RejectedFileError:
+        raise
+    except Exception as error:
+        # pypdf fails in many ways on hostile input; what cannot be read cannot be
+        # checked, and is not taken.
+        raise _damaged(PDF, "структуру документа не удалось разобрать") from error
+
+
+def _pdf_objects(reader: PdfReader) -> Iterator[PdfObject | None]:
+    """Every indirect object: those at file offsets and those inside object streams."""
+    for generation, numbers in reader.xref.items():
+        for number in numbers:
+            yield reader.get_object(IndirectObject(number, generation, reader))
+    for number in reader.xref_objStm:
+        yield reader.get_object(number)
+
+
+def _refuse_active_names(root: PdfObject | None) -> None:
+    """Walks one object's direct contents (references are objects of their own, each
+    walked once by the caller)."""
+    pending = [root]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, NameObject):
+            if item in _PDF_ACTIVE:
+                raise _pdf_active(item)
+        elif isinstance(item, DictionaryObject):  # streams too
+            for key, value in item.items():
+                if key in _PDF_ACTIVE:
+                    raise _pdf_active(key)
+                pending.append(value)
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
 
 
 _OOXML_MAIN = {
@@ -384,8 +468,56 @@ def _odf_type(archive: zipfile.ZipFile, first: zipfile.ZipInfo) -> FileType:
         raise RejectedFileError("Документ ODT повреждён: неверная запись mimetype.")
     mimetype = archive.read(first).strip()
     if mimetype == ODT.mime.encode() and "META-INF/manifest.xml" in archive.namelist():
+        _refuse_odf_scripts(archive)
         return ODT
     raise _unsupported(f"Документ OpenDocument типа {mimetype[:80].decode(errors='replace')}.")
+
+
+# Where an OpenDocument package keeps macros and scripts: StarBasic libraries in
+# Basic/, other languages in Scripts/; documents run them from event listeners
+# (script:event-listener, in office:scripts or on any object), or from links and
+# buttons whose target is a macro URL.
+_ODF_SCRIPT_FOLDERS = ("Basic/", "Scripts/")
+_ODF_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODF_SCRIPT = "{urn:oasis:names:tc:opendocument:xmlns:script:1.0}"
+_ODF_MANIFEST_PATH = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}full-path"
+_ODF_MACRO_URLS = ("vnd.sun.star.script:", "macro:")
+
+
+def _odf_macros(where: str) -> RejectedFileError:
+    return RejectedFileError(
+        f"Документ ODT содержит макросы или скрипты ({where}): такие файлы не принимаются. "
+        "Сохраните его как ODT без макросов."
+    )
+
+
+def _refuse_odf_scripts(archive: zipfile.ZipFile) -> None:
+    for info in archive.infolist():
+        if info.filename.startswith(_ODF_SCRIPT_FOLDERS):
+            raise _odf_macros(f"папка {info.filename.split('/', 1)[0]}/")
+    for info in archive.infolist():
+        if info.filename.endswith(".xml"):
+            with archive.open(info) as xml:
+                _refuse_odf_xml_scripts(xml, info.filename)
+
+
+def _refuse_odf_xml_scripts(xml: IO[bytes], name: str) -> None:
+    """Elements and attributes are matched by namespace, whatever the prefixes."""
+    try:
+        for _, element in ElementTree.iterparse(xml, events=("start",)):
+            tag = element.tag
+            if tag == f"{_ODF_SCRIPT}event-listener":
+                raise _odf_macros(f"обработчик события в {name}")
+            if tag == f"{_ODF_OFFICE}script":
+                raise _odf_macros(f"скрипт в {name}")
+            for attribute, value in element.attrib.items():
+                target = value.strip().lower()
+                if target.startswith(_ODF_MACRO_URLS):
+                    raise _odf_macros(f"ссылка на макрос в {name}")
+                if attribute == _ODF_MANIFEST_PATH and value.startswith(_ODF_SCRIPT_FOLDERS):
+                    raise _odf_macros(f"{value} в списке файлов")
+    except ElementTree.ParseError as error:
+        raise RejectedFileError(f"Документ ODT повреждён: неверный XML в {name}.") from error
 
 
 def _ooxml_type(archive: zipfile.ZipFile, names: set[str]) -> FileType:

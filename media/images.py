@@ -17,6 +17,7 @@ from typing import Any
 import blurhash
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
+from media.faults import is_storage_fault
 from media.filetypes import FileType, RejectedFileError
 
 logger = logging.getLogger("cms.media")
@@ -48,6 +49,8 @@ def prepare_image(source: Path, kind: FileType, target: Path, max_pixels: int) -
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise _bomb(max_pixels) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        if isinstance(error, OSError) and is_storage_fault(error):
+            raise  # writing the copy failed (a full disk): not the file's fault
         raise _unreadable(kind) from error
     except Exception as error:
         # Decoders of hostile input fail in many ways (struct.error, TypeError in odd

@@ -18,7 +18,9 @@ from tortoise.transactions import in_transaction
 from cms.errors import Code, FieldError, ValidationFailedError
 from cms.models import AgreementDocument, Enterprise, MediaAsset, News, Person
 from cms.services.events import ContentChange, content_changed
+from cms.services.permissions import Action, allowed
 from cms.services.validation import Checker
+from cms.services.viewer import Viewer
 from cms.services.visibility import now
 from media.filetypes import FileType, RejectedFileError, identify
 from media.images import prepare_image
@@ -93,6 +95,7 @@ async def create_asset(
     file_name: str | None,
     texts: Mapping[str, str | None],
     field: tuple[str, ...] = ("input",),
+    public: bool = False,
 ) -> MediaAsset:
     """Checks a received file and its texts, stores it, and records the asset.
     ValidationFailedError (paths under `field`) when anything is wrong: then nothing
@@ -114,6 +117,7 @@ async def create_asset(
                 caption=clean.caption,
                 credit=clean.credit,
                 placeholder=ready.placeholder,
+                public=public,
             )
             # Inside the transaction: if the file cannot be stored, no row is left.
             if not await media.storage.exists(key):
@@ -195,15 +199,30 @@ def too_large_error(field: tuple[str, ...], message: str) -> ValidationFailedErr
     return ValidationFailedError.one((*field, "file"), TOO_LARGE, message)
 
 
+def check_may_set_public(
+    viewer: Viewer, public: bool | None, field: tuple[str, ...] = ("input",)
+) -> None:
+    """Marking an asset public (or no longer) publishes it: only roles that may
+    publish do. `public` None: not being changed."""
+    if public is not None and not allowed(viewer, Action.PUBLISH):
+        raise ValidationFailedError.one(
+            (*field, "public"),
+            Code.FORBIDDEN,
+            "Делать файл общедоступным (или снимать отметку) может только тот, кто вправе "
+            "публиковать.",
+        )
+
+
 async def update_asset(
     asset_id: int,
     changes: Mapping[str, str | None],
     *,
     expected_revision: int | None = None,
     field: tuple[str, ...] = ("input",),
+    public: bool | None = None,
 ) -> MediaAsset:
-    """Sets the texts present in `changes` (None or "" clears one); alt stays
-    required for images."""
+    """Sets the texts present in `changes` (None or "" clears one) and `public` unless
+    None; alt stays required for images."""
     asset = await MediaAsset.get_or_none(id=asset_id)
     if asset is None:
         raise ValidationFailedError.one(("id",), Code.NOT_FOUND, "Такого файла нет.")
@@ -220,13 +239,17 @@ async def update_asset(
     if asset.width is not None and alt is None:
         check.fail((*field, "alt"), Code.REQUIRED, alt_required_message())
     check.raise_if_any()
-    updated = [name for name in TEXT_FIELDS if name in changes]
-    if not updated:
+    values: dict[str, object] = {
+        name: getattr(clean, name) for name in TEXT_FIELDS if name in changes
+    }
+    if public is not None:
+        values["public"] = public
+    if not values:
         return asset
     # The revision grows in the statement itself: two concurrent edits both count.
     async with in_transaction():
         done = await MediaAsset.filter(id=asset.pk, revision=asset.revision).update(
-            **{name: getattr(clean, name) for name in updated},
+            **values,
             revision=asset.revision + 1,
             updated_at=now(),
         )

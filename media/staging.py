@@ -1,5 +1,6 @@
 """Receiving one uploaded file: streamed to a temporary file while it is counted and
-hashed, refused as soon as it grows past the limit, removed on every way out."""
+hashed, refused as soon as it grows past the limit, removed on every way out (a full
+disk included: that is a StorageFaultError, see media.faults)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import aiofiles
 import aiofiles.os
 
+from media.faults import storage_faults
 from media.storage import temporary_path
 
 
@@ -41,21 +43,27 @@ class StagedFile:
         await self._file.write(data)
 
     async def close(self) -> None:
-        if self._file is not None:
-            await self._file.close()
-            self._file = None
+        # Forgotten first: closing flushes, which can fail (a full disk); the file is
+        # closed all the same and must not be flushed again.
+        file, self._file = self._file, None
+        if file is not None:
+            await file.close()
 
 
 @contextlib.asynccontextmanager
 async def staged_file(directory: Path, max_bytes: int) -> AsyncIterator[StagedFile]:
     """A StagedFile in `directory`, deleted when the block ends, whatever happens
-    (a caller that keeps it moves it away first)."""
-    await aiofiles.os.makedirs(directory, exist_ok=True)
+    (a caller that keeps it moves it away first). The storage's own faults in the
+    block (a full disk, an unwritable root) come out as StorageFaultError."""
     staged = StagedFile(temporary_path(directory, ".upload"), max_bytes)
-    try:
-        staged._file = await aiofiles.open(staged.path, "wb")
-        yield staged
-    finally:
-        await staged.close()
-        with contextlib.suppress(FileNotFoundError):
-            await aiofiles.os.remove(staged.path)
+    with storage_faults():
+        try:
+            await aiofiles.os.makedirs(directory, exist_ok=True)
+            staged._file = await aiofiles.open(staged.path, "wb")
+            yield staged
+        finally:
+            try:
+                await staged.close()
+            finally:
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    await aiofiles.os.remove(staged.path)

@@ -13,7 +13,7 @@ async def test_health_and_readiness(client: GraphQLClient) -> None:
     assert (await client.http.get("/healthz")).json() == {"status": "ok"}
     ready = await client.http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "database": "ok"}
+    assert ready.json() == {"status": "ok", "database": "ok", "media": "ok"}
 
 
 async def test_graphiql_opens_on_example_queries(client: GraphQLClient) -> None:

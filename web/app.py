@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -20,6 +21,7 @@ from cms.db import install_statement_counter, tortoise_config
 from cms.runtime import Runtime
 from cms.settings import Settings, load_settings
 from graphql_schema.schema import schema
+from media.faults import check_at_start, root_problem
 from web.access_log import AccessLogMiddleware
 from web.body_limit import BodyLimitMiddleware
 from web.fast_lane import FastLane
@@ -36,13 +38,22 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when the database answers."""
+    """Ready when the database answers and files can be written to the media root."""
+    body = {"status": "ok", "database": "ok", "media": "ok"}
     try:
         await get_connection("default").execute_query("SELECT 1")
     except Exception:
         logger.exception("readiness check failed")
-        return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        body["database"] = "error"
+    settings: Settings = request.app.state.runtime.settings
+    problem = await asyncio.to_thread(root_problem, settings.media_root)
+    if problem is not None:
+        logger.error("readiness check failed: media root is not writable: %s", problem)
+        body["media"] = "error"
+    if "error" in body.values():
+        body["status"] = "unavailable"
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -53,6 +64,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Stale staged uploads swept; an unwritable media root logged (and /readyz
+        # reports it) without stopping reads.
+        await asyncio.to_thread(check_at_start, settings.media_root)
         try:
             if manage_database:
                 async with (

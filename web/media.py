@@ -2,7 +2,9 @@
 (originals and renditions, streamed from storage).
 
 Served files are content-addressed and never change under their URL, so they
-carry a strong ETag and a year of `immutable` caching. Every response says
+carry a strong ETag and a year of `immutable` caching when anyone may see them
+(media.access); files seen through a caller's rights (staff, read-drafts tokens)
+are private, and a file nobody may see is answered as missing. Every response says
 `nosniff` and a sandboxing Content-Security-Policy, so that even a file that
 fooled the checks cannot run as a page of this origin.
 """
@@ -20,7 +22,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from cms.db import flat_values
 from cms.errors import Code, ValidationFailedError
 from cms.models import MediaAsset
 from cms.runtime import Runtime
@@ -28,8 +29,10 @@ from cms.services import auth
 from cms.services.ids import encode_global_id
 from cms.services.permissions import Action, allowed
 from cms.services.ratelimit import hit_request_limit
-from cms.services.viewer import Viewer
+from cms.services.viewer import ANONYMOUS, Viewer
 from media import library
+from media.access import VisibleFile, visible_file
+from media.faults import StorageFaultError
 from media.filetypes import BY_EXTENSION
 from media.form import FormError, read_upload_form
 from media.renditions import parse_name, rendition_key
@@ -46,6 +49,8 @@ _ORIGINAL = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.([a-z]{3,4
 _RENDITION = re.compile(r"^renditions/([0-9a-f]{2})/([0-9a-f]{64})/([a-z0-9x.-]{1,40})$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Seen through the caller's rights: the browser may keep it and ask again (ETag).
+PRIVATE = "private, no-cache"
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'; sandbox",
@@ -153,6 +158,14 @@ async def _upload(request: Request, media: Media, runtime: Runtime) -> Response:
     refusal = _permission_refusal(viewer)
     if refusal is not None:
         return refusal
+    try:
+        return await _store_upload(request, media, content_type)
+    except StorageFaultError as fault:
+        return _error(fault.status, fault.code, fault.message, ["file"])
+
+
+async def _store_upload(request: Request, media: Media, content_type: str) -> Response:
+    settings = media.settings
     async with staged_file(media.storage.staging_dir, settings.media_max_bytes) as staged:
         try:
             form = await read_upload_form(content_type, request.stream(), staged)
@@ -185,7 +198,22 @@ def _permission_refusal(viewer: Viewer) -> Response | None:
 
 
 def _not_found() -> Response:
-    return _error(404, Code.NOT_FOUND, "Такого файла нет.")
+    # Never kept by a shared cache: the file may exist, or become public, later.
+    return _error(404, Code.NOT_FOUND, "Такого файла нет.", **{"cache-control": "no-store"})
+
+
+async def _caller(request: Request, media: Media) -> Viewer:
+    """Who asks for a file that is not public; a bad token counts as none."""
+    authorization = request.headers.get("authorization")
+    if not authorization:
+        return ANONYMOUS
+    viewer = await auth.identify(
+        authorization,
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        media.settings,
+    )
+    return viewer or ANONYMOUS
 
 
 async def _serve(request: Request, media: Media, key: str) -> Response:
@@ -195,22 +223,28 @@ async def _serve(request: Request, media: Media, key: str) -> Response:
         kind = BY_EXTENSION.get(extension)
         if kind is None or (first, second) != (sha256[:2], sha256[2:4]):
             return _not_found()
+        found = await visible_file(sha256, lambda: _caller(request, media))
+        if found is None:
+            return _not_found()
         headers = {"content-type": kind.mime, "etag": f'"{sha256}"'}
         if kind.is_image:
             headers["content-disposition"] = "inline"
         else:
-            headers["content-disposition"] = await _attachment(sha256, extension)
-        return await _file_response(request, media, key, headers)
+            headers["content-disposition"] = _attachment(found.asset.file_name)
+        return await _file_response(request, media, key, headers, found)
     rendition = _RENDITION.match(key)
     if rendition is not None:
         prefix, sha256, name = rendition.groups()
         spec = parse_name(name, media.settings)
         if spec is None or prefix != sha256[:2]:
             return _not_found()
+        found = await visible_file(sha256, lambda: _caller(request, media), image=True)
+        if found is None:
+            return _not_found()
+        source = found.asset
         stored_key = rendition_key(sha256, spec)
         if not await media.storage.exists(stored_key):
-            source = await MediaAsset.filter(sha256=sha256, width__isnull=False).first()
-            if source is None or source.height is None or source.width is None:
+            if source.height is None or source.width is None:
                 return _not_found()
             try:
                 await media.renditions.ensure(
@@ -226,26 +260,25 @@ async def _serve(request: Request, media: Media, key: str) -> Response:
             "etag": f'"{sha256}-{spec.name}"',
             "content-disposition": "inline",
         }
-        return await _file_response(request, media, stored_key, headers)
+        return await _file_response(request, media, stored_key, headers, found)
     return _not_found()
 
 
-async def _attachment(sha256: str, extension: str) -> str:
+def _attachment(file_name: str) -> str:
     """Documents are downloaded, never shown in the API's origin, under their
-    original name (any asset with these bytes)."""
-    name = await flat_values(MediaAsset.filter(sha256=sha256).order_by("id"), "file_name")
-    file_name = name[0] if name else f"{sha256[:12]}.{extension}"
+    original name (of the first visible asset with these bytes)."""
     fallback = re.sub(r"[^A-Za-z0-9._-]", "_", file_name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"
 
 
 async def _file_response(
-    request: Request, media: Media, key: str, headers: dict[str, str]
+    request: Request, media: Media, key: str, headers: dict[str, str], found: VisibleFile
 ) -> Response:
     size = await media.storage.size(key)
     if size is None:
         return _not_found()
-    headers = {**headers, **SECURITY_HEADERS, "cache-control": IMMUTABLE, "accept-ranges": "bytes"}
+    caching = IMMUTABLE if found.public else PRIVATE
+    headers = {**headers, **SECURITY_HEADERS, "cache-control": caching, "accept-ranges": "bytes"}
     if _etag_matches(request.headers.get("if-none-match"), headers["etag"]):
         kept = ("etag", "cache-control", "content-security-policy", "x-content-type-options")
         return Response(status_code=304, headers={k: headers[k] for k in kept})

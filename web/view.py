@@ -255,6 +255,7 @@ class GraphQLView(GraphQL[Context, None]):
             runtime=self.runtime,
             viewer=request.state.viewer,
             request=request,  # type: ignore[arg-type]
+            response=response,
         )
 
     def encode_json(self, data: object) -> bytes:

@@ -76,6 +76,8 @@ class Person(ContentModel):
     class Meta:
         table = "person"
         ordering = ("full_name", "id")
+        # Whether an asset is public is asked per asset (visibility.py).
+        indexes = (Index(fields=("photo_id",)),)
 
 
 class CooperationDirection(ContentModel):
@@ -154,6 +156,7 @@ class AgreementDocument(Model):
     class Meta:
         table = "agreement_document"
         unique_together = (("agreement", "asset"),)
+        indexes = (Index(fields=("asset_id",)),)  # asked per asset (visibility.py)
 
 
 class ActionPlan(PublishableModel):
@@ -265,6 +268,7 @@ class Enterprise(SearchableMixin, ContentModel):
             Index(fields=("region_id", "name", "id")),
             Index(fields=("locality",)),
             Index(fields=("latitude", "longitude")),
+            Index(fields=("logo_id",)),  # asked per asset (visibility.py)
         )
 
 

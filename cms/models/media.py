@@ -25,6 +25,9 @@ class MediaAsset(Model):
     created_at = UtcDatetimeField(auto_now_add=True)
     updated_at = UtcDatetimeField(auto_now=True)
     revision = fields.IntField(default=1)
+    # Shown to everyone even when no public item uses it (e.g. an image in a body);
+    # otherwise an asset is public only through what uses it (cms/services/visibility.py).
+    public = fields.BooleanField(default=False)
 
     class Meta:
         table = "media_asset"

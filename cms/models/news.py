@@ -47,6 +47,8 @@ class News(SearchableMixin, PublishableModel):
             Index(fields=("published_at", "id")),
             Index(fields=("updated_at", "id")),
             Index(fields=("title", "id")),
+            # Whether an asset is public is asked per asset (visibility.py).
+            Index(fields=("cover_id",)),
         )
 
 

@@ -66,7 +66,7 @@ async def linked(
     """Visible children reached through a link table, in link `position` order."""
     links = (
         await link_model.filter(
-            visible_q(child_model, viewer, prefix=f"{child_field}__"),
+            visible_q(child_model, viewer, prefix=f"{child_field}__", via=link_model),
             **{f"{parent_field}_id__in": set(parent_ids)},
         )
         .select_related(child_field)

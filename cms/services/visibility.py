@@ -2,7 +2,8 @@
 
 Every list, lookup, relation, count, search and feed builds its queryset from
 `visible()` or adds `visible_q()` for a related model; nothing else filters on
-status, publication time or the trash.
+status, publication time or the trash. Media files are served by the same rule
+(`media.http` asks `visible(MediaAsset, ...)` for the file's bytes).
 """
 
 from __future__ import annotations
@@ -10,13 +11,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from cms.models.base import ContentModel, PublicationState, PublishableModel
-from cms.models.cooperation import ActionPlan, ActionPlanItem, Agreement
+from cms.models.cooperation import (
+    ActionPlan,
+    ActionPlanItem,
+    Agreement,
+    AgreementDocument,
+    Enterprise,
+    Person,
+)
 from cms.models.feedback import FeedbackMessage
+from cms.models.media import MediaAsset
+from cms.models.news import News
 from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 
@@ -26,16 +36,30 @@ M = TypeVar("M", bound=Model)
 _PART_OF: dict[type[Model], tuple[str, type[Model]]] = {
     ActionPlan: ("agreement", Agreement),
     ActionPlanItem: ("action_plan", ActionPlan),
+    AgreementDocument: ("agreement", Agreement),
 }
+
+# Everything that uses a media asset: (model, its foreign key to MediaAsset). Outside
+# the staff, an asset is seen only while a row the caller may see uses it, or when an
+# editor marked it public; a test checks that every reference to MediaAsset is here.
+MEDIA_USES: tuple[tuple[type[Model], str], ...] = (
+    (News, "cover_id"),
+    (Person, "photo_id"),
+    (Enterprise, "logo_id"),
+    (AgreementDocument, "asset_id"),
+)
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
+def visible_q(
+    model: type[Model], viewer: Viewer, *, prefix: str = "", via: type[Model] | None = None
+) -> Q:
     """Conditions for rows of `model` the viewer may see; `prefix` (e.g. "news__")
-    applies them to a related model from another one."""
+    applies them to a related model from another one, `via` (needed for MediaAsset,
+    whose conditions refer to its row by the query's name for it)."""
     conditions: dict[str, Any] = {}
     if model is FeedbackMessage and not allowed(viewer, Action.READ_FEEDBACK):
         # Messages hold personal data: only roles that may read it see any.
@@ -46,12 +70,41 @@ def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
         conditions[f"{prefix}status"] = PublicationState.PUBLISHED
         conditions[f"{prefix}published_at__lte"] = now()
     q = Q(**conditions)
+    if model is MediaAsset and not viewer.sees_drafts:
+        q &= _media_in_use_q(viewer, prefix, via)
     parent = _PART_OF.get(model)
     if parent is not None:
         # A part is hidden whenever the whole it belongs to is.
         parent_field, parent_model = parent
-        q &= visible_q(parent_model, viewer, prefix=f"{prefix}{parent_field}__")
+        q &= visible_q(parent_model, viewer, prefix=f"{prefix}{parent_field}__", via=via)
     return q
+
+
+def _media_in_use_q(viewer: Viewer, prefix: str, via: type[Model] | None) -> Q:
+    """Assets marked public or used by something the viewer may see. Subqueries in
+    the same statement (a lookup stays one query), each tied to the asset's row
+    (`... WHERE news.cover_id = media_asset.id`): an index probe per asset, not a
+    list of every public item's media."""
+    asset_id = RawSQL(_row_reference(MediaAsset, prefix, via, "id"))
+    marked: dict[str, Any] = {f"{prefix}public": True}
+    used = Q(**marked)
+    for user, column in MEDIA_USES:
+        in_use = visible(user, viewer).filter(**{column: asset_id}).values(column)
+        condition: dict[str, Any] = {f"{prefix}id__in": Subquery(in_use)}
+        used |= Q(**condition)
+    return used
+
+
+def _row_reference(model: type[Model], prefix: str, via: type[Model] | None, column: str) -> str:
+    """How the SQL of a query names a column of `model`: its table's own name, or
+    the alias Tortoise gives the join (`<table of via>__<path>`) when reached by
+    `prefix` from `via`."""
+    if not prefix:
+        return f'"{model._meta.db_table}"."{column}"'
+    if via is None:
+        raise ValueError(f"visible_q({model.__name__}, prefix={prefix!r}) needs `via`")
+    alias = f"{via._meta.db_table}__{prefix.removesuffix('__')}"
+    return f'"{alias}"."{column}"'
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
 from cms.errors import Code, ValidationFailedError
@@ -16,6 +17,7 @@ from graphql_schema.payloads import DeletePayload, UserError, user_errors
 from graphql_schema.permissions import require
 from graphql_schema.relay import parse_typed_id
 from media import library
+from media.faults import StorageFaultError
 from media.service import media_for
 from media.staging import FileTooLargeError, staged_file
 from media.storage import CHUNK_SIZE
@@ -28,6 +30,9 @@ class UploadMediaInput:
     alt: str | None = strawberry.field(default=None, description="Required for images.")
     caption: str | None = None
     credit: str | None = None
+    public: bool = strawberry.field(
+        default=False, description="Show it to everyone at once (needs the right to publish)."
+    )
 
 
 @strawberry.input(description="Only the fields given change; null or an empty string clears.")
@@ -35,6 +40,11 @@ class UpdateMediaInput:
     alt: str | None = strawberry.UNSET
     caption: str | None = strawberry.UNSET
     credit: str | None = strawberry.UNSET
+    public: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Show it to everyone even when nothing public uses it (needs the right "
+        "to publish).",
+    )
     expected_revision: int | None = strawberry.field(
         default=None, description="The revision you edited; a newer one gives CONFLICT."
     )
@@ -67,6 +77,7 @@ class MediaMutations:
             )
         texts = {"alt": input.alt, "caption": input.caption, "credit": input.credit}
         try:
+            library.check_may_set_public(info.context.viewer, input.public or None)
             async with staged_file(
                 media.storage.staging_dir, media.settings.media_max_bytes
             ) as staged:
@@ -78,10 +89,16 @@ class MediaMutations:
                         ("input",), too_large_message(media.settings)
                     ) from None
                 asset = await library.create_asset(
-                    media, staged, file_name=upload.filename, texts=texts
+                    media, staged, file_name=upload.filename, texts=texts, public=input.public
                 )
         except ValidationFailedError as error:
             return _failed(error)
+        except StorageFaultError as fault:
+            # The server's fault, not the input's: an error with the HTTP status of
+            # POST /media (507 for a full disk, 503 for an unwritable root).
+            if info.context.response is not None:
+                info.context.response.status_code = fault.status
+            raise GraphQLError(fault.message, extensions={"code": fault.code}) from None
         finally:
             await upload.close()
         return MediaAssetPayload(asset=MediaAsset.from_row(asset), errors=[])
@@ -97,9 +114,11 @@ class MediaMutations:
             for name in library.TEXT_FIELDS
             if getattr(input, name) is not strawberry.UNSET
         }
+        public = None if input.public is strawberry.UNSET else input.public
         try:
+            library.check_may_set_public(info.context.viewer, public)
             asset = await library.update_asset(
-                asset_id, changes, expected_revision=input.expected_revision
+                asset_id, changes, expected_revision=input.expected_revision, public=public
             )
         except ValidationFailedError as error:
             return _failed(error)

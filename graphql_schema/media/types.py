@@ -54,6 +54,10 @@ class MediaAsset(Node):
     created_at: datetime
     updated_at: datetime
     revision: int = strawberry.field(description="Grows with every change.")
+    public: bool = strawberry.field(
+        description="Marked public by an editor: shown to everyone even when no public item "
+        "uses it (an image in a body). Otherwise only what published content uses is public."
+    )
     storage_key: strawberry.Private[str]
     sha256: strawberry.Private[str]
 
@@ -117,6 +121,7 @@ class MediaAsset(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             revision=row.revision,
+            public=row.public,
             storage_key=row.storage_key,
             sha256=row.sha256,
         )

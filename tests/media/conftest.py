@@ -54,18 +54,21 @@ class MediaApp:
         alt: str | None = "Описание",
         caption: str | None = None,
         credit: str | None = None,
+        public: bool | None = None,
         content_type: str = "application/octet-stream",
         headers: dict[str, str] | None = None,
         fields: str = "id url fileName mimeType size width height alt caption credit "
         "placeholder dominantColor",
     ) -> httpx.Response:
         """uploadMedia per the GraphQL multipart request spec."""
+        variables: dict[str, Any] = {"file": None, "alt": alt, "caption": caption}
+        variables["credit"] = credit
+        if public is not None:
+            variables["public"] = public
         operations = {
             "query": "mutation($input: UploadMediaInput!) { uploadMedia(input: $input) { "
             f"asset {{ {fields} }} errors {{ field code message }} }} }}",
-            "variables": {
-                "input": {"file": None, "alt": alt, "caption": caption, "credit": credit}
-            },
+            "variables": {"input": variables},
         }
         return await self.http.post(
             "/graphql",
@@ -164,11 +167,12 @@ def png_image(
     return out.getvalue()
 
 
-def pdf_document(text: str = "Hello") -> bytes:
-    """A tiny valid PDF written by hand, with a correct cross-reference table."""
+def pdf_document(text: str = "Hello", catalog_extra: bytes = b"") -> bytes:
+    """A tiny valid PDF written by hand, with a correct cross-reference table;
+    `catalog_extra` goes into the document catalog (e.g. an /OpenAction)."""
     stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R" + catalog_extra + b" >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
@@ -206,6 +210,19 @@ def docx_document() -> bytes:
     return out.getvalue()
 
 
+ODT_CONTENT = (
+    '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+    ' office:version="1.3"><office:body><office:text/></office:body></office:document-content>'
+)
+ODT_MANIFEST = (
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+    '<manifest:file-entry manifest:full-path="/" '
+    'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
 def odt_document() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -214,6 +231,6 @@ def odt_document() -> bytes:
             "application/vnd.oasis.opendocument.text",
             zipfile.ZIP_STORED,
         )
-        archive.writestr("META-INF/manifest.xml", "<manifest/>", zipfile.ZIP_DEFLATED)
-        archive.writestr("content.xml", "<office:document-content/>", zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", ODT_MANIFEST, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", ODT_CONTENT, zipfile.ZIP_DEFLATED)
     return out.getvalue()

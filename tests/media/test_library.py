@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import httpx
+
 from cms.models import Agreement, AgreementDocument, Enterprise, MediaAsset, News, Person
 from tests.conftest import login_as
 from tests.media.conftest import MediaApp, payload, pdf_document, png_image
@@ -12,6 +14,11 @@ mutation($id: ID!, $input: UpdateMediaInput!) { updateMedia(id: $id, input: $inp
   asset { alt caption credit revision } errors { field code message } } }
 """
 DELETE = "mutation($id: ID!) { deleteMedia(id: $id) { deletedId errors { field code message } } }"
+
+
+async def fetch(app: MediaApp, url: str) -> httpx.Response:
+    """GET a media URL as the client's caller (the files here are used by nothing public)."""
+    return await app.http.get(app.local(url), headers=app.client.headers)
 
 
 async def upload(app: MediaApp, content: bytes, name: str, alt: str | None) -> dict[str, Any]:
@@ -132,19 +139,19 @@ async def test_delete_removes_the_file_and_its_renditions_with_the_last_asset(
         {"id": first["id"]},
     )
     rendition_url = data["node"]["rendition"]["url"]
-    assert (await media_app.http.get(media_app.local(rendition_url))).status_code == 200
+    assert (await fetch(media_app, rendition_url)).status_code == 200
     assert len(media_app.stored_files()) == 2
 
     result = (await media_app.client.data(DELETE, {"id": first["id"]}))["deleteMedia"]
     assert result == {"deletedId": first["id"], "errors": []}
     # The other asset still shows these bytes.
     assert len(media_app.stored_files()) == 2
-    assert (await media_app.http.get(media_app.local(second["url"]))).status_code == 200
+    assert (await fetch(media_app, second["url"])).status_code == 200
 
     result = (await media_app.client.data(DELETE, {"id": second["id"]}))["deleteMedia"]
     assert result["errors"] == []
     assert media_app.stored_files() == []
-    assert (await media_app.http.get(media_app.local(second["url"]))).status_code == 404
-    assert (await media_app.http.get(media_app.local(rendition_url))).status_code == 404
+    assert (await fetch(media_app, second["url"])).status_code == 404
+    assert (await fetch(media_app, rendition_url)).status_code == 404
     again = (await media_app.client.data(DELETE, {"id": second["id"]}))["deleteMedia"]
     assert [e["code"] for e in again["errors"]] == ["NOT_FOUND"]

@@ -11,6 +11,7 @@ from cms.db import count_statements
 from cms.models import MediaAsset, News
 from media.renditions import avif_supported
 from tests.conftest import use_api_token
+from tests.editing.helpers import sign_in
 from tests.media.conftest import MediaApp, jpeg_with_gps, payload, pdf_document, png_image
 from tests.seed_content import NEWS_SLUG
 
@@ -24,8 +25,10 @@ query($id: ID!, $width: Int, $height: Int, $fit: RenditionFit, $format: ImageFor
 
 async def upload_photo(app: MediaApp) -> dict[str, Any]:
     """A 1200x800 camera photo with orientation 6: 800x1200 upright, red half on top."""
-    await use_api_token(app.client, "write")
-    asset = payload(await app.upload_graphql(jpeg_with_gps((1200, 800)), "p.jpg", alt="Фото"))
+    # Marked public: anonymous callers fetch its renditions.
+    await sign_in(app.client, "editor")
+    photo = jpeg_with_gps((1200, 800))
+    asset = payload(await app.upload_graphql(photo, "p.jpg", alt="Фото", public=True))
     return asset["asset"]
 
 
@@ -122,10 +125,9 @@ async def test_avif(media_app: MediaApp) -> None:
 
 
 async def test_transparency_is_kept_or_flattened(media_app: MediaApp) -> None:
-    await use_api_token(media_app.client, "write")
-    asset = payload(
-        await media_app.upload_graphql(png_image((400, 400), (0, 0, 255, 0)), "t.png", alt="Лого")
-    )["asset"]
+    await sign_in(media_app.client, "editor")
+    logo = png_image((400, 400), (0, 0, 255, 0))
+    asset = payload(await media_app.upload_graphql(logo, "t.png", alt="Лого", public=True))["asset"]
     webp = await rendition(media_app, asset["id"], width=160)
     jpeg = await rendition(media_app, asset["id"], width=160, format="JPEG")
     assert webp is not None

@@ -2,13 +2,15 @@
 
 import pytest
 
-from tests.conftest import use_api_token
+from tests.editing.helpers import sign_in
 from tests.media.conftest import MediaApp, payload, pdf_document, png_image
 
 
 async def uploaded(app: MediaApp, content: bytes, name: str, alt: str | None = "Картинка") -> str:
-    await use_api_token(app.client, "write")
-    asset = payload(await app.upload_graphql(content, name, alt=alt))["asset"]
+    # Marked public by an editor: anonymous callers fetch it (test_media_visibility.py
+    # covers files nothing public uses).
+    await sign_in(app.client, "editor")
+    asset = payload(await app.upload_graphql(content, name, alt=alt, public=True))["asset"]
     assert asset is not None
     return app.local(asset["url"])
 
