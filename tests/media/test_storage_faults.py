@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from cms.models import MediaAsset
-from server import create_app
+from web.app import create_app
 from tests.conftest import TestDatabase, make_settings
 from tests.editing.helpers import sign_in
 from tests.media.conftest import MediaApp, make_media_app
