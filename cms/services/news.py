@@ -69,7 +69,7 @@ class NewsFilter:
 
     def __post_init__(self) -> None:
         if not self.statuses:
-            raise InvalidArgumentError("filter.status", "Укажите хотя бы один статус.")
+            raise InvalidArgumentError("filter.statuses", "Укажите хотя бы один статус.")
 
     @property
     def published_only(self) -> bool:

@@ -45,6 +45,13 @@ class FeedbackQueries:
         last: int | None = None,
         before: str | None = None,
         status: FeedbackStatus | None = None,
+        statuses: Annotated[
+            list[FeedbackStatus] | None,
+            strawberry.argument(
+                description="Several statuses at once, e.g. [NEW, IN_PROGRESS]; "
+                "instead of `status`, not with it."
+            ),
+        ] = None,
         kind: FeedbackKind | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
@@ -63,8 +70,15 @@ class FeedbackQueries:
     ) -> Connection[FeedbackMessage]:
         require(info.context.viewer, Action.READ_FEEDBACK, "Обращения граждан")
         window = page_window(info, QUEUE_ORDER, first=first, after=after, last=last, before=before)
+        # `status` stays as it was for the clients that use it; `statuses` came later.
+        if status is not None and statuses is not None:
+            raise bad_input("statuses", "Укажите либо status, либо statuses, но не оба.")
+        if statuses is not None:
+            chosen: tuple[FeedbackStatus, ...] | None = tuple(statuses)
+        else:
+            chosen = (status,) if status is not None else None
         queue_filter = QueueFilter(
-            status=status,
+            statuses=chosen,
             kind=kind,
             created_after=created_after,
             created_before=created_before,

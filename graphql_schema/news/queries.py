@@ -16,6 +16,7 @@ from cms.services.search import search_q
 from cms.services.visibility import visible
 from graphql_schema.common import PublicationStatus
 from graphql_schema.context import Info
+from graphql_schema.errors import bad_input
 from graphql_schema.lookups import by_id_or_slug
 from graphql_schema.news import dataloaders as loaders
 from graphql_schema.news.types import News, Tag
@@ -37,15 +38,25 @@ class NewsFilter:
     published_after: datetime | None = None
     published_before: datetime | None = None
     search: str | None = None
-    status: list[PublicationStatus] | None = strawberry.field(
+    status: PublicationStatus | None = strawberry.field(
+        default=None, description="Staff only; others always get PUBLISHED."
+    )
+    statuses: list[PublicationStatus] | None = strawberry.field(
         default=None,
         description=(
-            "Any of these statuses, e.g. [DRAFT, SCHEDULED, PUBLISHED]. "
-            "Staff only; others always get PUBLISHED."
+            "Several statuses at once, e.g. [DRAFT, SCHEDULED, PUBLISHED]; instead of "
+            "`status`, not with it. Staff only beyond PUBLISHED."
         ),
     )
 
     def to_domain(self) -> DomainNewsFilter:
+        # `status` stays as it was for the clients that use it; `statuses` came later.
+        if self.status is not None and self.statuses is not None:
+            raise bad_input("filter.statuses", "Укажите либо status, либо statuses, но не оба.")
+        if self.statuses is not None:
+            statuses = tuple(dict.fromkeys(self.statuses))  # each once, in the order given
+        else:
+            statuses = (self.status or DomainPublicationStatus.PUBLISHED,)
         return DomainNewsFilter(
             tag=self.tag,
             tags=tuple(self.tags) if self.tags is not None else None,
@@ -53,12 +64,7 @@ class NewsFilter:
             published_after=self.published_after,
             published_before=self.published_before,
             search=self.search,
-            # Each status once, in the order given (a single value is a list of one).
-            statuses=(
-                tuple(dict.fromkeys(self.status))
-                if self.status is not None
-                else (DomainPublicationStatus.PUBLISHED,)
-            ),
+            statuses=statuses,
         )
 
 

@@ -120,7 +120,7 @@ async def test_drafts_are_readable_by_staff_and_read_drafts_tokens(
 
 SEVERAL_STATUSES = """
 query($after: String) {
-  news(first: 1, after: $after, filter: {status: [DRAFT, SCHEDULED, PUBLISHED, DRAFT]}) {
+  news(first: 1, after: $after, filter: {statuses: [DRAFT, SCHEDULED, PUBLISHED, DRAFT]}) {
     totalCount edges { node { slug status } } pageInfo { hasNextPage endCursor }
   }
 }
@@ -142,22 +142,51 @@ async def test_staff_list_news_of_several_statuses_in_one_query(
         after = page["pageInfo"]["endCursor"]
     assert sorted(slugs) == sorted([DRAFT_NEWS_SLUG, SCHEDULED_NEWS_SLUG, NEWS_SLUG])
     data = await writer_client.data(
-        "{ live: news(filter: {status: [SCHEDULED, PUBLISHED]}) { totalCount }"
-        " archived: news(filter: {status: [ARCHIVED]}) { edges { node { slug } } } }"
+        "{ live: news(filter: {statuses: [SCHEDULED, PUBLISHED]}) { totalCount }"
+        " archived: news(filter: {statuses: [ARCHIVED]}) { edges { node { slug } } } }"
     )
     assert data["live"]["totalCount"] == 2
     assert data["archived"]["edges"] == [{"node": {"slug": ARCHIVED_NEWS_SLUG}}]
-    errors = await writer_client.errors("{ news(filter: {status: []}) { totalCount } }")
-    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    "news_filter",
+    ["{statuses: []}", "{status: DRAFT, statuses: [DRAFT]}", "{status: PUBLISHED, statuses: []}"],
+)
+async def test_an_empty_or_doubled_status_filter_is_bad_input(
+    writer_client: GraphQLClient, news_filter: str
+) -> None:
+    await login_as(writer_client, "viewer")
+    errors = await writer_client.errors(f"{{ news(filter: {news_filter}) {{ totalCount }} }}")
+    assert len(errors) == 1
+    assert errors[0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "filter.statuses"}
+
+
+TYPED_STATUS = """
+query($s: PublicationStatus) { news(filter: {status: $s}) { edges { node { slug } } } }
+"""
+
+
+async def test_a_single_status_variable_still_fits_status(writer_client: GraphQLClient) -> None:
+    """`status` kept its type when `statuses` came: queries written for it still validate."""
+    published = await writer_client.data(TYPED_STATUS, {"s": "PUBLISHED"})
+    assert published == await writer_client.data(TYPED_STATUS, {"s": None})
+    assert published["news"]["edges"] == [{"node": {"slug": NEWS_SLUG}}]
+    errors = await writer_client.errors(TYPED_STATUS, {"s": "DRAFT"})
+    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    await login_as(writer_client, "viewer")
+    drafts = await writer_client.data(TYPED_STATUS, {"s": "DRAFT"})
+    assert drafts["news"]["edges"] == [{"node": {"slug": DRAFT_NEWS_SLUG}}]
 
 
 async def test_anonymous_callers_keep_the_published_default(client: GraphQLClient) -> None:
     data = await client.data(
-        "{ all: news { totalCount } listed: news(filter: {status: [PUBLISHED]}) { totalCount } }"
+        "{ all: news { totalCount } listed: news(filter: {statuses: [PUBLISHED]}) { totalCount } }"
     )
     assert data == {"all": {"totalCount": 1}, "listed": {"totalCount": 1}}
-    errors = await client.errors("{ news(filter: {status: [DRAFT, PUBLISHED]}) { totalCount } }")
-    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    for news_filter in ("{status: DRAFT}", "{statuses: [DRAFT, PUBLISHED]}"):
+        errors = await client.errors(f"{{ news(filter: {news_filter}) {{ totalCount }} }}")
+        assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED", news_filter
 
 
 CREATE_TOKEN = """

@@ -177,6 +177,30 @@ async def test_queue_filters_and_pages(writer_client: GraphQLClient, db: TestDat
     assert errors[0]["extensions"]["argument"] == "first"
 
 
+STATUSES = """
+query($statuses: [FeedbackStatus!], $status: FeedbackStatus) {
+  feedbackMessages(statuses: $statuses, status: $status) { totalCount edges { node { name } } }
+}
+"""
+
+
+async def test_queue_of_several_statuses(writer_client: GraphQLClient, db: TestDatabase) -> None:
+    tickets = await seed_messages(writer_client)
+    await FeedbackMessage.filter(ticket=tickets["Иван Петров"]).update(feedback_status="answered")
+    await login_as(writer_client, "editor")
+
+    async def names(**variables: Any) -> list[str]:
+        queue = (await writer_client.data(STATUSES, variables))["feedbackMessages"]
+        return [edge["node"]["name"] for edge in queue["edges"]]
+
+    assert await names(statuses=["ANSWERED", "SPAM"]) == ["Бот", "Иван Петров"]
+    assert await names(statuses=["NEW", "NEW"]) == await names(status="NEW")
+    assert len(await names(statuses=["NEW", "ANSWERED", "SPAM"])) == 5
+    for variables in ({"statuses": []}, {"statuses": ["NEW"], "status": "NEW"}):
+        errors = await writer_client.errors(STATUSES, variables)
+        assert errors[0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "statuses"}
+
+
 # ---------------------------------------------------------------- handling
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from cms.errors import Code, FieldError, ValidationFailedError
+from cms.errors import Code, FieldError, InvalidArgumentError, ValidationFailedError
 from cms.models import FeedbackKind, FeedbackMessage, FeedbackStatus, User
 from cms.services.pagination import Ordering, SortKey
 from cms.services.permissions import Action, allowed
@@ -30,8 +30,8 @@ MAX_STAFF_NOTE_LENGTH = 5000
 
 @dataclass(frozen=True, slots=True)
 class QueueFilter:
-    # No status: every message but SPAM, which is only listed when asked for.
-    status: FeedbackStatus | None = None
+    # Any of these; None: every message but SPAM, which is only listed when asked for.
+    statuses: tuple[FeedbackStatus, ...] | None = None
     kind: FeedbackKind | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -39,13 +39,17 @@ class QueueFilter:
     assignee_id: int | None = None
     unassigned: bool = False
 
+    def __post_init__(self) -> None:
+        if self.statuses is not None and not self.statuses:
+            raise InvalidArgumentError("statuses", "Укажите хотя бы один статус.")
+
 
 def queue_queryset(viewer: Viewer, queue_filter: QueueFilter) -> QuerySet[FeedbackMessage]:
     queryset = visible(FeedbackMessage, viewer)
-    if queue_filter.status is None:
+    if queue_filter.statuses is None:
         queryset = queryset.exclude(feedback_status=FeedbackStatus.SPAM)
     else:
-        queryset = queryset.filter(feedback_status=queue_filter.status)
+        queryset = queryset.filter(feedback_status__in=queue_filter.statuses)
     if queue_filter.kind is not None:
         queryset = queryset.filter(kind=queue_filter.kind)
     if queue_filter.created_after is not None:
