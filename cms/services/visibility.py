@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from cms.models.base import ContentModel, PublicationState, PublishableModel
 from cms.models.cooperation import ActionPlan, ActionPlanItem, Agreement
 from cms.models.feedback import FeedbackMessage
+from cms.models.news import News, NewsTag, Tag
 from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 
@@ -46,12 +47,20 @@ def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
         conditions[f"{prefix}status"] = PublicationState.PUBLISHED
         conditions[f"{prefix}published_at__lte"] = now()
     q = Q(**conditions)
+    if model is Tag and not viewer.sees_drafts:
+        # A tag is public once a news item the caller sees uses it: one that an
+        # author's draft brought in is not, until that news is published (review).
+        q &= Q(**{f"{prefix}id__in": Subquery(_tags_in_use(viewer))})
     parent = _PART_OF.get(model)
     if parent is not None:
         # A part is hidden whenever the whole it belongs to is.
         parent_field, parent_model = parent
         q &= visible_q(parent_model, viewer, prefix=f"{prefix}{parent_field}__")
     return q
+
+
+def _tags_in_use(viewer: Viewer) -> QuerySet[NewsTag]:
+    return NewsTag.filter(visible_q(News, viewer, prefix="news__")).values("tag_id")
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:
