@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from tortoise.connection import get_connection
 
-from cms.models import AuditEntry, News, Revision
+from cms.models import AuditEntry, Enterprise, News, Revision
 from graphql_schema.relay import parse_global_id
 from tests.conftest import GraphQLClient, TestDatabase
 from tests.editing.helpers import (
@@ -112,3 +112,17 @@ async def test_the_entry_and_the_change_commit_together(
     assert payload["errors"] == []
     (entry,) = await AuditEntry.filter(action="updateNews")
     assert (entry.object_id, entry.succeeded) == (news["id"], True)
+
+
+async def test_a_failing_audit_write_rolls_back_any_audited_mutation(
+    writer_client: GraphQLClient, db: TestDatabase
+) -> None:
+    """Not only news: every root mutation runs in the transaction of its entry."""
+    await sign_in(writer_client, "editor")
+    await _break_audit_writes()
+    errors = await writer_client.errors(
+        'mutation { createEnterprise(input: {name: "Завод без журнала"}) '
+        "{ enterprise { id } errors { code } } }"
+    )
+    assert errors[0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert not await Enterprise.filter(name="Завод без журнала").exists()
