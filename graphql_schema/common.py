@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import dateutil.parser
 import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateTimeDefinition
@@ -43,7 +42,7 @@ def _parse_datetime(value: object) -> datetime:
     if not isinstance(value, str):
         raise StrawberryInputCoercionError(f"Дата и время должны быть строкой ISO 8601: {value!r}.")
     try:
-        moment = dateutil.parser.isoparse(value)
+        moment = datetime.fromisoformat(value)
         if moment.tzinfo is not None:
             moment.astimezone(UTC)
         else:

@@ -8,7 +8,7 @@ status, publication time or the trash.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
@@ -50,7 +50,8 @@ def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
     if model is Tag and not viewer.sees_drafts:
         # A tag is public once a news item the caller sees uses it: one that an
         # author's draft brought in is not, until that news is published (review).
-        q &= Q(**{f"{prefix}id__in": Subquery(_tags_in_use(viewer))})
+        in_use: dict[str, Any] = {f"{prefix}id__in": _tags_in_use(viewer)}
+        q &= Q(**in_use)
     parent = _PART_OF.get(model)
     if parent is not None:
         # A part is hidden whenever the whole it belongs to is.
@@ -59,8 +60,8 @@ def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
     return q
 
 
-def _tags_in_use(viewer: Viewer) -> QuerySet[NewsTag]:
-    return NewsTag.filter(visible_q(News, viewer, prefix="news__")).values("tag_id")
+def _tags_in_use(viewer: Viewer) -> Subquery:
+    return Subquery(NewsTag.filter(visible_q(News, viewer, prefix="news__")).values("tag_id"))
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:
