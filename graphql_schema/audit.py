@@ -1,4 +1,5 @@
-"""Every mutation by staff or a token lands in the audit log, whatever its outcome.
+"""Every mutation by staff or a token lands in the audit log, whatever its outcome,
+in the same transaction as its change.
 
 schema.py attaches AuditMutation to every root mutation field, so that no
 mutation can forget it.
@@ -30,18 +31,13 @@ class AuditMutation(FieldExtension):
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        viewer = info.context.viewer
-        try:
-            result = await next_(source, info, **kwargs)
-        except Exception:
-            await audit.record(
-                viewer, info.field_name, object_id=_object_id(kwargs, None), succeeded=False
-            )
-            raise
-        await audit.record(
-            viewer,
+        def outcome(result: Any) -> tuple[str | None, bool]:
+            return _object_id(kwargs, result), not getattr(result, "errors", None)
+
+        return await audit.audited(
+            info.context.viewer,
             info.field_name,
-            object_id=_object_id(kwargs, result),
-            succeeded=not getattr(result, "errors", None),
+            lambda: next_(source, info, **kwargs),
+            outcome,
+            object_id=_object_id(kwargs, None),
         )
-        return result

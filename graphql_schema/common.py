@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import strawberry
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.types.scalar import ScalarDefinition
 
 from cms.services import richtext
 from cms.services.publishing import PublicationStatus as DomainPublicationStatus
@@ -32,3 +37,35 @@ class RichText:
         if length < 0 or length > MAX_EXCERPT_LENGTH:
             raise bad_input("length", f"length должен быть от 0 до {MAX_EXCERPT_LENGTH}.")
         return richtext.excerpt(self.text, length)
+
+
+def _parse_datetime(value: object) -> datetime:
+    """An ISO 8601 moment that can be stored: the database keeps moments in UTC, and
+    one near the ends of the calendar (9999-12-31T23:59:59-14:00) has no UTC form."""
+    if not isinstance(value, str):
+        raise StrawberryInputCoercionError(f"Дата и время должны быть строкой ISO 8601: {value!r}.")
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is not None:
+            moment.astimezone(UTC)
+        else:
+            moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise StrawberryInputCoercionError(
+            f"Некорректные дата и время {value[:60]!r}: нужен момент ISO 8601 "
+            "между 0001-01-01 и 9999-12-31 по UTC."
+        ) from None
+    return moment
+
+
+# The built-in DateTime (same name and description, so the SDL does not change),
+# refusing moments that cannot be stored instead of failing deep in the database layer.
+DATETIME = ScalarDefinition(
+    name=DateTimeDefinition.name,
+    description=DateTimeDefinition.description,
+    specified_by_url=None,
+    serialize=DateTimeDefinition.serialize,
+    parse_value=_parse_datetime,
+    parse_literal=None,
+    origin=datetime,
+)

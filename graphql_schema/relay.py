@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from cms.services.ids import encode_global_id
+from cms.models.base import ContentModel
+from cms.services import columns
+from cms.services.ids import decode_global_id, encode_global_id
 from cms.services.pagination import Ordering, Page, Window, window
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
@@ -32,16 +32,13 @@ def global_id(type_name: str, pk: int) -> strawberry.ID:
 
 
 def parse_global_id(value: str, argument: str = "id") -> tuple[str, int]:
-    """(type name, primary key) of a global ID, or a BAD_USER_INPUT error."""
-    try:
-        decoded = base64.urlsafe_b64decode(value.encode("ascii") + b"=" * (-len(value) % 4))
-        type_name, _, raw_pk = decoded.decode("utf-8").partition(":")
-        pk = int(raw_pk)
-    except (binascii.Error, UnicodeError, ValueError):
-        raise bad_input(argument, f"Некорректный идентификатор {argument}: {value!r}.") from None
-    if not type_name.isidentifier() or pk <= 0 or pk > 2**31 - 1:
-        raise bad_input(argument, f"Некорректный идентификатор {argument}: {value!r}.")
-    return type_name, pk
+    """(type name, primary key) of a global ID in its canonical form, or a
+    BAD_USER_INPUT error: a key no row can have (beyond the id column) is one too."""
+    parsed = decode_global_id(value)
+    if parsed is None or not columns.fits(ContentModel, "id", parsed[1]):
+        shown = value if len(value) <= 60 else value[:60] + "…"
+        raise bad_input(argument, f"Некорректный идентификатор {argument}: {shown!r}.")
+    return parsed
 
 
 def parse_typed_id(value: str, type_name: str, argument: str = "id") -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -13,6 +14,7 @@ from graphql_schema.accounts import types as account_types
 from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
 from graphql_schema.audit import AuditMutation
+from graphql_schema.common import DATETIME
 from graphql_schema.cooperation import types as cooperation_types
 from graphql_schema.cooperation.mutations import CooperationMutations
 from graphql_schema.cooperation.queries import CooperationQueries
@@ -100,6 +102,7 @@ def build_schema() -> Schema:
         # own caches per document text (graphql_schema/limits.py).
         extensions=[OperationLimits, ErrorPolicy, CachePolicy],
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides={datetime: DATETIME},
     )
 
 

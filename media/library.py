@@ -104,7 +104,9 @@ async def create_asset(
     kind, clean = await _checked(staged, file_name, texts, field)
     async with _publishable(media, staged, kind, field) as ready:
         key = original_key(ready.sha256, kind)
-        async with _content_locks.hold(ready.sha256), in_transaction():
+        # The transaction before the lock: a mutation holds its transaction (with the
+        # audit entry) around this, and one order everywhere cannot deadlock on SQLite.
+        async with in_transaction(), _content_locks.hold(ready.sha256):
             asset = await MediaAsset.create(
                 storage_key=key,
                 sha256=ready.sha256,

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from tortoise.models import Model
 
+from cms.services.columns import fits as fits_column
 from cms.services.content_types import ContentType, of_model
 from cms.services.slug_history import redirect_targets
 from cms.services.viewer import Viewer
@@ -31,11 +32,13 @@ async def by_field(
 ) -> list[M | None]:
     """Rows by a unique field (slug, code), in the order of `values`; a slug that an item
     had before a rename or a tag merge still finds it."""
-    rows = await visible(model, viewer).filter(**{f"{field}__in": set(values)})
+    # A value the column cannot hold (too long, out of range) is nobody's: not asked for.
+    wanted = {value for value in values if fits_column(model, field, value)}
+    rows = await visible(model, viewer).filter(**{f"{field}__in": wanted}) if wanted else []
     found: dict[Hashable, M] = {getattr(row, field): row for row in rows}
     kind = of_model(model)
     if field == "slug" and kind is not None:
-        missing = [value for value in values if value not in found]
+        missing = [value for value in values if value in wanted and value not in found]
         if missing:
             found.update(await _by_old_slug(kind, model, viewer, missing))
     return [found.get(value) for value in values]

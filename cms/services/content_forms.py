@@ -18,6 +18,7 @@ from tortoise.models import Model
 from cms.db import flat_values
 from cms.errors import Code
 from cms.models import ContentModel, Region
+from cms.services.columns import fits as fits_column
 from cms.services.content_types import ContentType
 from cms.services.editing import Changes
 from cms.services.sanitizing import BodyFormat, render_body
@@ -277,7 +278,9 @@ async def existing_ids(model: type[Model], ids: set[int]) -> set[int]:
 
 
 async def regions_by_code(codes: Iterable[str]) -> dict[str, int]:
+    # A code longer than the column is no region's: not asked for.
     wanted = {code.strip().upper() for code in codes}
+    wanted = {code for code in wanted if fits_column(Region, "code", code)}
     if not wanted:
         return {}
     return dict(await Region.filter(code__in=wanted).values_list("code", "id"))

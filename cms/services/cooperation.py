@@ -18,7 +18,9 @@ from cms.models import (
     Enterprise,
     EnterpriseIndustry,
     Event,
+    Region,
 )
+from cms.services.columns import fits as fits_column
 from cms.services.pagination import Ordering, SortKey
 from cms.services.search import search_q
 from cms.services.viewer import Viewer
@@ -80,6 +82,10 @@ class EnterpriseFilter:
 
 def agreements_queryset(viewer: Viewer, agreement_filter: AgreementFilter) -> QuerySet[Agreement]:
     queryset = visible(Agreement, viewer)
+    if agreement_filter.region is not None and not fits_column(
+        Region, "code", agreement_filter.region
+    ):
+        return queryset.filter(id__in=[])  # a code longer than any has no parties
     if agreement_filter.region is not None:
         queryset = queryset.filter(
             id__in=Subquery(
@@ -106,6 +112,16 @@ def enterprises_queryset(
     viewer: Viewer, enterprise_filter: EnterpriseFilter
 ) -> QuerySet[Enterprise]:
     queryset = visible(Enterprise, viewer)
+    # A code or name longer than its column names nothing: the list is empty.
+    if not all(
+        value is None or fits_column(model, field, value.strip())
+        for model, field, value in (
+            (Region, "code", enterprise_filter.region),
+            (Enterprise, "locality", enterprise_filter.locality),
+            (EnterpriseIndustry, "name", enterprise_filter.industry),
+        )
+    ):
+        return queryset.filter(id__in=[])
     if enterprise_filter.region is not None:
         queryset = queryset.filter(region__code=enterprise_filter.region)
     if enterprise_filter.locality is not None:

@@ -4,9 +4,10 @@ announce the change after the commit.
 
 Who may change what (object level; the API checks the role or scope first):
 - ADMIN and EDITOR change, publish and delete everything;
-- AUTHOR and WRITE tokens create items and change or delete their own drafts
-  (items of types without publication count as drafts); an AUTHOR owns what it
-  created (`created_by`), a token what it created (the author of revision 1);
+- AUTHOR and WRITE tokens create items of types with publication and change or
+  delete their own drafts; types without publication (public at once) are written
+  only by roles that may publish (`permissions.action_to_write`); an AUTHOR owns
+  what it created (`created_by`), a token what it created (the author of revision 1);
 - nobody else changes anything.
 """
 
@@ -30,7 +31,7 @@ from cms.models.base import SearchableMixin
 from cms.services import revisions
 from cms.services.content_types import ContentType
 from cms.services.events import ContentChange, content_changed
-from cms.services.permissions import Action, allowed
+from cms.services.permissions import Action, action_to_write, allowed
 from cms.services.revisions import LinkValues, Snapshot, jsonable, read_links, snapshot
 from cms.services.slug_history import keep_old_slug, slug_owner
 from cms.services.validation import Checker
@@ -81,8 +82,17 @@ def conflict(kind: ContentType, current: int | None) -> ValidationFailedError:
 
 
 def _is_draft(item: ContentModel) -> bool:
-    status = getattr(item, "status", None)
-    return status is None or status == PublicationState.DRAFT
+    return getattr(item, "status", None) == PublicationState.DRAFT
+
+
+def _ensure_may_write(kind: ContentType, viewer: Viewer) -> None:
+    if not allowed(viewer, action_to_write(kind.model)):
+        raise ValidationFailedError.one(
+            None,
+            Code.FORBIDDEN,
+            f"Материалы типа «{kind.label}» видны всем сразу, без публикации: "
+            "создавать, менять и удалять их может только редактор.",
+        )
 
 
 async def owns(kind: ContentType, viewer: Viewer, item: ContentModel) -> bool:
@@ -100,6 +110,7 @@ async def ensure_may_change(
 ) -> None:
     if allowed(viewer, Action.DELETE if deleting else Action.PUBLISH):
         return
+    _ensure_may_write(kind, viewer)
     if allowed(viewer, Action.EDIT_CONTENT) and await owns(kind, viewer, item):
         if _is_draft(item):
             return
@@ -125,6 +136,7 @@ async def load(kind: ContentType, viewer: Viewer, pk: int) -> ContentModel:
 
 
 async def create(kind: ContentType, viewer: Viewer, build: Build) -> ContentModel:
+    _ensure_may_write(kind, viewer)
     check = Checker()
     changes = await build(check, None)
     check.raise_if_any()

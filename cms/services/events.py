@@ -6,8 +6,10 @@ a failing listener is logged and never undoes or fails the change itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 logger = logging.getLogger("cms.events")
@@ -34,7 +36,33 @@ def unsubscribe(listener: Listener) -> None:
         _listeners.remove(listener)
 
 
+# Announcements held back while an enclosing transaction is open (see after_commit).
+_held: ContextVar[list[ContentChange] | None] = ContextVar("cms_held_changes", default=None)
+
+
+@contextlib.asynccontextmanager
+async def after_commit() -> AsyncIterator[None]:
+    """Holds the announcements made inside until the block ends without an error; wrap
+    it around a transaction, so that listeners (caches, webhooks) never hear of a change
+    before it is committed, nor of one that was rolled back."""
+    if _held.get() is not None:  # an enclosing block announces
+        yield
+        return
+    held: list[ContentChange] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    for change in held:
+        await content_changed(change)
+
+
 async def content_changed(change: ContentChange) -> None:
+    held = _held.get()
+    if held is not None:
+        held.append(change)
+        return
     for listener in list(_listeners):
         try:
             await listener(change)

@@ -24,6 +24,7 @@ from cms.models import (
     SlugRedirect,
     Tag,
 )
+from cms.services.columns import fits as fits_column
 from cms.services.pagination import Ordering, SortKey
 from cms.services.publishing import PublicationStatus, status_q
 from cms.services.search import search_q
@@ -99,6 +100,12 @@ def _filtered(
 ) -> QuerySet[News]:
     """`join_tag=False` selects the news of a tag with a subquery instead of a join:
     for aggregates (a join would make COUNT group per row)."""
+    if news_filter.tags is not None and len(news_filter.tags) > MAX_TAGS_IN_FILTER:
+        raise InvalidArgumentError(
+            "filter.tags", f"Не больше {MAX_TAGS_IN_FILTER} тегов в фильтре."
+        )
+    if not _can_match(news_filter):
+        return queryset.filter(id__in=[])
     if news_filter.tag is not None and not join_tag:
         queryset = queryset.filter(id__in=_news_ids_tagged([news_filter.tag]))
     elif news_filter.tag is not None:
@@ -110,10 +117,6 @@ def _filtered(
             Q(tag_links__tag_id__in=current) | Q(tag_links__tag_id__in=renamed)
         )
     if news_filter.tags is not None:
-        if len(news_filter.tags) > MAX_TAGS_IN_FILTER:
-            raise InvalidArgumentError(
-                "filter.tags", f"Не больше {MAX_TAGS_IN_FILTER} тегов в фильтре."
-            )
         queryset = queryset.filter(id__in=_news_ids_tagged(list(news_filter.tags)))
     if news_filter.region is not None:
         region_ids = Subquery(Region.filter(code=news_filter.region).values("id"))
@@ -127,6 +130,17 @@ def _filtered(
     if news_filter.search is not None:
         queryset = queryset.filter(search_q(news_filter.search))
     return queryset
+
+
+def _can_match(news_filter: NewsFilter) -> bool:
+    """False when a tag slug or region code is longer than its column: it names nothing
+    (an old slug of a tag was once its slug, so the same limit holds)."""
+    tags = [news_filter.tag] if news_filter.tag is not None else []
+    tags += list(news_filter.tags or ())
+    region = news_filter.region
+    return all(fits_column(Tag, "slug", slug) for slug in tags) and (
+        region is None or fits_column(Region, "code", region)
+    )
 
 
 def news_count(news_filter: NewsFilter) -> Callable[[], Awaitable[int]] | None:
@@ -144,6 +158,7 @@ def news_count(news_filter: NewsFilter) -> Callable[[], Awaitable[int]] | None:
         or news_filter.published_after is not None
         or news_filter.published_before is not None
         or news_filter.search is not None
+        or not _can_match(news_filter)
     ):
         return None
     tags = [news_filter.tag] if news_filter.tag is not None else []

@@ -164,17 +164,30 @@ async def _tags(form: Form, changes: Changes, names: Sequence[str] | None, viewe
         ]
         for tag in new_tags:
             tag.fill_search_text()
-        await Tag.bulk_create(new_tags)
-        created = {tag.slug: tag for tag in await Tag.filter(slug__in=missing)}
-        changes.links["tags"] = [(found[slug] or created[slug]).pk for slug in slugs]
+        # Another news item may name the same new tag at the same moment: its tag is
+        # then reused (the insert waits for that transaction and skips the slug).
+        await Tag.bulk_create(new_tags, ignore_conflicts=True)
+        present = {tag.slug: tag for tag in await Tag.filter(slug__in=missing)}
+        trashed_meanwhile = [slug for slug in missing if present[slug].deleted_at is not None]
+        if trashed_meanwhile:
+            raise ValidationFailedError.one(
+                path("tags"),
+                Code.CONFLICT,
+                f"Тег «{wanted[trashed_meanwhile[0]]}» лежит в корзине: "
+                "восстановите его или выберите другой.",
+            )
+        changes.links["tags"] = [(found[slug] or present[slug]).pk for slug in slugs]
+        # A tag that a concurrent news item created has its first revision already
+        # (committed with it): that one is kept, the others are written.
         await revisions.record_many(
             TAG,
-            ((tag.pk, 1, revisions.snapshot(TAG, tag, {})) for tag in created.values()),
+            ((tag.pk, 1, revisions.snapshot(TAG, tag, {})) for tag in present.values()),
             viewer,
             ["slug", "name"],
+            keep_existing=True,
         )
         changes.announce.append(
-            ContentChange("Tag", tuple(tag.pk for tag in created.values()), "created")
+            ContentChange("Tag", tuple(tag.pk for tag in present.values()), "created")
         )
 
     changes.prepare = create_missing

@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from tortoise.connection import get_connection
@@ -22,6 +22,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from cms.errors import InvalidArgumentError
+from cms.services.columns import fits as fits_column
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")  # what a page holds: rows, or entries of several tables (the trash)
@@ -131,8 +132,21 @@ def decode_cursor(ordering: Ordering, cursor: str, argument: str) -> tuple[Any, 
         return tuple(
             _parse(key.kind, value) for key, value in zip(ordering.keys, payload[1:], strict=True)
         )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise error from None
+
+
+def _check_cursor_fits(model: type[Model], ordering: Ordering, request: Window) -> None:
+    """A cursor whose values no column of `model` can hold (an id of 2**31 or more, an
+    over-long title) was not made here: refused like any other forged cursor, before
+    the database sees it."""
+    assert request.cursor is not None
+    for key, value in zip(ordering.keys, request.cursor, strict=True):
+        if key.field in model._meta.fields_map and not fits_column(model, key.field, value):
+            argument = "before" if request.backward else "after"
+            raise InvalidArgumentError(
+                argument, f"Курсор {argument} недействителен для этого списка."
+            )
 
 
 def _parse(kind: KeyKind, value: Any) -> Any:
@@ -150,6 +164,7 @@ def _parse(kind: KeyKind, value: Any) -> Any:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
             raise ValueError(kind)
+        moment.astimezone(UTC)  # OverflowError for a moment with no UTC form
         return moment
     if kind == "date":
         return date.fromisoformat(value)
@@ -213,6 +228,7 @@ async def paginate(
     if request.limit > 0:
         page_qs = queryset
         if request.cursor is not None:
+            _check_cursor_fits(queryset.model, ordering, request)
             page_qs = page_qs.filter(_after_q(effective.keys, request.cursor))
         rows = list(await page_qs.order_by(*effective.order_by()).limit(request.limit + 1))
         has_more = len(rows) > request.limit
@@ -246,6 +262,7 @@ async def paginate_per_parent(
     scoped = queryset.filter(**{f"{parent_field}__in": list(parent_ids)})
     keyed = scoped
     if request.cursor is not None:
+        _check_cursor_fits(queryset.model, ordering, request)
         keyed = keyed.filter(_after_q(ordering.keys, request.cursor))
     selected: dict[Hashable, list[Any]] = {parent: [] for parent in parent_ids}
     if request.limit > 0 and parent_ids:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tortoise.models import Model
+
 from cms.models.accounts import Role, TokenScope
+from cms.models.base import PublishableModel
 from cms.services.viewer import Viewer
 
 
@@ -56,3 +59,14 @@ def allowed(viewer: Viewer, action: Action) -> bool:
     if viewer.role is not None and action in _ROLES[viewer.role]:
         return True
     return any(action in _SCOPES[scope] for scope in viewer.scopes)
+
+
+def action_to_write(model: type[Model]) -> Action:
+    """What creating, changing or deleting an item of `model` takes (on top of the
+    object-level rules in editing). A type without a publication state (tags,
+    organisations, persons, directions, events, visits, enterprises) is public the
+    moment it is written, so writing it is publishing: only roles that may publish
+    may, and AUTHOR and WRITE tokens cannot put anything before the public without
+    review. The tags an author's news names are created with that news and stay
+    hidden until something public uses them (visibility)."""
+    return Action.EDIT_CONTENT if issubclass(model, PublishableModel) else Action.PUBLISH

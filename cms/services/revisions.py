@@ -118,8 +118,11 @@ async def record_many(
     entries: Iterable[tuple[int, int, Snapshot]],
     viewer: Viewer,
     changed: list[str],
+    *,
+    keep_existing: bool = False,
 ) -> None:
-    """Revisions of many items changed by one operation (a tag merge), in one statement."""
+    """Revisions of many items changed by one operation (a tag merge), in one statement;
+    `keep_existing` skips the numbers an item has already (instead of failing)."""
     rows = [
         Revision(
             content_type=kind.name,
@@ -133,7 +136,7 @@ async def record_many(
         for object_id, number, state in entries
     ]
     if rows:
-        await Revision.bulk_create(rows)
+        await Revision.bulk_create(rows, ignore_conflicts=keep_existing)
 
 
 # ---------------------------------------------------------------- restoring

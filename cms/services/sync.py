@@ -53,6 +53,8 @@ SYNC_KINDS: tuple[str, ...] = tuple(CONTENT_TYPES)
 MAX_PAGE = 100
 # Items that are hidden whenever another item is: (kind, its column naming the other
 # kind's item). Their visibility changes with the other's, with no revision of theirs.
+# Tags follow news too (a tag is public while a public news item uses it), through
+# the links now and those in the news' revisions (a link removed by the change).
 _FOLLOWERS: dict[str, tuple[tuple[str, str], ...]] = {
     "Agreement": (("ActionPlan", "agreement_id"),)
 }
@@ -351,6 +353,15 @@ async def _changed_keys(position: Position, limit: int) -> list[tuple[str, int, 
                     f"SELECT {arg(follower)}, f.id FROM {table} f WHERE f.{column} IN "
                     f"(SELECT l.pk FROM ({changed}) l WHERE l.kind = {arg(leader)})"
                 )
+    if "Tag" in position.kinds:
+        news = f"SELECT l.pk FROM ({changed}) l WHERE l.kind = {arg('News')}"
+        tag = arg("Tag")
+        sources.append(f"SELECT {tag}, t.tag_id FROM news_tag t WHERE t.news_id IN ({news})")
+        sources.append(
+            f"SELECT {tag}, {_snapshot_links('s', 'tags')} FROM revision s "
+            f"{_snapshot_join('s', 'tags')} WHERE s.content_type = {arg('News')} "
+            f"AND s.object_id IN ({news})"
+        )
     keyset = ""
     if position.cursor:
         seq, kind, pk = (arg(value) for value in position.cursor)
@@ -372,6 +383,17 @@ async def _changed_keys(position: Position, limit: int) -> list[tuple[str, int, 
         (row["kind"], int(row["pk"]), int(row["seq"]), _moment(row["changed_at"], fallback))
         for row in rows
     ]
+
+
+def _snapshot_join(alias: str, link: str) -> str:
+    """The elements of a link list in a revision's JSON snapshot, as rows."""
+    if dialect() == "postgres":
+        return f"CROSS JOIN LATERAL jsonb_array_elements_text({alias}.snapshot -> '{link}') e"
+    return f"JOIN json_each({alias}.snapshot, '$.{link}') e"
+
+
+def _snapshot_links(alias: str, link: str) -> str:
+    return "e::int" if dialect() == "postgres" else "CAST(e.value AS INTEGER)"
 
 
 def _moment(value: Any, fallback: datetime) -> datetime:

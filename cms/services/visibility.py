@@ -26,7 +26,7 @@ from cms.models.cooperation import (
 )
 from cms.models.feedback import FeedbackMessage
 from cms.models.media import MediaAsset
-from cms.models.news import News
+from cms.models.news import News, NewsTag, Tag
 from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 
@@ -72,6 +72,11 @@ def visible_q(
     q = Q(**conditions)
     if model is MediaAsset and not viewer.sees_drafts:
         q &= _media_in_use_q(viewer, prefix, via)
+    if model is Tag and not viewer.sees_drafts:
+        # A tag is public once a news item the caller sees uses it: one that an
+        # author's draft brought in is not, until that news is published (review).
+        in_use: dict[str, Any] = {f"{prefix}id__in": _tags_in_use(viewer)}
+        q &= Q(**in_use)
     parent = _PART_OF.get(model)
     if parent is not None:
         # A part is hidden whenever the whole it belongs to is.
@@ -105,6 +110,10 @@ def _row_reference(model: type[Model], prefix: str, via: type[Model] | None, col
         raise ValueError(f"visible_q({model.__name__}, prefix={prefix!r}) needs `via`")
     alias = f"{via._meta.db_table}__{prefix.removesuffix('__')}"
     return f'"{alias}"."{column}"'
+
+
+def _tags_in_use(viewer: Viewer) -> Subquery:
+    return Subquery(NewsTag.filter(visible_q(News, viewer, prefix="news__")).values("tag_id"))
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:

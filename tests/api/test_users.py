@@ -78,7 +78,7 @@ async def test_bad_account_input_is_explained(writer_client: GraphQLClient) -> N
     )["updateUser"]
     assert self_demotion["errors"][0]["code"] == "FORBIDDEN"
     missing = (
-        await writer_client.data(UPDATE, {"id": "VXNlcjo5OTk5OQ", "input": {"role": "VIEWER"}})
+        await writer_client.data(UPDATE, {"id": "VXNlcjo5OTk5OQ==", "input": {"role": "VIEWER"}})
     )["updateUser"]
     assert missing["errors"][0]["code"] == "NOT_FOUND"
 

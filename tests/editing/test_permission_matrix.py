@@ -4,6 +4,11 @@ each kind of caller, gives exactly the intended result.
 ok: done without errors; UNAUTHENTICATED / FORBIDDEN: a top-level GraphQL error
 (the role or scope is not enough); OWN: a FORBIDDEN UserError, because authors and
 WRITE tokens may change only their own drafts and these items are someone else's.
+
+Types without a publication state (tags, organisations, persons, directions, events,
+visits, enterprises) are public the moment they are written: only roles that may
+publish write them (UNREVIEWED: AUTHOR and WRITE tokens get a FORBIDDEN UserError,
+even for items they own), so nothing reaches the public without review.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ CALLERS = [
 U, F, OK, OWN = "UNAUTHENTICATED", "FORBIDDEN", "ok", "OWN"
 # Expected outcome per caller, in the order of CALLERS.
 CREATE = (U, F, F, OK, F, OK, OK, OK)
+# Creating, changing or deleting what is public without publication.
+UNREVIEWED = (U, F, F, OWN, F, OWN, OK, OK)
 CHANGE_OTHERS = (U, F, F, OWN, F, OWN, OK, OK)
 PUBLISH = (U, F, F, F, F, F, OK, OK)
 ADMIN_ONLY = (U, F, F, F, F, F, F, OK)
@@ -174,25 +181,28 @@ def _mutation(field: str, arguments: str, selection: str = "") -> str:
     return f"mutation{arguments} {{ {field} {{ {selection} {E} }} }}"
 
 
-def _crud(name: str, type_name: str, make: Any, kind: Any, create_input: str) -> list[Case]:
+def _crud(
+    name: str, type_name: str, make: Any, kind: Any, create_input: str, *, public: bool = False
+) -> list[Case]:
+    """`public`: the type has no publication state (writing it publishes it)."""
     return [
         Case(
             f"create{name}",
             f"mutation {{ create{name}(input: {create_input}) {{ {E} }} }}",
             _nothing(),
-            CREATE,
+            UNREVIEWED if public else CREATE,
         ),
         Case(
             f"update{name}",
             f"mutation($id: ID!) {{ update{name}(id: $id, input: {{}}) {{ {E} }} }}",
             _target(type_name, make),
-            CHANGE_OTHERS,
+            UNREVIEWED if public else CHANGE_OTHERS,
         ),
         Case(
             f"delete{name}",
             f"mutation($id: ID!) {{ delete{name}(id: $id) {{ deletedId {E} }} }}",
             _target(type_name, make),
-            CHANGE_OTHERS,
+            UNREVIEWED if public else CHANGE_OTHERS,
         ),
     ]
 
@@ -222,7 +232,7 @@ async def _plan_input(admin: Viewer) -> dict[str, Any]:
 CASES: list[Case] = [
     *_crud("News", "News", _news, NEWS, '{title: "Новость"}'),
     *_publication("News", "News", _news),
-    *_crud("Tag", "Tag", _tag, TAG, '{name: "Новый тег"}'),
+    *_crud("Tag", "Tag", _tag, TAG, '{name: "Новый тег"}', public=True),
     Case(
         "mergeTags",
         "mutation($from: [String!]!, $into: String!) "
@@ -230,16 +240,19 @@ CASES: list[Case] = [
         _merge_setup,
         PUBLISH,
     ),
-    *_crud("Organization", "Organization", _organization, ORGANIZATION, '{name: "Орг"}'),
-    *_crud("Person", "Person", _person, PERSON, '{fullName: "Иван Иванов"}'),
+    *_crud(
+        "Organization", "Organization", _organization, ORGANIZATION, '{name: "Орг"}', public=True
+    ),
+    *_crud("Person", "Person", _person, PERSON, '{fullName: "Иван Иванов"}', public=True),
     *_crud(
         "CooperationDirection",
         "CooperationDirection",
         _direction,
         DIRECTION,
         '{name: "Новое направление"}',
+        public=True,
     ),
-    *_crud("Event", "Event", _event, EVENT, '{title: "Форум"}'),
+    *_crud("Event", "Event", _event, EVENT, '{title: "Форум"}', public=True),
     *_crud("Agreement", "Agreement", _agreement, AGREEMENT, '{title: "Соглашение"}'),
     *_publication("Agreement", "Agreement", _agreement),
     Case(
@@ -257,10 +270,10 @@ CASES: list[Case] = [
         'mutation { createVisit(input: {title: "Визит", delegationRegion: "RU-ALT", '
         f'hostRegion: "RU-AMU", startsOn: "2024-05-01", endsOn: "2024-05-02"}}) {{ {E} }} }}',
         _nothing(),
-        CREATE,
+        UNREVIEWED,
     ),
-    *_crud("Visit", "Visit", _visit, VISIT, "{}")[1:],
-    *_crud("Enterprise", "Enterprise", _enterprise, ENTERPRISE, '{name: "Завод"}'),
+    *_crud("Visit", "Visit", _visit, VISIT, "{}", public=True)[1:],
+    *_crud("Enterprise", "Enterprise", _enterprise, ENTERPRISE, '{name: "Завод"}', public=True),
     Case(
         "restoreRevision",
         f"mutation($id: ID!) {{ restoreRevision(id: $id, revision: 1) {{ {E} }} }}",
@@ -331,3 +344,29 @@ async def test_permission_matrix(
             if sees != (DRAFTS[column] == OK):
                 mismatches.append(f"{case.name}: draft visible = {sees}")
     assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("caller", ["author", "token:write"])
+async def test_unreviewed_types_stay_closed_even_for_their_owner(
+    writer_client: GraphQLClient, db: TestDatabase, caller: str
+) -> None:
+    """An enterprise an author owns (made before this rule) is still not theirs to change:
+    the change would be public at once."""
+    admin_user = await User.create(
+        email="owner-admin@example.com", display_name="A", role=Role.ADMIN
+    )
+    admin = Viewer(user_id=admin_user.pk, role=Role.ADMIN, email=admin_user.email)
+    await act_as(writer_client, caller)
+    enterprise = await _enterprise(admin)
+    if caller == "author":
+        owner = await User.get(email__startswith="author-")
+        await type(enterprise).filter(id=enterprise.pk).update(created_by_id=owner.pk)
+    result = await writer_client.post(
+        'mutation($id: ID!) { updateEnterprise(id: $id, input: {name: "Ссылка на что угодно"}) '
+        f"{{ {E} }} }}",
+        {"id": _id("Enterprise", enterprise)},
+    )
+    (error,) = result["data"]["updateEnterprise"]["errors"]
+    assert error["code"] == "FORBIDDEN"
+    assert "только редактор" in error["message"]
+    assert (await type(enterprise).get(id=enterprise.pk)).name == "Завод"

@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 
 from cms.models import MediaAsset
-from web.app import create_app
 from tests.conftest import TestDatabase, make_settings
 from tests.editing.helpers import sign_in
 from tests.media.conftest import MediaApp, make_media_app
+from web.app import create_app
 
 ROUTES = ["graphql", "http"]
 TINY = 64 * 1024
