@@ -74,6 +74,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from cms.services.viewer import Viewer
 from cms.settings import Settings
+from web import http_cache
 
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
@@ -460,8 +461,12 @@ class OperationLimits(SchemaExtension):
         ):
             if actual > maximum:
                 return [limit_error(limit, maximum, actual)]
-        if counts.introspection and not introspection_allowed(settings, viewer):
-            return [introspection_error(settings)]
+        if counts.introspection:
+            if not introspection_allowed(settings, viewer):
+                return [introspection_error(settings)]
+            # Who may introspect differs within a visibility scope (read tokens may,
+            # anonymous callers in production may not): no shared cache keeps it.
+            http_cache.record_private()
         schema = self.execution_context.schema._schema  # graphql-core's own schema
         try:
             found = measure(

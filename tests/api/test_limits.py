@@ -218,6 +218,32 @@ async def test_introspection_switched_on_and_off(db: TestDatabase) -> None:
         assert "errors" not in await opened.post(INTROSPECTION)
 
 
+async def test_introspection_is_never_cached(db: TestDatabase) -> None:
+    """A read token may introspect and shares the public cache with anonymous callers:
+    its answer must not reach them, from the response cache or from an HTTP cache."""
+    async with client_with(db, CMS_ENV="production", CMS_RESPONSE_CACHE="on") as app:
+        token = await use_api_token(app, "read")
+        params = {"query": INTROSPECTION}
+        for _ in range(2):  # the second time would be a cache hit
+            answer = await app.http.get(
+                "/graphql", params=params, headers={"authorization": f"Bearer {token}"}
+            )
+            assert answer.status_code == 200
+            assert answer.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+            assert answer.headers["cache-control"] == "private, no-store"
+        anonymous = await app.http.get("/graphql", params=params)
+        assert "__schema" not in anonymous.text
+        (error,) = anonymous.json()["errors"]
+        assert error["extensions"]["code"] == "INTROSPECTION_DISABLED"
+        assert anonymous.headers["cache-control"] == "private, no-store"
+    async with client_with(db, CMS_RESPONSE_CACHE="on") as development:
+        # Anonymous introspection is allowed here, still never kept by a shared cache.
+        answer = await development.http.get("/graphql", params={"query": INTROSPECTION})
+        assert answer.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+        assert answer.headers["cache-control"] == "private, no-store"
+        assert "etag" not in answer.headers
+
+
 async def test_introspection_cannot_nest_without_bound(client: GraphQLClient) -> None:
     query = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
     result = await client.post(query)
