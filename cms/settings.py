@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -91,6 +92,10 @@ class Settings:
     secret_key: str = ""
     site_url: str = "http://localhost:3000"
     public_url: str = "http://127.0.0.1:8000"
+    # Hosts whose images a rich-text body may show (CMS_RICHTEXT_IMAGE_HOSTS, by default
+    # the site's); the CMS's own media host (CMS_PUBLIC_URL) is always one of them.
+    # Images from anywhere else (tracking pixels) are dropped when a body is saved.
+    richtext_image_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     admin_email: str | None = None
     admin_password: str | None = None
     url_templates: UrlTemplates = field(default_factory=UrlTemplates)
@@ -197,6 +202,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
         public_url=env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        richtext_image_hosts=_image_hosts(env),
         admin_email=env.get("CMS_ADMIN_EMAIL") or None,
         admin_password=env.get("CMS_ADMIN_PASSWORD") or None,
         url_templates=templates,
@@ -371,6 +377,26 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
                 f"not {origin!r}"
             )
     return origins
+
+
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]")
+
+
+def _image_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The CMS's own media host, then CMS_RICHTEXT_IMAGE_HOSTS (default: the site's)."""
+    own = urlsplit(env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000")).hostname or ""
+    raw = env.get("CMS_RICHTEXT_IMAGE_HOSTS", "")
+    configured = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    for host in configured:
+        if not _HOST.fullmatch(host):
+            raise SettingsError(
+                "CMS_RICHTEXT_IMAGE_HOSTS must be comma-separated host names like "
+                f"cdn.invest.example (no scheme, port or path), not {host!r}"
+            )
+    if not raw.strip():
+        site = urlsplit(env.get("CMS_SITE_URL", "http://localhost:3000")).hostname
+        configured = [site] if site else []
+    return tuple(dict.fromkeys(host for host in (own, *configured) if host))
 
 
 def _widths(env: Mapping[str, str], name: str) -> tuple[int, ...]:
