@@ -129,17 +129,25 @@ class Settings:
     rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
     rendition_concurrency: int = 2
     # Operation limits, checked before execution (graphql_schema/limits.py). The
-    # defaults leave every query of the front-ends, GraphiQL's examples and the deep
-    # agreement query (cost about 3,000) far below each limit. Plain lists count at
-    # cost_list_size in the cost; connections at their first/last or the page cap.
+    # defaults leave every GraphiQL example, bench query and realistic page (the
+    # dearest, the deep agreement query, costs about 3,000) at a third of each limit
+    # or less (tests/api/test_cost.py). Plain lists count at cost_list_size in the
+    # cost; connections at their first/last or the page cap; weights in limits.py.
     max_query_bytes: int = 262_144
     max_tokens: int = 5_000
     max_depth: int = 15
     max_aliases: int = 50
     max_directives: int = 50
     max_fragments: int = 100
-    max_cost: int = 1_000_000
+    max_cost: int = 10_000
     cost_list_size: int = 10
+    # The largest answer in bytes: a larger one is replaced by a LIMIT_EXCEEDED error.
+    max_response_bytes: int = 5 * 1024 * 1024
+    # Operations costing more than expensive_cost run at most expensive_concurrency at
+    # once per process; others wait up to expensive_wait_ms, then get a 503.
+    expensive_cost: int = 5_000
+    expensive_concurrency: int = 2
+    expensive_wait_ms: int = 2_000
     introspection: str = INTROSPECTION_AUTO  # or "on", "off"
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
@@ -242,8 +250,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_aliases=_int(env, "CMS_MAX_ALIASES", 50, minimum=0),
         max_directives=_int(env, "CMS_MAX_DIRECTIVES", 50, minimum=0),
         max_fragments=_int(env, "CMS_MAX_FRAGMENTS", 100, minimum=0),
-        max_cost=_int(env, "CMS_MAX_COST", 1_000_000, minimum=1),
+        max_cost=_int(env, "CMS_MAX_COST", 10_000, minimum=1),
         cost_list_size=_int(env, "CMS_COST_LIST_SIZE", 10, minimum=1),
+        max_response_bytes=_int(env, "CMS_MAX_RESPONSE_BYTES", 5 * 1024 * 1024, minimum=1024),
+        expensive_cost=_int(env, "CMS_EXPENSIVE_COST", 5_000, minimum=1),
+        expensive_concurrency=_int(env, "CMS_EXPENSIVE_CONCURRENCY", 2, minimum=1),
+        expensive_wait_ms=_int(env, "CMS_EXPENSIVE_WAIT_MS", 2_000, minimum=0),
         introspection=_choice(env, "CMS_INTROSPECTION", INTROSPECTION_CHOICES, INTROSPECTION_AUTO),
         cors_origins=_origins(env, "CMS_CORS_ORIGINS"),
         response_cache=_bool(env, "CMS_RESPONSE_CACHE", True),

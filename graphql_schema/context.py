@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
@@ -39,6 +40,8 @@ class Context:
     runtime: Runtime
     viewer: Viewer
     request: Request | None = None
+    # What the HTTP answer will carry besides the result: a status, headers.
+    response: Response | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -32,6 +32,7 @@ from cms.services.ratelimit import hit_request_limit
 from cms.services.viewer import Viewer
 from graphql_schema.context import Context
 from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
+from graphql_schema.limits import within_response_size
 from graphql_schema.permissions import denied
 from web import gate, http_cache
 from web.http_cache import CacheState, current_state
@@ -257,10 +258,11 @@ class GraphQLView(GraphQL[Context, None]):
             runtime=self.runtime,
             viewer=request.state.viewer,
             request=request,  # type: ignore[arg-type]
+            response=response,
         )
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
-        return orjson.dumps(data)
+        return within_response_size(orjson.dumps(data), data, self.runtime.settings)
 
     @cached_property
     def graphql_ide_html(self) -> str:
