@@ -43,11 +43,13 @@ format: $(STAMP)
 
 # schemathesis (GraphQL mode) against a real server on a fresh SQLite database, as an
 # anonymous caller and as an admin, FUZZ_SECONDS each; fails on any 5xx or
-# INTERNAL_SERVER_ERROR (bench/fuzz.py).
+# INTERNAL_SERVER_ERROR (bench/fuzz.py). FUZZ_POSTGRES=postgres://postgres@host/postgres
+# fuzzes a fresh PostgreSQL database instead.
 FUZZ_SECONDS ?= 90
+FUZZ_POSTGRES ?=
 fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
-	$(BIN)/python bench/fuzz.py --seconds $(FUZZ_SECONDS)
+	$(BIN)/python bench/fuzz.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_POSTGRES),--postgres $(FUZZ_POSTGRES))
 
 migrate: $(STAMP)
 	$(BIN)/python -m cms migrate

@@ -10,6 +10,11 @@ unexpected error is counted even when schemathesis would not report it.
 
     make fuzz                                   # 90 s per caller
     .venv/bin/python bench/fuzz.py --seconds 30 --workers 2
+    .venv/bin/python bench/fuzz.py --postgres postgres://postgres@127.0.0.1:5432/postgres
+
+With `--postgres` (an account that may create databases) the database is a fresh
+PostgreSQL one instead, dropped afterwards: column widths and integer ranges are
+enforced there, not in SQLite.
 
 Needs the `fuzz` extra: `.venv/bin/pip install -e '.[fuzz]'`.
 """
@@ -17,6 +22,7 @@ Needs the `fuzz` extra: `.venv/bin/pip install -e '.[fuzz]'`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import socket
@@ -27,6 +33,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,13 +54,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_environment(directory: Path, port: int) -> dict[str, str]:
+async def create_database(admin_url: str, name: str) -> str:
+    """A fresh PostgreSQL database next to the one of `admin_url`; its URL."""
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def server_environment(directory: Path, port: int, database_url: str) -> dict[str, str]:
     unlimited = "1000000000"
     return {
         **os.environ,
         "CMS_ENV": "production",
         "CMS_SECRET_KEY": "fuzz-secret-key-not-for-production",
-        "CMS_DATABASE_URL": f"sqlite://{directory / 'fuzz.db'}",
+        "CMS_DATABASE_URL": database_url,
         "CMS_MEDIA_ROOT": str(directory / "uploads"),
         "CMS_HOST": "127.0.0.1",
         "CMS_PORT": str(port),
@@ -111,7 +137,13 @@ def admin_token(url: str) -> str:
 
 
 def fuzz(
-    url: str, seconds: int, workers: int, headers: list[str], excluded: list[str], report: Path
+    url: str,
+    seconds: int,
+    workers: int,
+    headers: list[str],
+    excluded: list[str],
+    report: Path,
+    tally: Path,
 ) -> int:
     """Runs schemathesis; returns its exit code."""
     command = [
@@ -142,6 +174,7 @@ def fuzz(
         **os.environ,
         "SCHEMATHESIS_HOOKS": "fuzz_checks",
         "PYTHONPATH": str(ROOT / "bench"),
+        "FUZZ_TALLY": str(tally),
     }
     return subprocess.run(command, cwd=ROOT, env=environment, check=False).returncode
 
@@ -157,62 +190,106 @@ def read_log(path: Path, start: int) -> tuple[Counter[int], int, list[str]]:
     return statuses, len(unexpected), unexpected[:20]
 
 
+def answers(tally: Path) -> str:
+    """The most frequent answers: error codes (or "-" for none) with their counts."""
+    if not tally.exists():
+        return "none recorded"
+    counts: Counter[str] = Counter()
+    for line in tally.read_text(encoding="utf-8").splitlines():
+        _, _, codes = line.partition(" ")
+        counts.update(set(codes.split(",")))
+    return ", ".join(f"{code} {count}" for code, count in counts.most_common(12))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=90, help="per caller")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="fuzz a fresh PostgreSQL database")
     arguments = parser.parse_args()
+    database = f"cms_fuzz_{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="cms-fuzz-") as name:
         directory = Path(name)
         port = free_port()
-        environment = server_environment(directory, port)
-        prepare(environment)
-        log_path = directory / "server.log"
-        url = f"http://127.0.0.1:{port}"
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [PYTHON, "server.py"], cwd=ROOT, env=environment, stdout=log, stderr=log
-            )
-        failed = False
+        if arguments.postgres:
+            database_url = asyncio.run(create_database(arguments.postgres, database))
+        else:
+            database_url = f"sqlite://{directory / 'fuzz.db'}"
         try:
-            wait_until_up(url, server)
-            callers = [
-                ("anonymous", [], []),
-                # Operations that would end the admin's own session (logging out,
-                # deactivating or re-passwording the account) would turn the rest of
-                # the run into 401s: left to the anonymous run.
-                (
-                    "admin",
-                    [f"Authorization: Bearer {admin_token(url)}"],
-                    ["Mutation.logout", "Mutation.updateUser"],
-                ),
-            ]
-            for caller, headers, excluded in callers:
-                start = log_path.stat().st_size
-                print(f"--- fuzzing as {caller} for {arguments.seconds} s", flush=True)
-                report = directory / f"{caller}.ndjson"
-                code = fuzz(url, arguments.seconds, arguments.workers, headers, excluded, report)
-                statuses, unexpected, examples = read_log(log_path, start)
-                five_xx = sum(count for status, count in statuses.items() if status >= 500)
-                print(
-                    f"--- {caller}: {sum(statuses.values())} requests to /graphql, "
-                    f"statuses {dict(sorted(statuses.items()))}, 5xx: {five_xx}, "
-                    f"INTERNAL_SERVER_ERROR logged: {unexpected}, schemathesis exit code {code}",
-                    flush=True,
-                )
-                for line in examples:
-                    print("    " + line)
-                failed = failed or code != 0 or five_xx > 0 or unexpected > 0
+            return run(directory, port, database_url, arguments.seconds, arguments.workers)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-        if failed:
-            tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-            tracebacks = [n for n, line in enumerate(tail) if "Traceback" in line]
-            for n in tracebacks[:5]:
-                print("\n".join(tail[n : n + 40]))
-                print("...")
+            if arguments.postgres:
+                asyncio.run(drop_database(arguments.postgres, database))
+
+
+def run(directory: Path, port: int, database_url: str, seconds: int, workers: int) -> int:
+    """Prepares the database, serves it and fuzzes it; 1 when anything failed."""
+    environment = server_environment(directory, port, database_url)
+    prepare(environment)
+    log_path = directory / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [PYTHON, "server.py"], cwd=ROOT, env=environment, stdout=log, stderr=log
+        )
+    failed = False
+    try:
+        wait_until_up(url, server)
+        callers = [
+            ("anonymous", [], []),
+            # Operations that would end the admin's own session (logging out,
+            # deactivating or re-passwording the account) would turn the rest of
+            # the run into 401s: left to the anonymous run.
+            (
+                "admin",
+                [f"Authorization: Bearer {admin_token(url)}"],
+                ["Mutation.logout", "Mutation.updateUser"],
+            ),
+        ]
+        for caller, headers, excluded in callers:
+            start = log_path.stat().st_size
+            print(f"--- fuzzing as {caller} for {seconds} s ({database_url})", flush=True)
+            report = directory / f"{caller}.ndjson"
+            tally = directory / f"{caller}.tally"
+            code = fuzz(url, seconds, workers, headers, excluded, report, tally)
+            statuses, unexpected, examples = read_log(log_path, start)
+            five_xx = sum(count for status, count in statuses.items() if status >= 500)
+            print(
+                f"--- {caller}: {sum(statuses.values())} requests to /graphql, "
+                f"statuses {dict(sorted(statuses.items()))}, 5xx: {five_xx}, "
+                f"INTERNAL_SERVER_ERROR logged: {unexpected}, schemathesis exit code {code}",
+                flush=True,
+            )
+            print(f"    answers by error code: {answers(tally)}", flush=True)
+            for line in examples:
+                print("    " + line)
+            failed = failed or code != 0 or five_xx > 0 or unexpected > 0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if failed:
+        print("--- distinct errors in the server log (the CMS's last frame, the exception):")
+        for place, exception in distinct_errors(log_path):
+            print(f"    {place}\n        {exception}")
     return 1 if failed else 0
+
+
+def distinct_errors(log_path: Path) -> list[tuple[str, str]]:
+    """Each traceback of the server log as (the last frame in the CMS's code, the
+    exception line), once per distinct pair."""
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    found: dict[tuple[str, str], None] = {}
+    place = ""
+    inside = False
+    for line in lines:
+        if line.startswith("Traceback"):
+            inside, place = True, ""
+        elif inside and line.startswith('  File "') and "site-packages" not in line:
+            place = line.strip()
+        elif inside and line and not line.startswith(" "):
+            found[(place, line[:300])] = None
+            inside = False
+    return list(found)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ error, are not used.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from typing import Any
 
 import schemathesis
@@ -22,15 +24,33 @@ from schemathesis.graphql import nodes
 schemathesis.graphql.scalar("Upload", st.text(max_size=40).map(nodes.String))
 
 
+# bench/fuzz.py reads what each answer was (its status and error codes) from here, to
+# show how far the generated operations got (validation, permissions, resolvers).
+_TALLY = os.environ.get("FUZZ_TALLY")
+_lock = threading.Lock()
+
+
+def _tally(status: int, codes: list[str]) -> None:
+    if _TALLY:
+        with _lock, open(_TALLY, "a", encoding="utf-8") as tally:
+            tally.write(f"{status} {','.join(codes) or '-'}\n")
+
+
 @schemathesis.check
 def no_internal_error(ctx: Any, response: Any, case: Any) -> bool | None:
-    if response.status_code >= 500:
-        raise AssertionError(f"HTTP {response.status_code}: {response.text[:500]}")
     try:
         payload = json.loads(response.text)
     except ValueError:
-        return None  # not a GraphQL answer (e.g. a 4xx in plain text): not ours to judge
+        payload = None
     errors = payload.get("errors") if isinstance(payload, dict) else None
+    codes = [
+        str(error.get("extensions", {}).get("code", "GRAPHQL_VALIDATION"))
+        for error in errors or ()
+        if isinstance(error, dict)
+    ]
+    _tally(response.status_code, codes)
+    if response.status_code >= 500:
+        raise AssertionError(f"HTTP {response.status_code}: {response.text[:500]}")
     for error in errors or ():
         extensions = error.get("extensions") if isinstance(error, dict) else None
         if isinstance(extensions, dict) and extensions.get("code") == "INTERNAL_SERVER_ERROR":
