@@ -284,7 +284,7 @@ def distinct_errors(log_path: Path) -> list[tuple[str, str]]:
     for line in lines:
         if line.startswith("Traceback"):
             inside, place = True, ""
-        elif inside and line.startswith('  File "') and "site-packages" not in line:
+        elif inside and line.startswith(f'  File "{ROOT}/') and "site-packages" not in line:
             place = line.strip()
         elif inside and line and not line.startswith(" "):
             found[(place, line[:300])] = None
