@@ -268,7 +268,8 @@ COUNT_WEIGHT = 10
 REVERSE_WEIGHT = 10
 # A full-text search (`search:` or `filter: {search:}` with a non-empty text): ranked
 # over every matching row, whatever the page; an outside test measured fifty searches
-# of 100 news at 5.2 s, about twenty times plain pages of the same size.
+# of 100 news at 5.2 s, about 0.1 s each. At 500, a search page may hold three with
+# room to spare (tests/api/test_cost.py) and twenty are refused.
 SEARCH_WEIGHT = 500
 # Where a search is asked for, in the arguments of any field.
 _SEARCH_ARGUMENTS = (("search",), ("filter", "search"))
