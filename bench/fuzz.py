@@ -176,7 +176,9 @@ def fuzz(
         "PYTHONPATH": str(ROOT / "bench"),
         "FUZZ_TALLY": str(tally),
     }
-    return subprocess.run(command, cwd=ROOT, env=environment, check=False).returncode
+    # In the run's own directory: schemathesis keeps its example database (.schemathesis)
+    # in the working directory.
+    return subprocess.run(command, cwd=report.parent, env=environment, check=False).returncode
 
 
 def read_log(path: Path, start: int) -> tuple[Counter[int], int, list[str]]:
