@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed clean graphiql-assets
+.PHONY: run test lint format migrate seed fuzz clean graphiql-assets
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -48,6 +48,16 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# schemathesis (GraphQL mode) against a real server on a fresh SQLite database, as an
+# anonymous caller and as an admin, FUZZ_SECONDS each; fails on any 5xx or
+# INTERNAL_SERVER_ERROR (bench/fuzz.py). FUZZ_POSTGRES=postgres://postgres@host/postgres
+# fuzzes a fresh PostgreSQL database instead.
+FUZZ_SECONDS ?= 90
+FUZZ_POSTGRES ?=
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	$(BIN)/python bench/fuzz.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_POSTGRES),--postgres $(FUZZ_POSTGRES))
 
 migrate: $(STAMP)
 	$(BIN)/python -m cms migrate

@@ -1,5 +1,6 @@
 """Process-wide services shared by requests: Redis (when configured), rate limits,
-the response cache, and the background tasks of a server process."""
+the response cache, the gate of expensive operations, and the background tasks of a
+server process."""
 
 from __future__ import annotations
 
@@ -17,6 +18,41 @@ from cms.settings import Settings
 from web.response_cache import ResponseCache
 
 
+class ConcurrencyGate:
+    """At most `slots` holders at once in this process; a newcomer waits up to `wait`
+    seconds for a slot, then is told there is none (and refuses its work)."""
+
+    def __init__(self, slots: int, wait: float) -> None:
+        self.slots = slots
+        self.wait = wait
+        self.running = 0
+        self._semaphore = asyncio.Semaphore(slots)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[bool]:
+        """Yields whether a slot was had; it is held until the block ends."""
+        if not await self._acquire():
+            yield False
+            return
+        self.running += 1
+        try:
+            yield True
+        finally:
+            self.running -= 1
+            self._semaphore.release()
+
+    async def _acquire(self) -> bool:
+        if not self._semaphore.locked():
+            await self._semaphore.acquire()  # free: returns at once
+            return True
+        try:
+            async with asyncio.timeout(self.wait):
+                await self._semaphore.acquire()
+        except TimeoutError:
+            return False
+        return True
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -26,9 +62,14 @@ class Runtime:
     feedback_mailer: FeedbackMailer | None = None
     # Public responses and APQ documents: in process, or in Redis when configured.
     response_cache: ResponseCache = field(init=False)
+    # Operations above CMS_EXPENSIVE_COST, a few at a time (graphql_schema/limits.py).
+    expensive_operations: ConcurrencyGate = field(init=False)
 
     def __post_init__(self) -> None:
         self.response_cache = ResponseCache.create(self.settings, self.redis)
+        self.expensive_operations = ConcurrencyGate(
+            self.settings.expensive_concurrency, self.settings.expensive_wait_ms / 1000
+        )
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -92,6 +93,10 @@ class Settings:
     site_url: str = "http://localhost:3000"
     # Where media and rendition URLs point; by default where the server listens.
     public_url: str = "http://127.0.0.1:8000"
+    # Hosts whose images a rich-text body may show (CMS_RICHTEXT_IMAGE_HOSTS, by default
+    # the site's); the CMS's own media host (CMS_PUBLIC_URL) is always one of them.
+    # Images from anywhere else (tracking pixels) are dropped when a body is saved.
+    richtext_image_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     admin_email: str | None = None
     admin_password: str | None = None
     url_templates: UrlTemplates = field(default_factory=UrlTemplates)
@@ -125,17 +130,25 @@ class Settings:
     rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
     rendition_concurrency: int = 2
     # Operation limits, checked before execution (graphql_schema/limits.py). The
-    # defaults leave every query of the front-ends, GraphiQL's examples and the deep
-    # agreement query (cost about 3,000) far below each limit. Plain lists count at
-    # cost_list_size in the cost; connections at their first/last or the page cap.
+    # defaults leave every GraphiQL example, bench query and realistic page (the
+    # dearest, the deep agreement query, costs about 3,000) at a third of each limit
+    # or less (tests/api/test_cost.py). Plain lists count at cost_list_size in the
+    # cost; connections at their first/last or the page cap; weights in limits.py.
     max_query_bytes: int = 262_144
     max_tokens: int = 5_000
     max_depth: int = 15
     max_aliases: int = 50
     max_directives: int = 50
     max_fragments: int = 100
-    max_cost: int = 1_000_000
+    max_cost: int = 10_000
     cost_list_size: int = 10
+    # The largest answer in bytes: a larger one is replaced by a LIMIT_EXCEEDED error.
+    max_response_bytes: int = 5 * 1024 * 1024
+    # Operations costing more than expensive_cost run at most expensive_concurrency at
+    # once per process; others wait up to expensive_wait_ms, then get a 503.
+    expensive_cost: int = 5_000
+    expensive_concurrency: int = 2
+    expensive_wait_ms: int = 2_000
     introspection: str = INTROSPECTION_AUTO  # or "on", "off"
     # Browser origins allowed to call the API (CORS), as configured; none by default.
     # `cors_allowed_origins` adds the front-end's own origin in development.
@@ -215,6 +228,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
         public_url=public_url,
+        richtext_image_hosts=_image_hosts(env),
         admin_email=env.get("CMS_ADMIN_EMAIL") or None,
         admin_password=env.get("CMS_ADMIN_PASSWORD") or None,
         url_templates=templates,
@@ -254,8 +268,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_aliases=_int(env, "CMS_MAX_ALIASES", 50, minimum=0),
         max_directives=_int(env, "CMS_MAX_DIRECTIVES", 50, minimum=0),
         max_fragments=_int(env, "CMS_MAX_FRAGMENTS", 100, minimum=0),
-        max_cost=_int(env, "CMS_MAX_COST", 1_000_000, minimum=1),
+        max_cost=_int(env, "CMS_MAX_COST", 10_000, minimum=1),
         cost_list_size=_int(env, "CMS_COST_LIST_SIZE", 10, minimum=1),
+        max_response_bytes=_int(env, "CMS_MAX_RESPONSE_BYTES", 5 * 1024 * 1024, minimum=1024),
+        expensive_cost=_int(env, "CMS_EXPENSIVE_COST", 5_000, minimum=1),
+        expensive_concurrency=_int(env, "CMS_EXPENSIVE_CONCURRENCY", 2, minimum=1),
+        expensive_wait_ms=_int(env, "CMS_EXPENSIVE_WAIT_MS", 2_000, minimum=0),
         introspection=_choice(env, "CMS_INTROSPECTION", INTROSPECTION_CHOICES, INTROSPECTION_AUTO),
         cors_origins=_origins(env, "CMS_CORS_ORIGINS"),
         response_cache=_bool(env, "CMS_RESPONSE_CACHE", True),
@@ -411,6 +429,26 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
                 f"not {origin!r}"
             )
     return origins
+
+
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]")
+
+
+def _image_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The CMS's own media host, then CMS_RICHTEXT_IMAGE_HOSTS (default: the site's)."""
+    own = urlsplit(env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000")).hostname or ""
+    raw = env.get("CMS_RICHTEXT_IMAGE_HOSTS", "")
+    configured = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    for host in configured:
+        if not _HOST.fullmatch(host):
+            raise SettingsError(
+                "CMS_RICHTEXT_IMAGE_HOSTS must be comma-separated host names like "
+                f"cdn.invest.example (no scheme, port or path), not {host!r}"
+            )
+    if not raw.strip():
+        site = urlsplit(env.get("CMS_SITE_URL", "http://localhost:3000")).hostname
+        configured = [site] if site else []
+    return tuple(dict.fromkeys(host for host in (own, *configured) if host))
 
 
 def _widths(env: Mapping[str, str], name: str) -> tuple[int, ...]:

@@ -45,8 +45,8 @@ class Context:
     runtime: Runtime
     viewer: Viewer
     request: Request | None = None
-    # The HTTP sub-response: a resolver sets its status for a server-side fault that
-    # is not the caller's (a full media disk answers 507).
+    # What the HTTP answer will carry besides the result: a status (a full media disk
+    # answers 507), headers. The edge's response object; resolvers only set its status.
     response: Any = None
     loaders: Loaders = field(init=False)
 

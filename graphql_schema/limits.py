@@ -1,5 +1,6 @@
 """What an operation may ask for, decided before it runs: size, tokens, depth,
-aliases, directives, fragments, cost, introspection.
+aliases, directives, fragments, cost, introspection; and while and after it runs,
+how many expensive operations run at once and how large an answer may be.
 
 `OperationLimits` is a schema extension. The schema is built once for the process,
 while the limits come from the settings of the app serving the request and the
@@ -17,26 +18,35 @@ of every operation that got as far as being measured is reported to the caller i
 `extensions.cost` of the response: {"requested": N, "limit": M}.
 
 Cost is the largest number of objects the response can hold: every field of an
-object type counts 1, times the size of each list around it. A list's size is its
+object type counts 1, times the size of each list around it, plus the weights of
+fields that cost more than a plain one (WEIGHTS: rich text, counts, reverse
+relations) and of searches (SEARCH_WEIGHT). A list's size is its
 `first`/`last` argument; without one, a connection counts at the page cap
 (CMS_PAGE_SIZE_MAX; a larger `first` is refused by the field itself, with its own
 error) and applies to its `edges` and `nodes`, and a plain list (relations such as
 `tags`, `actionPlans`, `visitedEnterprises`, and the small taxonomies `regions` and
 `directions`) counts at CMS_COST_LIST_SIZE, its expected length: counting those at
 the page cap would make every ordinary nested query look like millions of objects
-and leave no useful limit. Scalars are free (they come with their row),
+and leave no useful limit. Other scalars are free (they come with their row),
 and so is introspection, which is answered from memory and bounded by
 graphql-core's MaxIntrospectionDepthRule.
+
+Within the cost limit, two bounds hold while and after an operation runs: those
+costing more than CMS_EXPENSIVE_COST run at most CMS_EXPENSIVE_CONCURRENCY at once per
+process (others wait up to CMS_EXPENSIVE_WAIT_MS for a slot, then get a 503 with
+Retry-After), and an answer larger than CMS_MAX_RESPONSE_BYTES is replaced by a
+LIMIT_EXCEEDED error (never cut short).
 """
 
 from __future__ import annotations
 
 import functools
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -65,8 +75,10 @@ from graphql import (
     is_leaf_type,
     parse,
     validate,
+    value_from_ast_untyped,
     visit,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.validation import MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -74,6 +86,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from cms.services.viewer import Viewer
 from cms.settings import Settings
+from web import http_cache
 
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
@@ -90,16 +103,31 @@ _MESSAGES: dict[str, str] = {
         "Запрос слишком дорогой: стоимость {actual}, допускается не более {max}. "
         "Уменьшите first/last или вложенность списков."
     ),
+    "responseSize": (
+        "Ответ слишком большой: {actual} байт, допускается не более {max}. "
+        "Запросите меньше записей (first/last) или меньше полей."
+    ),
+    "expensiveOperations": (
+        "Сервер занят: запросов стоимостью больше {expensiveCost} одновременно выполняется "
+        "не более {max}, этот был бы {actual}-м. Повторите через {retryAfter} с "
+        "или уменьшите запрос."
+    ),
 }
 
 # Connections (Relay): their page size applies to these lists inside them.
 _PAGE_LISTS = frozenset({"edges", "nodes"})
 
 
-def limit_error(limit: str, maximum: int, actual: int) -> GraphQLError:
+def limit_error(limit: str, maximum: int, actual: int, **details: int) -> GraphQLError:
     return GraphQLError(
-        _MESSAGES[limit].format(actual=actual, max=maximum),
-        extensions={"code": LIMIT_EXCEEDED, "limit": limit, "max": maximum, "actual": actual},
+        _MESSAGES[limit].format(actual=actual, max=maximum, **details),
+        extensions={
+            "code": LIMIT_EXCEEDED,
+            "limit": limit,
+            "max": maximum,
+            "actual": actual,
+            **details,
+        },
     )
 
 
@@ -229,6 +257,51 @@ def count(document: DocumentNode) -> Counts:
     return counter.counts
 
 
+# ---------------------------------------------------------------- weights
+
+# Every connection type, in WEIGHTS.
+CONNECTIONS = "*Connection"
+# A body's HTML or plain text: the largest strings of the API, read and sent whole.
+RICH_TEXT_WEIGHT = 20
+# A COUNT over the whole list, whatever the page asked for.
+COUNT_WEIGHT = 10
+# A relation read from the other side (a tag's news, an agreement's news): a ranked
+# list query per batch of parents, cut per parent, on top of its items.
+REVERSE_WEIGHT = 10
+# A full-text search (`search:` or `filter: {search:}` with a non-empty text): ranked
+# over every matching row, whatever the page; an outside test measured fifty searches
+# of 100 news at 5.2 s, about 0.1 s each. At 500, a search page may hold three with
+# room to spare (tests/api/test_cost.py) and twenty are refused.
+SEARCH_WEIGHT = 500
+# Where a search is asked for, in the arguments of any field.
+_SEARCH_ARGUMENTS = (("search",), ("filter", "search"))
+
+# What a field costs beyond an ordinary one (a scalar 0, an object 1), by type and
+# field: the one place weights are declared. tests/api/test_cost.py checks that every
+# entry names a real field and that every connection below the root is weighed.
+WEIGHTS: Mapping[tuple[str, str], int] = {
+    ("RichText", "html"): RICH_TEXT_WEIGHT,
+    ("RichText", "text"): RICH_TEXT_WEIGHT,
+    # A cut of the plain text, but the whole text is read for it.
+    ("RichText", "excerpt"): 2,
+    # The item as it was, body included (staff only).
+    ("Revision", "snapshot"): RICH_TEXT_WEIGHT,
+    (CONNECTIONS, "totalCount"): COUNT_WEIGHT,
+    ("Tag", "newsCount"): COUNT_WEIGHT,
+    ("Tag", "news"): REVERSE_WEIGHT,
+    ("Agreement", "news"): REVERSE_WEIGHT,
+    ("Visit", "news"): REVERSE_WEIGHT,
+    ("Region", "enterprises"): REVERSE_WEIGHT,
+}
+
+
+def field_weight(parent: GraphQLNamedType, name: str) -> int:
+    weight = WEIGHTS.get((parent.name, name))
+    if weight is None and is_connection(parent):
+        weight = WEIGHTS.get((CONNECTIONS, name))
+    return weight or 0
+
+
 # ---------------------------------------------------------------- depth and cost
 
 
@@ -262,6 +335,11 @@ class _Measurer:
         }
         self.variables = variables
         self.defaults = defaults
+        # The values the operation runs with: the variables given, else their defaults.
+        self.values = {
+            **{name: value_from_ast_untyped(node) for name, node in defaults.items()},
+            **variables,
+        }
         self.page_cap = page_cap
         self.list_size = list_size
         self.measured: dict[tuple[str, int | None], Measure] = {}
@@ -318,10 +396,11 @@ class _Measurer:
         if isinstance(field_type, GraphQLNonNull):
             field_type = field_type.of_type
         named = get_named_type(field_type)
+        weight = field_weight(parent, name)  # type: ignore[arg-type]
         if is_leaf_type(named):
-            return Measure(1, 0)
+            return Measure(1, weight)
         size, inner_page = 1, None
-        if _is_connection(named):
+        if is_connection(named):
             inner_page = self.page_size(node)
         elif isinstance(field_type, GraphQLList):
             size = (
@@ -330,7 +409,22 @@ class _Measurer:
                 else self.page_size(node, absent=self.list_size)
             )
         inner = self.selections(node.selection_set, named, inner_page)
-        return Measure(inner.depth + 1, size * (1 + inner.cost))
+        search = SEARCH_WEIGHT if self.searches(node) else 0
+        return Measure(inner.depth + 1, size * (1 + weight + inner.cost) + search)
+
+    def searches(self, node: FieldNode) -> bool:
+        """Whether the field is asked to search: a non-empty text at one of
+        _SEARCH_ARGUMENTS, given inline or in variables."""
+        arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
+        for first, *rest in _SEARCH_ARGUMENTS:
+            if first not in arguments:
+                continue
+            value = value_from_ast_untyped(arguments[first], self.values)
+            for key in rest:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, str) and value.strip():
+                return True
+        return False
 
     def page_size(self, node: FieldNode, absent: int | None = None) -> int:
         """`first`/`last` (the smaller when both), within the page cap; without them,
@@ -361,7 +455,7 @@ class _Measurer:
         return None
 
 
-def _is_connection(named: GraphQLNamedType) -> bool:
+def is_connection(named: GraphQLNamedType) -> bool:
     return isinstance(named, GraphQLObjectType) and {"edges", "pageInfo"} <= named.fields.keys()
 
 
@@ -462,8 +556,12 @@ class OperationLimits(SchemaExtension):
         ):
             if actual > maximum:
                 return [limit_error(limit, maximum, actual)]
-        if counts.introspection and not introspection_allowed(settings, viewer):
-            return [introspection_error(settings)]
+        if counts.introspection:
+            if not introspection_allowed(settings, viewer):
+                return [introspection_error(settings)]
+            # Who may introspect differs within a visibility scope (read tokens may,
+            # anonymous callers in production may not): no shared cache keeps it.
+            http_cache.record_private()
         schema = self.execution_context.schema._schema  # graphql-core's own schema
         try:
             found = measure(
@@ -498,7 +596,65 @@ class OperationLimits(SchemaExtension):
             return run_validation()
         return _validated.get((query, settings.is_production), run_validation)
 
+    async def on_execute(self) -> AsyncIterator[None]:
+        """Operations above CMS_EXPENSIVE_COST run with a slot of the process's gate;
+        without one in time, the operation is answered with a 503 instead of running."""
+        request, context = self._request(), self.execution_context.context
+        runtime = getattr(context, "runtime", None)
+        if (
+            request is None
+            or runtime is None
+            or self.requested is None
+            or self.requested <= request[0].expensive_cost
+        ):
+            yield
+            return
+        gate = runtime.expensive_operations
+        async with gate.slot() as admitted:
+            if not admitted:
+                # A result set here is answered as it is: nothing runs.
+                self.execution_context.result = GraphQLExecutionResult(
+                    data=None, errors=[_busy_error(request[0], gate.slots)]
+                )
+                http_response = getattr(context, "response", None)
+                if http_response is not None:
+                    http_response.status_code = 503
+                    http_response.headers["retry-after"] = str(_BUSY_RETRY_AFTER)
+            yield
+
     def get_results(self) -> dict[str, Any]:
         if self.requested is None:
             return {}
         return {"cost": {"requested": self.requested, "limit": self.max_cost}}
+
+
+# Seconds a caller refused for want of a slot is told to wait: expensive operations
+# take a second or less, so a slot is likely free by then.
+_BUSY_RETRY_AFTER = 1
+
+
+def _busy_error(settings: Settings, slots: int) -> GraphQLError:
+    return limit_error(
+        "expensiveOperations",
+        slots,
+        slots + 1,
+        expensiveCost=settings.expensive_cost,
+        retryAfter=_BUSY_RETRY_AFTER,
+    )
+
+
+# ---------------------------------------------------------------- the size of an answer
+
+
+def within_response_size(body: bytes, result: object, settings: Settings) -> bytes:
+    """The encoded answer, or, when it is larger than CMS_MAX_RESPONSE_BYTES, an answer
+    that says so (keeping the original's `extensions`, e.g. its cost): a client never
+    gets a truncated body, and no cache keeps the refusal."""
+    if len(body) <= settings.max_response_bytes:
+        return body
+    http_cache.record_private()
+    error = limit_error("responseSize", settings.max_response_bytes, len(body))
+    answer: dict[str, Any] = {"data": None, "errors": [error.formatted]}
+    if isinstance(result, dict) and result.get("extensions"):
+        answer["extensions"] = result["extensions"]
+    return orjson.dumps(answer)

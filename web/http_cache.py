@@ -31,6 +31,9 @@ class CacheState:
     keys: set[str] = field(default_factory=set)
     is_query: bool = False
     succeeded: bool = False
+    # The answer depends on more than the visibility scope (introspection, allowed to
+    # some callers of a scope and not to others): no cache may keep it.
+    private: bool = False
 
 
 current_state: ContextVar[CacheState | None] = ContextVar("cms_cache_state", default=None)
@@ -40,6 +43,12 @@ def record_node(type_name: str, pk: int) -> None:
     state = current_state.get()
     if state is not None:
         state.keys.add(f"{type_name}:{pk}")
+
+
+def record_private() -> None:
+    state = current_state.get()
+    if state is not None:
+        state.private = True
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

@@ -30,6 +30,7 @@ from cms.services.ratelimit import hit_request_limit
 from cms.services.viewer import Viewer
 from graphql_schema.context import Context
 from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
+from graphql_schema.limits import within_response_size
 from graphql_schema.permissions import denied
 from web import gate, http_cache
 from web.graphiql.page import GraphiQLPage
@@ -214,6 +215,7 @@ class GraphQLView(GraphQL[Context, None]):
             state is not None
             and state.is_query
             and state.succeeded
+            and not state.private
             and response.status_code == 200
             and isinstance(getattr(response, "body", None), bytes)
         )
@@ -259,7 +261,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return within_response_size(orjson.dumps(data), data, self.runtime.settings)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return self.graphiql.response()

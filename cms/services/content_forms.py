@@ -8,7 +8,7 @@ list empty it. References are looked up one statement per referenced type.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -139,8 +139,11 @@ class Form:
         self.fields["latitude"] = lat
         self.fields["longitude"] = lon
 
-    def body(self, value: str | None, body_format: BodyFormat | None) -> None:
-        """An HTML or Markdown body, stored sanitised with its plain text."""
+    def body(
+        self, value: str | None, body_format: BodyFormat | None, image_hosts: Collection[str]
+    ) -> None:
+        """An HTML or Markdown body, stored sanitised with its plain text; images only
+        from `image_hosts` (settings.richtext_image_hosts) or the site."""
         if "body" in self.cleared or value is None:
             return
         if len(value) > MAX_BODY_LENGTH:
@@ -148,7 +151,7 @@ class Form:
                 path("body"), Code.TOO_LONG, f"Текст длиннее {MAX_BODY_LENGTH} символов."
             )
             return
-        html, text = render_body(value, body_format or BodyFormat.HTML)
+        html, text = render_body(value, body_format or BodyFormat.HTML, image_hosts)
         self.fields["body_html"] = html
         self.fields["body_text"] = text
 

@@ -3,6 +3,7 @@ events, agreements, action plans (with their items), visits and enterprises."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -223,7 +224,7 @@ def event_form(data: EventData) -> Build:
     return build
 
 
-def agreement_form(data: AgreementData) -> Build:
+def agreement_form(data: AgreementData, image_hosts: Collection[str]) -> Build:
     async def build(check: Checker, item: Agreement | None) -> Changes:
         form = Form(check, item, data.clear, AGREEMENT_CLEARABLE)
         title = form.text("title", "title", data.title, required=True, max_length=500)
@@ -246,7 +247,7 @@ def agreement_form(data: AgreementData) -> Build:
         )
         form.value("agreementStatus", "agreement_status", data.agreement_status)
         form.text("summary", "summary", data.summary, max_length=5000, multiline=True)
-        form.body(data.body, data.body_format)
+        form.body(data.body, data.body_format, image_hosts)
         await form.references("parties", Organization, data.parties, "Организация")
         await form.references("documents", MediaAsset, data.documents, "Медиафайл")
         return form.changes()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
@@ -75,13 +75,13 @@ class TagData:
     slug: str | None = None
 
 
-def news_form(data: NewsData, viewer: Viewer) -> Build:
+def news_form(data: NewsData, viewer: Viewer, image_hosts: Collection[str]) -> Build:
     async def build(check: Checker, item: News | None) -> Changes:
         form = Form(check, item, data.clear, NEWS_CLEARABLE)
         title = form.text("title", "title", data.title, required=True, max_length=300)
         await form.slug(NEWS, data.slug, title)
         form.text("lead", "lead", data.lead, max_length=2000, multiline=True)
-        form.body(data.body, data.body_format)
+        form.body(data.body, data.body_format, image_hosts)
         await form.reference("cover", "cover_id", MediaAsset, data.cover, "Медиафайл")
         await form.reference("visit", "visit_id", Visit, data.visit, "Визит")
         await form.references("agreements", Agreement, data.agreements, "Соглашение")

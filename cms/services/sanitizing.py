@@ -5,11 +5,18 @@ An allowlist, never a blocklist: tags and attributes not named here are dropped
 and style attributes never pass, URLs keep only the http(s), mailto and tel
 schemes (no javascript:, data:, vbscript:), and every link gets
 rel="noopener noreferrer" so that a target="_blank" page cannot reach back.
+Images are kept only from allowed hosts (CMS_RICHTEXT_IMAGE_HOSTS and the CMS's own
+media) or as paths on the page's own site: an image from anywhere else tells its
+host who reads the page (a tracking pixel), so it is dropped whole.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from enum import StrEnum
+from html import unescape
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -139,16 +146,54 @@ _cleaner = nh3.Cleaner(
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
 
 
-def sanitize_html(html: str) -> str:
-    return _cleaner.clean(html).strip()
+# In nh3's output `<`, `>` and `"` inside attribute values are escaped, so an image is
+# exactly `<img` up to the next `>`, and its source the text between the quotes.
+_IMAGE = re.compile(r"<img\b[^>]*>")
+_SOURCE = re.compile(r'\ssrc="([^"]*)"')
+# What browsers ignore in a URL before resolving it (WHATWG URL: tabs and newlines
+# anywhere, C0 controls and spaces around it).
+_URL_NOISE = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
+
+
+def image_allowed(src: str, hosts: Collection[str]) -> bool:
+    """A path on the site that shows the body, or an absolute URL on one of `hosts`."""
+    # Browsers read a backslash as a slash: `\\tracker.example/p.gif` is `//tracker...`.
+    url = _URL_NOISE.sub("", src).strip(_C0_AND_SPACE).replace("\\", "/")
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [IPv6 literal
+        return False
+    if not parts.scheme and not url.startswith("//"):
+        return True
+    return host is not None and host in hosts
+
+
+def _drop_foreign_images(html: str, hosts: Collection[str]) -> str:
+    def keep(image: re.Match[str]) -> str:
+        found = _SOURCE.search(image.group())
+        allowed = found is not None and image_allowed(unescape(found.group(1)), hosts)
+        return image.group() if allowed else ""
+
+    return _IMAGE.sub(keep, html)
+
+
+def sanitize_html(html: str, image_hosts: Collection[str]) -> str:
+    """Safe HTML; images only from `image_hosts` (lower-case host names) or the site."""
+    return _drop_foreign_images(_cleaner.clean(html), image_hosts).strip()
 
 
 def markdown_to_html(markdown: str) -> str:
     return _markdown.render(markdown)
 
 
-def render_body(source: str, body_format: BodyFormat) -> tuple[str, str]:
+def render_body(
+    source: str, body_format: BodyFormat, image_hosts: Collection[str]
+) -> tuple[str, str]:
     """(sanitised HTML, plain text) of an editor's body."""
     html = markdown_to_html(source) if body_format is BodyFormat.MARKDOWN else source
-    safe = sanitize_html(html)
+    safe = sanitize_html(html, image_hosts)
     return safe, html_to_text(safe)

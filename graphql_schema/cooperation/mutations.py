@@ -521,7 +521,11 @@ class CooperationMutations:
     @strawberry.mutation(description="A new draft agreement.")
     async def create_agreement(self, info: Info, input: AgreementInput) -> AgreementPayload:
         viewer = editor(info, "Создание соглашения")
-        write = editing.create(AGREEMENT, viewer, forms.agreement_form(input.to_domain()))
+        write = editing.create(
+            AGREEMENT,
+            viewer,
+            forms.agreement_form(input.to_domain(), info.context.settings.richtext_image_hosts),
+        )
         return await payload(AgreementPayload, "agreement", Agreement.from_row, write)
 
     @strawberry.mutation(description=_UPDATE)
@@ -537,7 +541,7 @@ class CooperationMutations:
             AGREEMENT,
             viewer,
             parse_typed_id(id, "Agreement"),
-            forms.agreement_form(input.to_domain()),
+            forms.agreement_form(input.to_domain(), info.context.settings.richtext_image_hosts),
             expected_revision=expected_revision,
         )
         return await payload(AgreementPayload, "agreement", Agreement.from_row, write)

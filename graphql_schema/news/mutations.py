@@ -127,7 +127,7 @@ class NewsMutations:
     @strawberry.mutation(description="A new draft news item (staff, WRITE tokens).")
     async def create_news(self, info: Info, input: NewsInput) -> NewsPayload:
         viewer = editor(info, "Создание новости")
-        build = news_form(input.to_domain(), viewer)
+        build = news_form(input.to_domain(), viewer, info.context.settings.richtext_image_hosts)
         return await payload(
             NewsPayload, "news", News.from_row, editing.create(NEWS, viewer, build)
         )
@@ -148,7 +148,7 @@ class NewsMutations:
             NEWS,
             viewer,
             parse_typed_id(id, "News"),
-            news_form(input.to_domain(), viewer),
+            news_form(input.to_domain(), viewer, info.context.settings.richtext_image_hosts),
             expected_revision=expected_revision,
         )
         return await payload(NewsPayload, "news", News.from_row, write)

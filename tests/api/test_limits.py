@@ -13,6 +13,7 @@ from graphql import get_introspection_query
 
 from cms.db import count_statements
 from cms.settings import SettingsError, load_settings
+from graphql_schema import limits
 from tests.api.test_query_counts import DEEP_AGREEMENT
 from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
 from tests.seed_content import AGREEMENT_SLUG
@@ -111,7 +112,7 @@ async def test_too_many_fragments(client: GraphQLClient) -> None:
 
 async def test_expensive_nested_lists(client: GraphQLClient) -> None:
     error = await refused(client, NESTED_LISTS)
-    assert_limit(error, "cost", 1_000_000, None)
+    assert_limit(error, "cost", 10_000, None)
     assert "first/last" in error["message"]
 
 
@@ -119,12 +120,14 @@ async def test_cost_follows_variables(client: GraphQLClient) -> None:
     query = """query($first: Int, $inner: Int = 100) { tags(first: $first) { edges { node {
       news(first: $inner) { edges { node { tags { news(first: $inner) { edges { node {
       tags { name } } } } } } } } } } } }"""
-    assert_limit(await refused(client, query, {"first": 100}), "cost", 1_000_000, None)
+    assert_limit(await refused(client, query, {"first": 100}), "cost", 10_000, None)
     result = await client.post(query, {"first": 1, "inner": 1})
     assert "errors" not in result, result
-    # The connection, one edge, its node and its tags (a plain list: CMS_COST_LIST_SIZE).
-    inner_news = 1 + 1 * (1 + 1 + 10)
-    outer_news = 1 + 1 * (1 + 1 + 10 * (1 + inner_news))
+    # The connection (a tag's news: a reverse relation, weighed), one edge, its node
+    # and its tags (a plain list: CMS_COST_LIST_SIZE).
+    reverse = limits.WEIGHTS[("Tag", "news")]
+    inner_news = 1 + reverse + 1 * (1 + 1 + 10)
+    outer_news = 1 + reverse + 1 * (1 + 1 + 10 * (1 + inner_news))
     assert result["extensions"]["cost"]["requested"] == 1 + 1 * (1 + 1 + outer_news)
 
 
@@ -154,7 +157,7 @@ async def test_a_batch_is_refused(client: GraphQLClient) -> None:
 
 async def test_cost_is_reported_to_every_caller(writer_client: GraphQLClient) -> None:
     query = "{ news(first: 5) { edges { node { title tags { name } } } } }"
-    expected = {"requested": 1 + 5 * (1 + 1 + 10), "limit": 1_000_000}
+    expected = {"requested": 1 + 5 * (1 + 1 + 10), "limit": 10_000}
     assert (await writer_client.post(query))["extensions"]["cost"] == expected
     await use_api_token(writer_client, "read")
     assert (await writer_client.post(query))["extensions"]["cost"] == expected
@@ -175,11 +178,11 @@ async def test_the_graphiql_examples_and_the_deep_query_pass(client: GraphQLClie
         )
         result = response.json()
         assert "errors" not in result, (name, result)
-        assert result["extensions"]["cost"]["requested"] < 1_000_000
+        assert result["extensions"]["cost"]["requested"] < 10_000
     result = await client.post(DEEP_AGREEMENT, {"slug": AGREEMENT_SLUG})
     assert "errors" not in result
     assert result["data"]["agreement"]["actionPlans"][0]["visits"][0]["enterprises"]
-    assert result["extensions"]["cost"]["requested"] < 3_000_000
+    assert result["extensions"]["cost"]["requested"] < 3_000
 
 
 # ---------------------------------------------------------------- introspection
@@ -218,6 +221,32 @@ async def test_introspection_switched_on_and_off(db: TestDatabase) -> None:
         assert "errors" not in await opened.post(INTROSPECTION)
 
 
+async def test_introspection_is_never_cached(db: TestDatabase) -> None:
+    """A read token may introspect and shares the public cache with anonymous callers:
+    its answer must not reach them, from the response cache or from an HTTP cache."""
+    async with client_with(db, CMS_ENV="production", CMS_RESPONSE_CACHE="on") as app:
+        token = await use_api_token(app, "read")
+        params = {"query": INTROSPECTION}
+        for _ in range(2):  # the second time would be a cache hit
+            answer = await app.http.get(
+                "/graphql", params=params, headers={"authorization": f"Bearer {token}"}
+            )
+            assert answer.status_code == 200
+            assert answer.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+            assert answer.headers["cache-control"] == "private, no-store"
+        anonymous = await app.http.get("/graphql", params=params)
+        assert "__schema" not in anonymous.text
+        (error,) = anonymous.json()["errors"]
+        assert error["extensions"]["code"] == "INTROSPECTION_DISABLED"
+        assert anonymous.headers["cache-control"] == "private, no-store"
+    async with client_with(db, CMS_RESPONSE_CACHE="on") as development:
+        # Anonymous introspection is allowed here, still never kept by a shared cache.
+        answer = await development.http.get("/graphql", params={"query": INTROSPECTION})
+        assert answer.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+        assert answer.headers["cache-control"] == "private, no-store"
+        assert "etag" not in answer.headers
+
+
 async def test_introspection_cannot_nest_without_bound(client: GraphQLClient) -> None:
     query = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
     result = await client.post(query)
@@ -254,7 +283,6 @@ async def test_no_suggestions_in_production(seeded_db: TestDatabase) -> None:
 async def test_a_failing_extension_is_masked(
     seeded_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from graphql_schema import limits
 
     def broken(*args: object) -> None:
         raise RuntimeError("secret internal detail at /srv/cms")
@@ -285,7 +313,7 @@ def test_limit_settings() -> None:
         settings.max_fragments,
         settings.max_cost,
         settings.introspection,
-    ) == (262_144, 5000, 15, 50, 50, 100, 1_000_000, "auto")
+    ) == (262_144, 5000, 15, 50, 50, 100, 10_000, "auto")
     custom = load_settings({**base, "CMS_MAX_DEPTH": "8", "CMS_INTROSPECTION": "OFF"})
     assert (custom.max_depth, custom.introspection) == (8, "off")
     for name, value in [

@@ -286,7 +286,9 @@ async def test_concurrent_retagging_of_live_news_stays_exact(db: TestDatabase) -
         await Tag.create(slug=f"rotatsiya-{n}", name=name)
     items = []
     for n in range(24):
-        item = await editing.create(NEWS, editor, news_form(NewsData(title=f"Ротация {n}"), editor))
+        item = await editing.create(
+            NEWS, editor, news_form(NewsData(title=f"Ротация {n}"), editor, ())
+        )
         await editing.publish(NEWS, editor, item.pk, None)
         items.append(item)
     await assert_exact()
@@ -295,7 +297,9 @@ async def test_concurrent_retagging_of_live_news_stays_exact(db: TestDatabase) -
         tags = names[n % 4 :] + names[: n % 4]
         if n % 2:
             tags.reverse()
-        return await editing.update(NEWS, editor, item.pk, news_form(NewsData(tags=tags), editor))
+        return await editing.update(
+            NEWS, editor, item.pk, news_form(NewsData(tags=tags), editor, ())
+        )
 
     results = await asyncio.gather(
         *(retag(n, item) for n, item in enumerate(items)), return_exceptions=True

@@ -80,7 +80,7 @@ def _id(type_name: str, row: Any) -> str:
 
 
 async def _news(admin: Viewer) -> Any:
-    return await editing.create(NEWS, admin, news_form(NewsData(title="Чужая новость"), admin))
+    return await editing.create(NEWS, admin, news_form(NewsData(title="Чужая новость"), admin, ()))
 
 
 _numbers = itertools.count(1)
@@ -99,7 +99,7 @@ async def _organization(admin: Viewer) -> Any:
 
 async def _agreement(admin: Viewer) -> Any:
     return await editing.create(
-        AGREEMENT, admin, forms.agreement_form(forms.AgreementData(title="Соглашение"))
+        AGREEMENT, admin, forms.agreement_form(forms.AgreementData(title="Соглашение"), ())
     )
 
 
