@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from cms.services.feedback.notifications import FeedbackMailer
 from cms.services.feedback.submission import notifications_enabled
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from cms.services.redis_guard import connect
 from cms.settings import Settings
 from web.response_cache import ResponseCache
 
@@ -34,7 +35,7 @@ class Runtime:
     def create(cls, settings: Settings) -> Runtime:
         mailer = FeedbackMailer(settings) if notifications_enabled(settings) else None
         if settings.redis_url:
-            redis = Redis.from_url(settings.redis_url)
+            redis = connect(settings)
             return cls(settings, redis, RedisRateLimiter(redis), mailer)
         return cls(settings, None, MemoryRateLimiter(), mailer)
 

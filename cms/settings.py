@@ -87,6 +87,13 @@ class Settings:
     redis_url: str | None = None
     # Prefix of the response cache's Redis keys: deployments sharing one Redis differ.
     redis_prefix: str = "cms"
+    # The Redis connection pool of a process: its size, how long a call waits for a
+    # free connection, and the socket timeouts. A call that fails on any of them falls
+    # back (cms/services/redis_guard.py) instead of failing the request.
+    redis_max_connections: int = 50
+    redis_pool_timeout: float = 1.0
+    redis_socket_timeout: float = 1.0
+    redis_connect_timeout: float = 1.0
     media_root: Path = Path("uploads")
     secret_key: str = ""
     site_url: str = "http://localhost:3000"
@@ -193,6 +200,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         workers=_int(env, "CMS_WORKERS", 1, minimum=1),
         redis_url=env.get("CMS_REDIS_URL") or None,
         redis_prefix=env.get("CMS_REDIS_PREFIX") or "cms",
+        redis_max_connections=_int(env, "CMS_REDIS_MAX_CONNECTIONS", 50, minimum=1),
+        redis_pool_timeout=_seconds(env, "CMS_REDIS_POOL_TIMEOUT", 1.0),
+        redis_socket_timeout=_seconds(env, "CMS_REDIS_SOCKET_TIMEOUT", 1.0),
+        redis_connect_timeout=_seconds(env, "CMS_REDIS_CONNECT_TIMEOUT", 1.0),
         media_root=Path(env.get("CMS_MEDIA_ROOT", "uploads")).resolve(),
         secret_key=secret_key,
         site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
@@ -283,6 +294,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
         raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 3600:
+        raise SettingsError(f"{name} must be more than 0 and at most 3600 seconds, not {value}")
     return value
 
 

@@ -18,6 +18,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from cms.db import install_statement_counter, tortoise_config
 from cms.runtime import Runtime
+from cms.services.redis_guard import redis_status
 from cms.settings import Settings, load_settings
 from graphql_schema.schema import schema
 from web.access_log import AccessLogMiddleware
@@ -35,13 +36,22 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when the database answers."""
+    """Ready when the database answers (else 503). Without Redis the process still
+    answers every request correctly, only with per-process limits and no shared
+    cache: it says "degraded" but stays ready (200). Every process shares the one
+    Redis, so taking them out of rotation for it would turn a slower API into none."""
     try:
         await get_connection("default").execute_query("SELECT 1")
     except Exception:
         logger.exception("readiness check failed")
         return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+    answer = {"status": "ok", "database": "ok"}
+    redis = request.app.state.runtime.redis
+    if redis is not None:
+        answer["redis"] = await redis_status(redis)
+        if answer["redis"] != "ok":
+            answer["status"] = "degraded"
+    return JSONResponse(answer)
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:

@@ -1,0 +1,160 @@
+"""A Redis outage does not take the API down: a real server process on a Redis of the
+test's own, which the test kills and starts again. Rate limits fall back to the
+process, the response cache is bypassed, APQ registrations miss, /readyz says
+"degraded", and everything comes back by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import TestDatabase
+from tests.feedback.test_two_processes import server_process, wait_ready
+from tests.own_redis import OwnRedis, own_redis
+from web.response_cache import document_hash
+
+LIST = "{ news(first: 5) { edges { node { slug title } } } }"
+PAGE = "query($first: Int) { news(first: $first) { edges { node { slug } } } }"
+APQ_QUERY = "{ tags(first: 3) { edges { node { slug } } } }"
+
+
+def environ(db: TestDatabase, redis: OwnRedis, **extra: str) -> dict[str, str]:
+    return {
+        "CMS_DATABASE_URL": db.url,
+        "CMS_REDIS_URL": redis.url,
+        "CMS_RESPONSE_CACHE": "on",
+        "CMS_SECRET_KEY": "test-secret-key-not-for-production",
+        "CMS_ACCESS_LOG": "off",
+        # The bursts below come from one address: the request limit is not the subject.
+        "CMS_RATE_LIMIT_ANONYMOUS": "1000000/60",
+        **extra,
+    }
+
+
+async def readiness(http: httpx.AsyncClient, base: str) -> tuple[int, dict[str, str]]:
+    response = await http.get(f"{base}/readyz")
+    return response.status_code, response.json()
+
+
+async def read(http: httpx.AsyncClient, base: str, query: str = LIST) -> httpx.Response:
+    response = await http.post(f"{base}/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json(), response.text
+    return response
+
+
+async def apq(http: httpx.AsyncClient, base: str, *, with_text: bool) -> dict[str, object]:
+    persisted = {"version": 1, "sha256Hash": document_hash(APQ_QUERY)}
+    body: dict[str, object] = {"extensions": {"persistedQuery": persisted}}
+    if with_text:
+        body["query"] = APQ_QUERY
+    response = await http.post(f"{base}/graphql", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def until_recovered(http: httpx.AsyncClient, base: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if await readiness(http, base) == (200, {"status": "ok", "database": "ok", "redis": "ok"}):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the server did not notice that Redis is back")
+
+
+async def until_cached(http: httpx.AsyncClient, base: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if (await read(http, base)).headers["x-sql-count"] == "0":
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the response cache did not come back")
+
+
+async def test_the_api_keeps_answering_while_redis_is_down_and_recovers(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    with (
+        own_redis(tmp_path) as redis,
+        server_process(environ(db, redis), tmp_path / "server.log") as (base, process),
+    ):
+        async with httpx.AsyncClient(timeout=30) as http:
+            await wait_ready(http, base, process)
+            assert await readiness(http, base) == (
+                200,
+                {"status": "ok", "database": "ok", "redis": "ok"},
+            )
+            await read(http, base)
+            assert (await read(http, base)).headers["x-sql-count"] == "0"  # cached in Redis
+
+            redis.stop()
+            for _ in range(50):
+                answer = await read(http, base)
+                assert answer.headers["x-sql-count"] != "0"  # the cache is bypassed
+                typename = await read(http, base, "{ __typename }")
+                assert typename.json()["data"] == {"__typename": "Query"}
+            # A registration cannot be kept: the hash alone misses, and the client's
+            # link sends the text again, which runs.
+            assert "data" in await apq(http, base, with_text=True)
+            missed = await apq(http, base, with_text=False)
+            assert missed["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+            # Degraded but serving: it stays in rotation (200) and says what is missing.
+            assert await readiness(http, base) == (
+                200,
+                {"status": "degraded", "database": "ok", "redis": "unavailable"},
+            )
+
+            redis.start()  # an empty Redis on the same port, as after a restart
+            await until_recovered(http, base)
+            await until_cached(http, base)  # within a retry pause (a second)
+            assert "data" in await apq(http, base, with_text=True)
+            assert "data" in await apq(http, base, with_text=False)
+
+    log = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in log
+    # Told, but not once per request: two hundred requests hit the outage.
+    warnings = [line for line in log.splitlines() if "Redis" in line and "unavailable" in line]
+    assert 1 <= len(warnings) <= 6, warnings
+
+
+async def burst(http: httpx.AsyncClient, base: str, size: int) -> list[int]:
+    """`size` requests at once: public reads (cacheable, GET and POST) and
+    uncacheable ones, each counted against the rate limit."""
+
+    async def one(number: int) -> int:
+        if number % 3 == 0:
+            response = await http.get(f"{base}/graphql", params={"query": LIST})
+        elif number % 3 == 1:
+            response = await http.post(f"{base}/graphql", json={"query": LIST})
+        else:
+            # Twenty different answers: misses and stores as well as hits.
+            variables = {"first": 1 + number % 20}
+            response = await http.post(
+                f"{base}/graphql", json={"query": PAGE, "variables": variables}
+            )
+        return response.status_code
+
+    return await asyncio.gather(*(one(number) for number in range(size)))
+
+
+async def test_a_burst_of_500_requests_answers_no_5xx_with_redis_up_and_down(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    with (
+        own_redis(tmp_path) as redis,
+        server_process(environ(db, redis), tmp_path / "server.log") as (base, process),
+    ):
+        limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+            await wait_ready(http, base, process)
+            healthy = await burst(http, base, 500)
+            assert sorted(set(healthy)) == [200], healthy
+
+            redis.stop()
+            down = await burst(http, base, 500)
+            assert sorted(set(down)) == [200], down
+
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
