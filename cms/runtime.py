@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from cms.services.feedback.notifications import FeedbackMailer
 from cms.services.feedback.submission import notifications_enabled
+from cms.services.passwords import PasswordPool
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from cms.services.redis_guard import connect
 from cms.settings import Settings
@@ -27,9 +28,12 @@ class Runtime:
     feedback_mailer: FeedbackMailer | None = None
     # Public responses and APQ documents: in process, or in Redis when configured.
     response_cache: ResponseCache = field(init=False)
+    # Argon2 for logins, off the event loop.
+    passwords: PasswordPool = field(init=False)
 
     def __post_init__(self) -> None:
         self.response_cache = ResponseCache.create(self.settings, self.redis)
+        self.passwords = PasswordPool(self.settings.password_threads, self.settings.password_queue)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -56,5 +60,6 @@ class Runtime:
                     await task
 
     async def close(self) -> None:
+        self.passwords.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -109,8 +109,16 @@ class Settings:
     max_body_size: int = 1_048_576
     session_ttl_seconds: int = 12 * 3600
     trusted_proxies: tuple[Network, ...] = ()
-    login_limit_account: Limit = field(default_factory=lambda: Limit(5, 900))
+    # Failed logins: per (account, address) first, so that guessing from one address
+    # locks only that address out; per account across addresses, slower (a spread-out
+    # attack still meets a limit; an admin unlocks); per address, any account.
+    login_limit_account_address: Limit = field(default_factory=lambda: Limit(5, 900))
+    login_limit_account: Limit = field(default_factory=lambda: Limit(50, 3600))
     login_limit_address: Limit = field(default_factory=lambda: Limit(30, 900))
+    # Argon2 runs in this many threads, off the event loop; at most password_queue
+    # checks wait for one, further logins are refused at once (RATE_LIMITED, retry in 1 s).
+    password_threads: int = 2
+    password_queue: int = 64
     rate_limit_anonymous: Limit = field(default_factory=lambda: Limit(600, 60))
     rate_limit_token: Limit = field(default_factory=lambda: Limit(6000, 60))
     trash_retention_days: int = 30
@@ -219,8 +227,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_size=_int(env, "CMS_MAX_BODY_SIZE", 1_048_576, minimum=1024),
         session_ttl_seconds=_int(env, "CMS_SESSION_TTL", 12 * 3600, minimum=60),
         trusted_proxies=_networks(env, "CMS_TRUSTED_PROXIES"),
-        login_limit_account=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT", "5/900"),
+        login_limit_account_address=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT_ADDRESS", "5/900"),
+        login_limit_account=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT", "50/3600"),
         login_limit_address=_limit(env, "CMS_LOGIN_LIMIT_ADDRESS", "30/900"),
+        password_threads=_int(env, "CMS_PASSWORD_THREADS", 2, minimum=1),
+        password_queue=_int(env, "CMS_PASSWORD_QUEUE", 64, minimum=0),
         rate_limit_anonymous=_limit(env, "CMS_RATE_LIMIT_ANONYMOUS", "600/60"),
         rate_limit_token=_limit(env, "CMS_RATE_LIMIT_TOKEN", "6000/60"),
         trash_retention_days=_int(env, "CMS_TRASH_RETENTION_DAYS", 30, minimum=0),
