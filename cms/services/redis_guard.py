@@ -51,18 +51,20 @@ class RedisUnavailableError(Exception):
 
 
 class RedisGuard:
+    """One user's view of Redis: up, or down since a moment (calls go to the fallback,
+    one probe per pause). Warnings: at most one every WARN_EVERY_SECONDS, however
+    often Redis flaps (an exhausted pool under a burst can flap every second), and a
+    line when Redis is back after a reported outage."""
+
     def __init__(self, what: str, fallback: str) -> None:
         # For the log: what uses Redis ("rate limits") and what it does without it
-        # ("counted in this process").
+        # ("are counted in this process").
         self.what = what
         self.fallback = fallback
         self._down_since: float | None = None
         self._retry_at = 0.0
-        self._warned_at = 0.0
-
-    @property
-    def is_down(self) -> bool:
-        return self._down_since is not None
+        self._warned_at = -WARN_EVERY_SECONDS
+        self._reported = False  # this outage was logged: log its end too
 
     def _may_try(self) -> bool:
         if self._down_since is None:
@@ -81,18 +83,19 @@ class RedisGuard:
         try:
             result = await call()
         except RedisError as error:
-            self.failed(error)
+            self._failed(error)
             raise RedisUnavailableError from error
-        self.succeeded()
+        self._succeeded()
         return result
 
-    def failed(self, error: BaseException) -> None:
+    def _failed(self, error: RedisError) -> None:
         now = time.monotonic()
         self._retry_at = now + RETRY_PAUSE_SECONDS
         if self._down_since is None:
             self._down_since = now
-        if now - self._warned_at >= WARN_EVERY_SECONDS or self._warned_at == 0.0:
+        if now - self._warned_at >= WARN_EVERY_SECONDS:
             self._warned_at = now
+            self._reported = True
             logger.warning(
                 "Redis unavailable for %.0f s (%s: %s): %s %s until it answers again",
                 now - self._down_since,
@@ -102,15 +105,17 @@ class RedisGuard:
                 self.fallback,
             )
 
-    def succeeded(self) -> None:
-        if self._down_since is not None:
+    def _succeeded(self) -> None:
+        if self._down_since is None:
+            return
+        if self._reported:
             logger.warning(
                 "Redis available again after %.0f s: %s shared again",
                 time.monotonic() - self._down_since,
                 self.what,
             )
-            self._down_since = None
-            self._warned_at = 0.0
+        self._down_since = None
+        self._reported = False
 
 
 async def redis_status(redis: Redis) -> str:
