@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -44,9 +45,20 @@ class OwnRedis:
             time.sleep(0.05)
         pytest.fail("redis-server did not start listening")
 
+    def pause(self) -> None:
+        """Frozen, its data kept: connections open, commands time out (a network
+        partition, an overloaded host)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self._process is None:
             return
+        self._process.send_signal(signal.SIGCONT)  # a paused one is killed just the same
         self._process.kill()  # as abruptly as a crash or a lost host
         self._process.wait(timeout=10)
         self._process = None

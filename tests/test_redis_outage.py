@@ -13,9 +13,13 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.conftest import TestDatabase
+from cms.models import News
+from graphql_schema.relay import global_id
+from tests.conftest import GraphQLClient, TestDatabase
+from tests.editing.helpers import UPDATE_NEWS, sign_in
 from tests.feedback.test_two_processes import server_process, wait_ready
 from tests.own_redis import OwnRedis, own_redis
+from tests.seed_content import NEWS_SLUG
 from web.response_cache import document_hash
 
 LIST = "{ news(first: 5) { edges { node { slug title } } } }"
@@ -120,6 +124,56 @@ async def test_the_api_keeps_answering_while_redis_is_down_and_recovers(
     # Told, but not once per request: two hundred requests hit the outage.
     warnings = [line for line in log.splitlines() if "Redis" in line and "unavailable" in line]
     assert 1 <= len(warnings) <= 6, warnings
+
+
+async def test_a_change_made_while_redis_is_unreachable_is_not_hidden_by_its_cache(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    """Redis frozen with its entries (a partition): the change made meanwhile could not
+    void them, so the first call that reaches Redis again does, before any is served."""
+    staff = GraphQLClient(httpx.AsyncClient())
+    await sign_in(staff, "editor")
+    await staff.http.aclose()
+    news_id = global_id("News", (await News.get(slug=NEWS_SLUG)).pk)
+    query = "{ news(first: 100) { edges { node { slug title } } } }"
+
+    def title(response: httpx.Response) -> str:
+        edges = response.json()["data"]["news"]["edges"]
+        return next(e["node"]["title"] for e in edges if e["node"]["slug"] == NEWS_SLUG)
+
+    with own_redis(tmp_path) as redis:
+        settings = environ(db, redis, CMS_REDIS_SOCKET_TIMEOUT="0.3")
+        with server_process(settings, tmp_path / "server.log") as (base, process):
+            async with httpx.AsyncClient(timeout=30) as http:
+                await wait_ready(http, base, process)
+                await read(http, base, query)
+                cached = await read(http, base, query)
+                assert cached.headers["x-sql-count"] == "0"
+                before = title(cached)
+
+                redis.pause()
+                changed = await http.post(
+                    f"{base}/graphql",
+                    json={
+                        "query": UPDATE_NEWS,
+                        "variables": {"id": news_id, "input": {"title": "Изменено при сбое"}},
+                    },
+                    headers=staff.headers,
+                )
+                assert changed.json()["data"]["updateNews"]["errors"] == [], changed.text
+                assert title(await read(http, base, query)) == "Изменено при сбое"
+
+                redis.resume()
+                await until_recovered(http, base)
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    answer = await read(http, base, query)
+                    assert title(answer) == "Изменено при сбое", before
+                    if answer.headers["x-sql-count"] == "0":
+                        break
+                    await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("the response cache did not come back")
 
 
 async def burst(base: str, size: int) -> list[int]:
