@@ -228,3 +228,22 @@ async def test_logins_beyond_the_password_queue_are_refused_at_once(db: TestData
         # Refused unchecked, so not counted: the right password works afterwards.
         answer = await client.post(LOGIN, {"email": email, "password": STAFF_PASSWORD})
         assert answer["data"]["login"]["errors"] == []
+
+
+async def test_a_successful_login_leaves_the_accounts_failures_counted(db: TestDatabase) -> None:
+    """The editor logging in does not hand a guesser elsewhere a fresh budget."""
+    email = await create_staff("editor")
+    settings = {"CMS_TRUSTED_PROXIES": "127.0.0.1", "CMS_LOGIN_LIMIT_ACCOUNT": "3/3600"}
+    async with client_with(db, **settings) as client:
+
+        async def attempt(password: str, address: str) -> str:
+            answer = await client.post(
+                LOGIN, {"email": email, "password": password}, **{"x-forwarded-for": address}
+            )
+            return code(answer["data"]["login"])
+
+        assert await attempt("guess", "203.0.113.1") == "INVALID_CREDENTIALS"
+        assert await attempt("guess", "203.0.113.2") == "INVALID_CREDENTIALS"
+        assert await attempt(STAFF_PASSWORD, "198.51.100.20") == "OK"
+        assert await attempt("guess", "203.0.113.3") == "INVALID_CREDENTIALS"
+        assert await attempt("guess", "203.0.113.4") == "RATE_LIMITED"

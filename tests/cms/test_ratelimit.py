@@ -7,7 +7,7 @@ import logging
 import uuid
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from cms.services.redis_guard import connect
@@ -62,5 +62,27 @@ async def test_without_redis_the_limits_hold_in_process_with_one_warning(
         warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
         assert len(warnings) == 1, warnings
         assert "rate limits are counted in this process" in warnings[0].getMessage()
+    finally:
+        await redis.aclose()
+
+
+async def test_the_redis_pool_is_bounded_as_configured() -> None:
+    settings = load_settings(
+        {
+            "CMS_SECRET_KEY": "k",
+            "CMS_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "CMS_REDIS_MAX_CONNECTIONS": "7",
+            "CMS_REDIS_POOL_TIMEOUT": "0.25",
+            "CMS_REDIS_SOCKET_TIMEOUT": "2",
+            "CMS_REDIS_CONNECT_TIMEOUT": "0.5",
+        }
+    )
+    redis = connect(settings)
+    try:
+        pool = redis.connection_pool
+        assert isinstance(pool, BlockingConnectionPool)
+        assert (pool.max_connections, pool.timeout) == (7, 0.25)
+        assert pool.connection_kwargs["socket_timeout"] == 2.0
+        assert pool.connection_kwargs["socket_connect_timeout"] == 0.5
     finally:
         await redis.aclose()
