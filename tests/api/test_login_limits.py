@@ -53,7 +53,14 @@ def limiter_backend(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         yield {}
         return
     with own_redis(tmp_path) as redis:
-        yield {"CMS_REDIS_URL": redis.url}
+        # Patient timeouts: on a busy machine a slow answer would switch the limits to
+        # the process's own counters (a fallback that holds per process, tested in
+        # tests/cms/test_ratelimit.py); this test is about the shared counter.
+        yield {
+            "CMS_REDIS_URL": redis.url,
+            "CMS_REDIS_POOL_TIMEOUT": "60",
+            "CMS_REDIS_SOCKET_TIMEOUT": "60",
+        }
 
 
 async def login(
