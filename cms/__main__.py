@@ -101,13 +101,17 @@ async def _bump_shared_cache(settings: Settings) -> None:
     restart them)."""
     if not settings.redis_url:
         return
-    from redis.asyncio import Redis
+    from cms.services.redis_guard import connect
+    from web.response_cache import UNKNOWN_GENERATION, ResponseCache
 
-    from web.response_cache import ResponseCache
-
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect(settings)
     try:
-        await ResponseCache.create(settings, redis).invalidate()
+        # Servers carry on without Redis; this command must say that it could not.
+        if await ResponseCache.create(settings, redis).store.bump() == UNKNOWN_GENERATION:
+            raise SystemExit(
+                "Redis is unavailable: the shared response cache was not cleared; "
+                "run the command again when Redis answers, or restart the servers."
+            )
     finally:
         await redis.aclose()
 

@@ -13,7 +13,9 @@ from redis.asyncio import Redis
 
 from cms.services.feedback.notifications import FeedbackMailer
 from cms.services.feedback.submission import notifications_enabled
+from cms.services.passwords import PasswordPool
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from cms.services.redis_guard import connect
 from cms.settings import Settings
 from web.response_cache import ResponseCache
 
@@ -64,18 +66,21 @@ class Runtime:
     response_cache: ResponseCache = field(init=False)
     # Operations above CMS_EXPENSIVE_COST, a few at a time (graphql_schema/limits.py).
     expensive_operations: ConcurrencyGate = field(init=False)
+    # Argon2 for logins, off the event loop.
+    passwords: PasswordPool = field(init=False)
 
     def __post_init__(self) -> None:
         self.response_cache = ResponseCache.create(self.settings, self.redis)
         self.expensive_operations = ConcurrencyGate(
             self.settings.expensive_concurrency, self.settings.expensive_wait_ms / 1000
         )
+        self.passwords = PasswordPool(self.settings.password_threads, self.settings.password_queue)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         mailer = FeedbackMailer(settings) if notifications_enabled(settings) else None
         if settings.redis_url:
-            redis = Redis.from_url(settings.redis_url)
+            redis = connect(settings)
             return cls(settings, redis, RedisRateLimiter(redis), mailer)
         return cls(settings, None, MemoryRateLimiter(), mailer)
 
@@ -96,5 +101,6 @@ class Runtime:
                     await task
 
     async def close(self) -> None:
+        self.passwords.close()
         if self.redis is not None:
             await self.redis.aclose()

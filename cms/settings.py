@@ -88,6 +88,13 @@ class Settings:
     redis_url: str | None = None
     # Prefix of the response cache's Redis keys: deployments sharing one Redis differ.
     redis_prefix: str = "cms"
+    # The Redis connection pool of a process: its size, how long a call waits for a
+    # free connection, and the socket timeouts. A call that fails on any of them falls
+    # back (cms/services/redis_guard.py) instead of failing the request.
+    redis_max_connections: int = 50
+    redis_pool_timeout: float = 1.0
+    redis_socket_timeout: float = 1.0
+    redis_connect_timeout: float = 1.0
     media_root: Path = Path("uploads")
     secret_key: str = ""
     site_url: str = "http://localhost:3000"
@@ -108,8 +115,16 @@ class Settings:
     max_body_size: int = 1_048_576
     session_ttl_seconds: int = 12 * 3600
     trusted_proxies: tuple[Network, ...] = ()
-    login_limit_account: Limit = field(default_factory=lambda: Limit(5, 900))
+    # Failed logins: per (account, address) first, so that guessing from one address
+    # locks only that address out; per account across addresses, slower (a spread-out
+    # attack still meets a limit; an admin unlocks); per address, any account.
+    login_limit_account_address: Limit = field(default_factory=lambda: Limit(5, 900))
+    login_limit_account: Limit = field(default_factory=lambda: Limit(50, 3600))
     login_limit_address: Limit = field(default_factory=lambda: Limit(30, 900))
+    # Argon2 runs in this many threads, off the event loop; at most password_queue
+    # checks wait for one, further logins are refused at once (RATE_LIMITED, retry in 1 s).
+    password_threads: int = 2
+    password_queue: int = 64
     rate_limit_anonymous: Limit = field(default_factory=lambda: Limit(600, 60))
     rate_limit_token: Limit = field(default_factory=lambda: Limit(6000, 60))
     trash_retention_days: int = 30
@@ -224,6 +239,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         workers=_int(env, "CMS_WORKERS", 1, minimum=1),
         redis_url=env.get("CMS_REDIS_URL") or None,
         redis_prefix=env.get("CMS_REDIS_PREFIX") or "cms",
+        redis_max_connections=_int(env, "CMS_REDIS_MAX_CONNECTIONS", 50, minimum=1),
+        redis_pool_timeout=_seconds(env, "CMS_REDIS_POOL_TIMEOUT", 1.0),
+        redis_socket_timeout=_seconds(env, "CMS_REDIS_SOCKET_TIMEOUT", 1.0),
+        redis_connect_timeout=_seconds(env, "CMS_REDIS_CONNECT_TIMEOUT", 1.0),
         media_root=Path(env.get("CMS_MEDIA_ROOT", "uploads")).resolve(),
         secret_key=secret_key,
         site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
@@ -241,8 +260,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_size=_int(env, "CMS_MAX_BODY_SIZE", 1_048_576, minimum=1024),
         session_ttl_seconds=_int(env, "CMS_SESSION_TTL", 12 * 3600, minimum=60),
         trusted_proxies=_networks(env, "CMS_TRUSTED_PROXIES"),
-        login_limit_account=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT", "5/900"),
+        login_limit_account_address=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT_ADDRESS", "5/900"),
+        login_limit_account=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT", "50/3600"),
         login_limit_address=_limit(env, "CMS_LOGIN_LIMIT_ADDRESS", "30/900"),
+        password_threads=_int(env, "CMS_PASSWORD_THREADS", 2, minimum=1),
+        password_queue=_int(env, "CMS_PASSWORD_QUEUE", 64, minimum=0),
         rate_limit_anonymous=_limit(env, "CMS_RATE_LIMIT_ANONYMOUS", "600/60"),
         rate_limit_token=_limit(env, "CMS_RATE_LIMIT_TOKEN", "6000/60"),
         trash_retention_days=_int(env, "CMS_TRASH_RETENTION_DAYS", 30, minimum=0),
@@ -341,6 +363,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
         raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 3600:
+        raise SettingsError(f"{name} must be more than 0 and at most 3600 seconds, not {value}")
     return value
 
 

@@ -19,6 +19,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from cms.db import install_statement_counter, tortoise_config
 from cms.runtime import Runtime
+from cms.services.redis_guard import redis_status
 from cms.settings import Settings, load_settings
 from graphql_schema.schema import schema
 from media.faults import check_at_start, root_problem
@@ -38,21 +39,29 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when the database answers and files can be written to the media root."""
+    """Ready (200) when the database answers and files can be written to the media
+    root; else 503. Without Redis the process still answers every request correctly,
+    only with per-process limits and no shared cache: it says "degraded" but stays
+    ready. Every process shares the one Redis, so taking them out of rotation for it
+    would turn a slower API into none."""
     body = {"status": "ok", "database": "ok", "media": "ok"}
     try:
         await get_connection("default").execute_query("SELECT 1")
     except Exception:
         logger.exception("readiness check failed")
         body["database"] = "error"
-    settings: Settings = request.app.state.runtime.settings
-    problem = await asyncio.to_thread(root_problem, settings.media_root)
+    runtime = request.app.state.runtime
+    problem = await asyncio.to_thread(root_problem, runtime.settings.media_root)
     if problem is not None:
         logger.error("readiness check failed: media root is not writable: %s", problem)
         body["media"] = "error"
     if "error" in body.values():
         body["status"] = "unavailable"
         return JSONResponse(body, status_code=503)
+    if runtime.redis is not None:
+        body["redis"] = await redis_status(runtime.redis)
+        if body["redis"] != "ok":
+            body["status"] = "degraded"
     return JSONResponse(body)
 
 

@@ -17,15 +17,16 @@ No Starlette or Strawberry here: the HTTP side lives in graphql_schema.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from redis.asyncio import Redis
@@ -35,11 +36,17 @@ from cms.db import placeholders
 from cms.models.base import PublicationState, PublishableModel
 from cms.services import events
 from cms.services.events import ContentChange
+from cms.services.redis_guard import RedisGuard, RedisUnavailableError
 from cms.settings import Settings
 
 logger = logging.getLogger("cms.cache")
 
+T = TypeVar("T")
+
 PUBLIC_SCOPE = "public"
+# The generation while Redis does not answer: no entry is stored under it, and no
+# entry stored under a real one (never negative) matches it.
+UNKNOWN_GENERATION = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +194,12 @@ class MemoryStore:
 class RedisStore:
     """Shared by every process on one Redis. An entry is one string: a header line
     (generation, expiry, go-live, etag, surrogate keys) and the body; Redis expires it
-    with the entry (PXAT), and LRU eviction is Redis's (maxmemory-policy)."""
+    with the entry (PXAT), and LRU eviction is Redis's (maxmemory-policy).
+
+    While Redis fails (RedisGuard), the cache is bypassed: lookups miss under
+    UNKNOWN_GENERATION, nothing is stored, APQ registrations miss (clients send the
+    text again). A change made meanwhile could not void the entries: the first call
+    that reaches Redis again does so (bumps the generation) before anything else."""
 
     def __init__(self, redis: Redis, prefix: str = "cms:rc") -> None:
         self._redis = redis
@@ -195,12 +207,28 @@ class RedisStore:
         self._entry_prefix = f"{prefix}:entry:"
         self._document_prefix = f"{prefix}:apq:"
         self._prefix = prefix
+        self._guard = RedisGuard(
+            "the response cache and APQ registrations", "are bypassed (answers uncached)"
+        )
+        self._missed_change = False
+
+    async def _run(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call` through the guard; RedisUnavailableError when Redis does not answer."""
+        if self._missed_change:
+            await self._guard.run(lambda: self._redis.incr(self._generation_key))
+            self._missed_change = False
+        return await self._guard.run(call)
 
     def lookup_nowait(self, key: str) -> CachedResponse | None:
         return None
 
     async def lookup(self, key: str) -> tuple[CachedResponse | None, int]:
-        raw_generation, raw = await self._redis.mget(self._generation_key, self._entry_prefix + key)
+        try:
+            raw_generation, raw = await self._run(
+                lambda: self._redis.mget(self._generation_key, self._entry_prefix + key)
+            )
+        except RedisUnavailableError:
+            return None, UNKNOWN_GENERATION
         generation = int(raw_generation or 0)
         if raw is None:
             return None, generation
@@ -210,6 +238,8 @@ class RedisStore:
         return entry, generation
 
     async def put(self, key: str, entry: CachedResponse) -> None:
+        if entry.generation == UNKNOWN_GENERATION:
+            return
         header = b"%d %r %r %r %s %s\n" % (
             entry.generation,
             entry.expires_at,
@@ -218,9 +248,12 @@ class RedisStore:
             entry.etag.encode(),
             entry.surrogate_keys.replace(" ", ",").encode() or b"-",
         )
-        await self._redis.set(
-            self._entry_prefix + key, header + entry.body, pxat=int(entry.expires_at * 1000)
-        )
+        with contextlib.suppress(RedisUnavailableError):
+            await self._run(
+                lambda: self._redis.set(
+                    self._entry_prefix + key, header + entry.body, pxat=int(entry.expires_at * 1000)
+                )
+            )
 
     @staticmethod
     def _decode(raw: bytes) -> CachedResponse | None:
@@ -241,18 +274,31 @@ class RedisStore:
             return None
 
     async def bump(self) -> int:
-        return int(await self._redis.incr(self._generation_key))
+        try:
+            return int(await self._run(lambda: self._redis.incr(self._generation_key)))
+        except RedisUnavailableError:
+            self._missed_change = True
+            return UNKNOWN_GENERATION
 
     async def generation(self) -> int:
-        return int(await self._redis.get(self._generation_key) or 0)
+        try:
+            return int(await self._run(lambda: self._redis.get(self._generation_key)) or 0)
+        except RedisUnavailableError:
+            return UNKNOWN_GENERATION
 
     async def get_document(self, doc_hash: str) -> str | None:
-        raw = await self._redis.get(self._document_prefix + doc_hash)
-        return raw.decode() if isinstance(raw, bytes) else raw
+        try:
+            raw = await self._run(lambda: self._redis.get(self._document_prefix + doc_hash))
+        except RedisUnavailableError:
+            return None
+        return raw.decode() if raw is not None else None
 
     async def put_document(self, doc_hash: str, query: str) -> None:
         # Registrations are a cache too: a month without use and a client re-registers.
-        await self._redis.set(self._document_prefix + doc_hash, query, ex=30 * 24 * 3600)
+        with contextlib.suppress(RedisUnavailableError):
+            await self._run(
+                lambda: self._redis.set(self._document_prefix + doc_hash, query, ex=30 * 24 * 3600)
+            )
 
     async def clear(self) -> None:
         keys = [key async for key in self._redis.scan_iter(match=f"{self._prefix}:*")]
@@ -309,7 +355,12 @@ class Schedule:
         self._go_live = 0.0  # epoch seconds; 0: nothing scheduled
 
     async def go_live(self, generation: int) -> float:
-        if self._generation != generation or (self._go_live and self._go_live <= time.time()):
+        # Without Redis no change is seen: read every time rather than trust an old one.
+        if (
+            generation == UNKNOWN_GENERATION
+            or self._generation != generation
+            or (self._go_live and self._go_live <= time.time())
+        ):
             moment = await next_go_live()
             self._go_live = moment.timestamp() if moment is not None else 0.0
             self._generation = generation

@@ -17,12 +17,18 @@ from tortoise.transactions import in_transaction
 from cms.errors import Code, FieldError, ValidationFailedError
 from cms.models import ApiToken, AuthSession, Role, TokenScope, User
 from cms.services.network import client_address
-from cms.services.passwords import hash_password, needs_rehash, password_problems, verify_password
+from cms.services.passwords import (
+    PasswordPool,
+    PasswordPoolBusyError,
+    hash_password,
+    needs_rehash,
+    password_problems,
+)
 from cms.services.ratelimit import RateLimiter
 from cms.services.validation import Checker, normalize_email
 from cms.services.viewer import Viewer
 from cms.services.visibility import now
-from cms.settings import Settings
+from cms.settings import Limit, Settings
 
 SESSION_PREFIX = "cmsu_"
 API_TOKEN_PREFIX = "cmst_"
@@ -94,43 +100,84 @@ async def identify(
 # ---------------------------------------------------------------- logging in and out
 
 
-def _login_keys(email: str, address: str) -> tuple[str, str]:
-    return f"login:account:{email}", f"login:address:{address}"
+def _rate_limited(retry_after: int, message: str) -> ValidationFailedError:
+    return ValidationFailedError(
+        [FieldError(None, Code.RATE_LIMITED, message, retry_after=retry_after)]
+    )
+
+
+def _login_limits(
+    email: str, address: str, user: User | None, settings: Settings
+) -> list[tuple[str, Limit]]:
+    """The counters a login attempt is charged to, narrowest first. The account's
+    counters name the moment of its last change by an admin (`updated_at`): an unlock
+    (or a new password) starts them afresh for every address at once."""
+    epoch = f"{user.updated_at.timestamp():.6f}" if user is not None else "-"
+    return [
+        (f"login:pair:{email}:{epoch}:{address}", settings.login_limit_account_address),
+        (f"login:address:{address}", settings.login_limit_address),
+        (f"login:account:{email}:{epoch}", settings.login_limit_account),
+    ]
+
+
+async def _reserve_attempt(
+    limiter: RateLimiter, limits: list[tuple[str, Limit]]
+) -> list[tuple[str, Limit, int]]:
+    """Counts the attempt against every limit before the password is checked, so that
+    of concurrent attempts at most the limit get checked. An attempt refused by one
+    limit is taken back from all (it checked nothing): guesses refused for one
+    address never use up the account's own budget."""
+    reserved: list[tuple[str, Limit, int]] = []
+    for key, limit in limits:
+        decision = await limiter.hit(key, limit)
+        reserved.append((key, limit, decision.window))
+        if not decision.allowed:
+            await _release(limiter, reserved)
+            raise _rate_limited(
+                decision.retry_after,
+                f"Слишком много неудачных попыток входа. Повторите через {decision.retry_after} с.",
+            )
+    return reserved
+
+
+async def _release(limiter: RateLimiter, reserved: list[tuple[str, Limit, int]]) -> None:
+    for key, limit, window in reserved:
+        await limiter.release(key, limit, window)
 
 
 async def login(
-    email: str, password: str, *, address: str, limiter: RateLimiter, settings: Settings
+    email: str,
+    password: str,
+    *,
+    address: str,
+    limiter: RateLimiter,
+    passwords: PasswordPool,
+    settings: Settings,
 ) -> tuple[str, User]:
     """A new session token for valid credentials. Every failure looks the same;
-    repeated failures for an account or from an address are refused for a while."""
+    repeated failures for an account from an address, for an account, or from an
+    address are refused for a while."""
     email = normalize_email(email)
-    account_key, address_key = _login_keys(email, address)
-    for key, limit in (
-        (account_key, settings.login_limit_account),
-        (address_key, settings.login_limit_address),
-    ):
-        decision = await limiter.peek(key, limit)
-        if not decision.allowed:
-            raise ValidationFailedError(
-                [
-                    FieldError(
-                        None,
-                        Code.RATE_LIMITED,
-                        "Слишком много неудачных попыток входа. "
-                        f"Повторите через {decision.retry_after} с.",
-                        retry_after=decision.retry_after,
-                    )
-                ]
-            )
     user = await User.get_or_none(email=email)
+    limits = _login_limits(email, address, user, settings)
+    reserved = await _reserve_attempt(limiter, limits)
     usable_hash = user.password_hash if user is not None and user.is_active else None
-    if not verify_password(usable_hash, password) or user is None:
-        await limiter.hit(account_key, settings.login_limit_account)
-        await limiter.hit(address_key, settings.login_limit_address)
+    try:
+        valid = await passwords.verify(usable_hash, password)
+    except PasswordPoolBusyError:
+        await _release(limiter, reserved)
+        raise _rate_limited(
+            1, "Сейчас проверяется слишком много паролей. Повторите через 1 с."
+        ) from None
+    if not valid or user is None:
         raise ValidationFailedError.one(None, Code.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE)
-    await limiter.reset(account_key, settings.login_limit_account)
+    # Not a failure: the attempt is given back, and the failures from this address end.
+    await _release(limiter, reserved[1:])
+    pair_key, pair_limit = limits[0]
+    await limiter.reset(pair_key, pair_limit)
     token = _new_secret(SESSION_PREFIX)
     moment = now()
+    new_hash = await hash_password(password) if needs_rehash(user.password_hash) else None
     async with in_transaction():
         await AuthSession.create(
             user=user,
@@ -140,11 +187,21 @@ async def login(
         )
         user.last_login_at = moment
         update = ["last_login_at"]
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+        if new_hash is not None:
+            user.password_hash = new_hash
             update.append("password_hash")
         await user.save(update_fields=update)
     return token, user
+
+
+async def unlock_user(user_id: int) -> User:
+    """Ends the login lockouts of an account, for every address (see _login_limits)."""
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise ValidationFailedError.one(("id",), Code.NOT_FOUND, "Такого пользователя нет.")
+    user.updated_at = now()
+    await user.save(update_fields=["updated_at"])
+    return user
 
 
 async def logout(viewer: Viewer) -> bool:
@@ -175,7 +232,7 @@ async def create_user(
         email=clean_email,
         display_name=name or clean_email.split("@")[0],
         role=role,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
     )
 
 
@@ -215,7 +272,7 @@ async def update_user(
         user.is_active = is_active
         changed.append("is_active")
     if password is not None:
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password(password)
         changed.append("password_hash")
     async with in_transaction():
         if changed:

@@ -2,10 +2,16 @@
 CMS_REDIS_URL is set, so that several server processes enforce one limit.
 
 Keys are hashed before they are stored: they often hold an e-mail or an address.
+
+`hit` counts before anything is checked, atomically (one INCR in Redis; no await
+between reading and writing the count in process), so it reserves the attempt: of
+many concurrent events at most the limit are allowed. `release` gives a reserved
+attempt back (a login that succeeded is not a failure).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import math
@@ -15,6 +21,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from cms.services.redis_guard import RedisGuard, RedisUnavailableError
 from cms.services.viewer import Viewer
 from cms.settings import Limit, Settings
 
@@ -23,6 +30,7 @@ from cms.settings import Limit, Settings
 class Decision:
     allowed: bool
     retry_after: int  # seconds until the window ends; 0 when allowed
+    window: int = 0  # the window the event was counted in, for `release`
 
 
 class RateLimiter(Protocol):
@@ -31,6 +39,9 @@ class RateLimiter(Protocol):
 
     async def peek(self, key: str, limit: Limit) -> Decision:
         """Would one more event be refused? Counts nothing."""
+
+    async def release(self, key: str, limit: Limit, window: int) -> None:
+        """Takes back one event counted by `hit` in `window` (its Decision's)."""
 
     async def reset(self, key: str, limit: Limit) -> None: ...
 
@@ -66,7 +77,7 @@ class MemoryRateLimiter:
         if len(self._counts) >= self._max_keys and slot not in self._counts:
             self._prune(now)
         self._counts[slot] = (number, count)
-        return Decision(count <= limit.count, 0 if count <= limit.count else remaining)
+        return Decision(count <= limit.count, 0 if count <= limit.count else remaining, number)
 
     async def peek(self, key: str, limit: Limit) -> Decision:
         number, remaining = _window(limit, time.time())
@@ -74,6 +85,12 @@ class MemoryRateLimiter:
         if window != number or count < limit.count:
             return Decision(True, 0)
         return Decision(False, remaining)
+
+    async def release(self, key: str, limit: Limit, window: int) -> None:
+        slot = self._key(key, limit)
+        counted = self._counts.get(slot)
+        if counted is not None and counted[0] == window and counted[1] > 0:
+            self._counts[slot] = (window, counted[1] - 1)
 
     async def reset(self, key: str, limit: Limit) -> None:
         self._counts.pop(self._key(key, limit), None)
@@ -89,34 +106,60 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Counters in Redis: INCR and EXPIRE in one transaction per event."""
+    """Counters in Redis: INCR and EXPIRE in one transaction per event. While Redis
+    fails, counters of this process stand in (with a logged warning): limits then hold
+    per process instead of across them, and requests keep being answered."""
 
     def __init__(self, redis: Redis, prefix: str = "cms:rl") -> None:
         self._redis = redis
         self._prefix = prefix
+        self._fallback = MemoryRateLimiter()
+        self._guard = RedisGuard("rate limits", "are counted in this process")
 
     def _key(self, key: str, limit: Limit, number: int) -> str:
         return f"{self._prefix}:{_digest(key)}:{limit.seconds}:{number}"
 
+    async def _add(self, slot: str, amount: int, limit: Limit) -> int:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incrby(slot, amount)
+            pipe.expire(slot, limit.seconds + 1)
+            count, _ = await pipe.execute()
+        return int(count)
+
     async def hit(self, key: str, limit: Limit) -> Decision:
         number, remaining = _window(limit, time.time())
         slot = self._key(key, limit, number)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(slot)
-            pipe.expire(slot, limit.seconds + 1)
-            count, _ = await pipe.execute()
-        return Decision(count <= limit.count, 0 if count <= limit.count else remaining)
+        try:
+            count = await self._guard.run(lambda: self._add(slot, 1, limit))
+        except RedisUnavailableError:
+            return await self._fallback.hit(key, limit)
+        return Decision(count <= limit.count, 0 if count <= limit.count else remaining, number)
 
     async def peek(self, key: str, limit: Limit) -> Decision:
         number, remaining = _window(limit, time.time())
-        raw = await self._redis.get(self._key(key, limit, number))
+        try:
+            raw = await self._guard.run(lambda: self._redis.get(self._key(key, limit, number)))
+        except RedisUnavailableError:
+            return await self._fallback.peek(key, limit)
         if raw is None or int(raw) < limit.count:
             return Decision(True, 0)
         return Decision(False, remaining)
 
+    async def release(self, key: str, limit: Limit, window: int) -> None:
+        # A window's key is read only during that window: a count that goes below
+        # zero after the key expired is never read.
+        slot = self._key(key, limit, window)
+        try:
+            await self._guard.run(lambda: self._add(slot, -1, limit))
+        except RedisUnavailableError:
+            await self._fallback.release(key, limit, window)
+
     async def reset(self, key: str, limit: Limit) -> None:
         number, _ = _window(limit, time.time())
-        await self._redis.delete(self._key(key, limit, number))
+        with contextlib.suppress(RedisUnavailableError):
+            await self._guard.run(lambda: self._redis.delete(self._key(key, limit, number)))
+        # Counted here while Redis was away: reset too.
+        await self._fallback.reset(key, limit)
 
 
 async def hit_request_limit(limiter: RateLimiter, viewer: Viewer, settings: Settings) -> Decision:

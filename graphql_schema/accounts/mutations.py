@@ -77,6 +77,7 @@ class AccountMutations:
                 input.password,
                 address=context.viewer.address or "unknown",
                 limiter=context.runtime.limiter,
+                passwords=context.runtime.passwords,
                 settings=context.settings,
             )
         except ValidationFailedError as error:
@@ -121,6 +122,17 @@ class AccountMutations:
                 role=input.role,
                 display_name=input.display_name,
             )
+        except ValidationFailedError as error:
+            return UserPayload(user=None, errors=user_errors(error))
+        return UserPayload(user=User.from_row(row), errors=[])
+
+    @strawberry.mutation(
+        description="Ends the login lockouts of an account, from every address (admin)."
+    )
+    async def unlock_user(self, info: Info, id: strawberry.ID) -> UserPayload:
+        require(info.context.viewer, Action.MANAGE_USERS, "Разблокировка входа")
+        try:
+            row = await auth.unlock_user(parse_typed_id(id, "User"))
         except ValidationFailedError as error:
             return UserPayload(user=None, errors=user_errors(error))
         return UserPayload(user=User.from_row(row), errors=[])

@@ -68,6 +68,11 @@ def test_production_requires_a_secret_key() -> None:
         ("CMS_PAGE_SIZE_MAX", "-5"),
         ("CMS_GRAPHIQL", "maybe"),
         ("CMS_URL_NEWS", "{site}/news/"),
+        ("CMS_REDIS_POOL_TIMEOUT", "soon"),
+        ("CMS_REDIS_SOCKET_TIMEOUT", "0"),
+        ("CMS_REDIS_MAX_CONNECTIONS", "0"),
+        ("CMS_LOGIN_LIMIT_ACCOUNT_ADDRESS", "5"),
+        ("CMS_PASSWORD_THREADS", "0"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_name(name: str, value: str) -> None:
@@ -126,3 +131,26 @@ def test_several_workers_without_redis_cache_nothing_in_process() -> None:
     settings = load_settings({"CMS_SECRET_KEY": "k", "CMS_WORKERS": "4"})
     assert ResponseCache.create(settings, None).enabled is False
     assert ResponseCache.create(settings.with_changes(workers=1), None).enabled is True
+
+
+def test_redis_pool_and_login_settings() -> None:
+    settings = load_settings(
+        {
+            "CMS_SECRET_KEY": "k",
+            "CMS_REDIS_MAX_CONNECTIONS": "20",
+            "CMS_REDIS_POOL_TIMEOUT": "0.25",
+            "CMS_REDIS_SOCKET_TIMEOUT": "2",
+            "CMS_REDIS_CONNECT_TIMEOUT": "0.5",
+            "CMS_LOGIN_LIMIT_ACCOUNT_ADDRESS": "3/600",
+            "CMS_LOGIN_LIMIT_ACCOUNT": "20/7200",
+            "CMS_PASSWORD_THREADS": "4",
+            "CMS_PASSWORD_QUEUE": "0",
+        }
+    )
+    assert (settings.redis_max_connections, settings.redis_pool_timeout) == (20, 0.25)
+    assert (settings.redis_socket_timeout, settings.redis_connect_timeout) == (2.0, 0.5)
+    assert (settings.login_limit_account_address.count, settings.login_limit_account.count) == (
+        3,
+        20,
+    )
+    assert (settings.password_threads, settings.password_queue) == (4, 0)
