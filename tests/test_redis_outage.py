@@ -65,7 +65,10 @@ async def apq(http: httpx.AsyncClient, base: str, *, with_text: bool) -> dict[st
 async def until_recovered(http: httpx.AsyncClient, base: str) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if await readiness(http, base) == (200, {"status": "ok", "database": "ok", "redis": "ok"}):
+        if await readiness(http, base) == (
+            200,
+            {"status": "ok", "database": "ok", "media": "ok", "redis": "ok"},
+        ):
             return
         await asyncio.sleep(0.2)
     raise AssertionError("the server did not notice that Redis is back")
@@ -91,7 +94,7 @@ async def test_the_api_keeps_answering_while_redis_is_down_and_recovers(
             await wait_ready(http, base, process)
             assert await readiness(http, base) == (
                 200,
-                {"status": "ok", "database": "ok", "redis": "ok"},
+                {"status": "ok", "database": "ok", "media": "ok", "redis": "ok"},
             )
             await read(http, base)
             assert (await read(http, base)).headers["x-sql-count"] == "0"  # cached in Redis
@@ -110,7 +113,7 @@ async def test_the_api_keeps_answering_while_redis_is_down_and_recovers(
             # Degraded but serving: it stays in rotation (200) and says what is missing.
             assert await readiness(http, base) == (
                 200,
-                {"status": "degraded", "database": "ok", "redis": "unavailable"},
+                {"status": "degraded", "database": "ok", "media": "ok", "redis": "unavailable"},
             )
 
             redis.start()  # an empty Redis on the same port, as after a restart

@@ -291,7 +291,7 @@ class RedisStore:
             raw = await self._run(lambda: self._redis.get(self._document_prefix + doc_hash))
         except RedisUnavailableError:
             return None
-        return raw.decode() if raw is not None else None
+        return raw.decode() if isinstance(raw, bytes) else raw
 
     async def put_document(self, doc_hash: str, query: str) -> None:
         # Registrations are a cache too: a month without use and a client re-registers.
