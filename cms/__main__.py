@@ -28,7 +28,6 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="add generated news for benchmarks")
     demo.add_argument("--news", type=int, required=True, metavar="N", help="how many news")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    commands.add_parser("export-schema", help="print the GraphQL SDL")
     createuser = commands.add_parser(
         "createuser",
         help="add a staff account (password from CMS_NEW_USER_PASSWORD or a prompt)",
@@ -98,11 +97,11 @@ async def _bump_shared_cache(settings: Settings) -> None:
         return
     from redis.asyncio import Redis
 
-    from web.response_cache import ResponseCache
+    from cms.services.events import shared_generation_key
 
     redis = Redis.from_url(settings.redis_url)
     try:
-        await ResponseCache.create(settings, redis).invalidate()
+        await redis.incr(shared_generation_key(settings.redis_prefix))
     finally:
         await redis.aclose()
 
@@ -260,18 +259,8 @@ async def _feedback_contact(
     print(f"Personal data removed from {len(tickets)} messages: {', '.join(tickets) or '-'}.")
 
 
-def _export_schema() -> None:
-    # The one place where `cms` reaches into the API layer: printing its SDL.
-    from graphql_schema.schema import schema
-
-    sys.stdout.write(schema.as_str() + "\n")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    if args.command == "export-schema":
-        _export_schema()
-        return
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -1,12 +1,13 @@
 """Process-wide services shared by requests: Redis (when configured), rate limits,
-the response cache, and the background tasks of a server process."""
+and the background tasks of a server process. (The response cache is the HTTP
+edge's: web/app.py builds it over the same Redis.)"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -14,7 +15,6 @@ from cms.services.feedback.notifications import FeedbackMailer
 from cms.services.feedback.submission import notifications_enabled
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from cms.settings import Settings
-from web.response_cache import ResponseCache
 
 
 @dataclass
@@ -24,11 +24,6 @@ class Runtime:
     limiter: RateLimiter
     # Sends staff e-mails about new feedback; None when SMTP is not configured.
     feedback_mailer: FeedbackMailer | None = None
-    # Public responses and APQ documents: in process, or in Redis when configured.
-    response_cache: ResponseCache = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.response_cache = ResponseCache.create(self.settings, self.redis)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:

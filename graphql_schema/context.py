@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
@@ -38,7 +37,9 @@ class Loaders:
 class Context:
     runtime: Runtime
     viewer: Viewer
-    request: Request | None = None
+    # The surrogate keys of what the response holds (see relay.py), collected when
+    # the HTTP edge asks for them (a response it may cache); None: not collected.
+    surrogate_keys: set[str] | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -72,11 +72,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from cms.errors import Code
 from cms.services.viewer import Viewer
 from cms.settings import Settings
-
-LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
-INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 
 # What each limit is called in `extensions.limit`, and how the message names it.
 _MESSAGES: dict[str, str] = {
@@ -99,7 +97,7 @@ _PAGE_LISTS = frozenset({"edges", "nodes"})
 def limit_error(limit: str, maximum: int, actual: int) -> GraphQLError:
     return GraphQLError(
         _MESSAGES[limit].format(actual=actual, max=maximum),
-        extensions={"code": LIMIT_EXCEEDED, "limit": limit, "max": maximum, "actual": actual},
+        extensions={"code": Code.LIMIT_EXCEEDED, "limit": limit, "max": maximum, "actual": actual},
     )
 
 
@@ -410,7 +408,7 @@ def introspection_error(settings: Settings) -> GraphQLError:
         if settings.introspection == "off"
         else "Интроспекция схемы доступна только после входа или с API-токеном."
     )
-    return GraphQLError(message, extensions={"code": INTROSPECTION_DISABLED})
+    return GraphQLError(message, extensions={"code": Code.INTROSPECTION_DISABLED})
 
 
 # ---------------------------------------------------------------- the extension

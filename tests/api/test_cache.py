@@ -264,7 +264,7 @@ async def test_a_failing_store_degrades_to_uncached_answers(
     async def broken(key: str) -> None:
         raise ConnectionError("the cache is unreachable")
 
-    monkeypatch.setattr(app.runtime.response_cache.store, "lookup", broken)
+    monkeypatch.setattr(app.response_cache.store, "lookup", broken)
     for method in ("GET", "POST"):
         if method == "GET":
             response = await app.http.get("/graphql", params={"query": NEWS_LIST})
