@@ -33,8 +33,12 @@ class ErrorPolicy(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         try:
             yield
-        except (GraphQLError, *_HTTP_REFUSALS):
+        except _HTTP_REFUSALS:
             raise
+        except GraphQLError as error:
+            # A refusal while parsing (a syntax error, a limit) leaves the operation
+            # as an exception; Strawberry answers it as it is.
+            raise self._present(error) from None
         except Exception as error:
             # An extension failed outside any resolver: Strawberry would answer
             # str(error), which may hold internal details.
@@ -68,6 +72,14 @@ class ErrorPolicy(SchemaExtension):
                 path=error.path,
                 extensions={"code": Code.BAD_USER_INPUT, "argument": original.argument},
             )
+        if _unstorable_text(original):
+            return GraphQLError(
+                "Строка в запросе содержит символ, который нельзя сохранить или искать "
+                "(U+0000 или одиночный суррогат): уберите его.",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": Code.BAD_USER_INPUT},
+            )
         error_id = secrets.token_hex(8)
         logger.error(
             "unexpected error %s in %s",
@@ -81,6 +93,24 @@ class ErrorPolicy(SchemaExtension):
             path=error.path,
             extensions={"code": Code.INTERNAL_SERVER_ERROR, "errorId": error_id},
         )
+
+
+# PostgreSQL's "character not in repertoire": a NUL in text, which it cannot hold.
+_CHARACTER_NOT_IN_REPERTOIRE = "22021"
+
+
+def _unstorable_text(error: BaseException) -> bool:
+    """A string argument the database cannot take (a NUL for PostgreSQL, a lone
+    surrogate for any driver encoding UTF-8): bad input, not a server failure. Every
+    string argument reaches SQL in its own way, so it is recognised here, once."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, UnicodeEncodeError):
+            return True
+        if getattr(seen, "sqlstate", None) == _CHARACTER_NOT_IN_REPERTOIRE:
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def _refused_document(error: GraphQLError, message: str) -> tuple[str, dict[str, object]]:
