@@ -208,7 +208,7 @@ class FastLane:
                 entry, generation = await self.cache.lookup(key)
             except Exception:
                 logger.exception(
-                    "response cache lookup failed in the fast lane; answering through the application"
+                    "response cache lookup failed in the fast lane; answering uncached"
                 )
                 key = None
             else:
