@@ -127,16 +127,14 @@ def _reason(error: orjson.JSONDecodeError) -> str:
 
 
 def _too_deep(value: object) -> bool:
-    """Whether containers nest deeper than MAX_NESTING (without recursion)."""
-    if not isinstance(value, dict | list):
-        return False
-    level: list[object] = [value]
+    """Whether containers nest deeper than MAX_NESTING (level by level, no recursion)."""
+    level: list[dict[str, Any] | list[Any]] = [value] if isinstance(value, dict | list) else []
     for _ in range(MAX_NESTING):
-        children: list[object] = []
+        if not level:
+            return False
+        children: list[dict[str, Any] | list[Any]] = []
         for item in level:
             members = item.values() if isinstance(item, dict) else item
-            children.extend(child for child in members if isinstance(child, dict | list))  # type: ignore[attr-defined]
-        if not children:
-            return False
+            children.extend(child for child in members if isinstance(child, dict | list))
         level = children
-    return True
+    return bool(level)

@@ -25,8 +25,9 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
-from starlette.requests import ClientDisconnect, HTTPException, Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.file_uploads.utils import replace_placeholders_with_files

@@ -297,3 +297,19 @@ async def test_fast_lane_hits_are_logged_and_cross_origin_reads_get_cors_headers
         assert cross.headers["access-control-allow-origin"] == origin
         assert cross.json() == hit.json()
         assert cross.headers["x-sql-count"] == "0"  # still a hit, in the view
+
+
+async def test_a_command_that_changed_content_voids_the_servers_shared_entries(
+    db: TestDatabase,
+) -> None:
+    """`python -m cms seed`, `demo` and `purge-trash` change content without a server:
+    they move the content generation in Redis (cms.services.events), which is the
+    response cache's own generation, so every server's entries are void at once."""
+    from cms.__main__ import _bump_shared_cache
+
+    overrides = redis_overrides()
+    async for app in cached_app(db.url, **overrides):
+        await app.read()
+        assert (await app.read()).headers["x-sql-count"] == "0"
+        await _bump_shared_cache(app.runtime.settings)
+        assert (await app.read()).headers["x-sql-count"] != "0"
