@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,6 +24,7 @@ from cms.settings import Settings, load_settings
 from graphql_schema.schema import schema
 from web.access_log import AccessLogMiddleware
 from web.body_limit import BodyLimitMiddleware
+from web.cors import CORS
 from web.fast_lane import FastLane
 from web.media import media_routes
 from web.requests import PREFLIGHT_HEADERS
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             # Outside the other checks, so that browsers can read their refusals too.
             # Bearer tokens, no cookies: credentials stay off.
             Middleware(
-                CORSMiddleware,  # type: ignore[arg-type]
+                CORS,  # type: ignore[arg-type]
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "authorization", *PREFLIGHT_HEADERS],

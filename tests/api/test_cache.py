@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -313,3 +314,48 @@ async def test_a_command_that_changed_content_voids_the_servers_shared_entries(
         assert (await app.read()).headers["x-sql-count"] == "0"
         await _bump_shared_cache(app.runtime.settings)
         assert (await app.read()).headers["x-sql-count"] != "0"
+
+
+async def test_a_miss_is_hashed_once_and_looked_up_once(
+    app: CachedApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast lane hands what it computed on a miss to the view: the document is
+    hashed once and the cache looked up once per request, hit or miss."""
+    from cms.services import trusted_documents
+    from web import fast_lane, persisted
+
+    hashes: list[str] = []
+    lookups: list[str] = []
+
+    def counting_hash(query: str) -> str:
+        hashes.append(query)
+        return trusted_documents.document_hash(query)
+
+    store = app.response_cache.store
+    real_lookup = store.lookup
+
+    async def counting_lookup(key: str) -> Any:
+        lookups.append(key)
+        return await real_lookup(key)
+
+    monkeypatch.setattr(fast_lane, "document_hash", counting_hash)
+    monkeypatch.setattr(persisted, "document_hash", counting_hash)
+    monkeypatch.setattr(store, "lookup", counting_lookup)
+    for method, size in (("POST", 99), ("GET", 98)):
+        query = NEWS_LIST.replace("first: 100", f"first: {size}")  # bytes no test sent
+        hashes.clear()
+        lookups.clear()
+        miss = await app.http.request(method, "/graphql", **_request(method, query))
+        assert miss.status_code == 200
+        assert miss.headers["x-sql-count"] != "0"
+        assert (len(hashes), len(lookups)) == (1, 1), method
+        hit = await app.http.request(method, "/graphql", **_request(method, query))
+        assert hit.headers["x-sql-count"] == "0"
+        # The same bytes again: the fast lane's memo, no hash at all.
+        assert (len(hashes), len(lookups)) == (1, 2), method
+
+
+def _request(method: str, query: str) -> dict[str, Any]:
+    if method == "GET":
+        return {"params": {"query": query}, "headers": {"accept": "application/json"}}
+    return {"json": {"query": query}}
