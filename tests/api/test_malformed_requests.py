@@ -209,6 +209,18 @@ def _cases() -> Iterator[Case]:
             "GRAPHQL_VALIDATION_FAILED",
         ),
     ]
+    # Documents nested or repeated beyond the limits, in every place a document nests.
+    deep_list = "{ news(filter: {search: " + "[" * 50_000 + "]" * 50_000 + "}) { totalCount } }"
+    deep_object = "{ news(filter: " + "{a: " * 20_000 + "1" + "}" * 20_000 + ") { totalCount } }"
+    deep_selection = "{ " + "news { " * 3_000 + "}" * 3_000 + " }"
+    directives = "{ __typename " + "@skip(if: false) " * 5_000 + "}"
+    for name, query in (
+        ("a list literal 50000 deep", deep_list),
+        ("an object literal 20000 deep", deep_object),
+        ("selections 3000 deep", deep_selection),
+        ("5000 directives", directives),
+    ):
+        graphql_refusals.append((name, {"query": query}, "LIMIT_EXCEEDED"))
     for name, body, code in graphql_refusals:
         yield Case(name, body=_json(body), statuses=(200,), codes=(code,))
     # GET query strings.
