@@ -212,7 +212,8 @@ class GraphQLView:
             )
         return error_response(
             400,
-            f"В документе {len(operations)} операций: укажите в operationName, какую выполнить.",
+            f"В документе несколько операций ({len(operations)}): укажите в operationName, "
+            "какую выполнить.",
             Code.GRAPHQL_VALIDATION_FAILED,
         )
 
