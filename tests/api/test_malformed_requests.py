@@ -419,3 +419,27 @@ async def test_nul_and_lone_surrogates_in_variables_never_fail_the_database(
         result = response.json()
         for error in result.get("errors", []):
             assert error["extensions"]["code"] in ("BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED"), body
+
+
+async def test_an_unforeseen_failure_is_answered_with_an_error_id_in_the_same_shape(
+    seeded_db: TestDatabase, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a malformed request but a bug: still JSON in the one shape, with the id
+    that is also in the server log with the traceback."""
+    from web import view
+    from web.app import create_app
+
+    def broken(result: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(view, "process_result", broken)
+    app = create_app(make_settings(seeded_db.url, CMS_ENV="production"), manage_database=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.post("/graphql", json={"query": QUERY})
+    assert response.status_code == 500
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["extensions"]["errorId"] in error["message"]
+    assert "secret internals" not in response.text
+    assert any(error["extensions"]["errorId"] in record.getMessage() for record in caplog.records)
