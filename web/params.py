@@ -30,7 +30,7 @@ class Problem:
     code: str = Code.BAD_REQUEST
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class GraphQLParams:
     query: str | None
     variables: dict[str, Any] | None

@@ -28,10 +28,6 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
     )
 
 
-def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
-
-
 def error_response(
     status: int,
     message: str,
@@ -40,7 +36,8 @@ def error_response(
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> Response:
-    return json_response(status, error_body(message, code, **extensions), headers)
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    return json_response(status, body, headers)
 
 
 def field_errors_response(status: int, errors: list[FieldError]) -> Response:

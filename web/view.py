@@ -282,6 +282,8 @@ async def _read_multipart(request: Request) -> GraphQLParams | Problem | Respons
         return bad_request("Соединение прервалось до конца загрузки.")
     operations = _form_json(form.get("operations"))
     files_map = _form_json(form.get("map"))
+    if isinstance(operations, list):
+        return params.from_mapping(operations)  # a batch: refused as in a JSON body
     if not isinstance(operations, dict) or not isinstance(files_map, dict):
         return bad_request(
             "Multipart-запрос должен содержать поля operations (JSON-объект операции) и map "

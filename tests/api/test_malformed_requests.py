@@ -17,7 +17,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.conftest import TestDatabase, make_settings
+from tests.conftest import GraphQLClient, TestDatabase, make_settings, use_api_token
 
 CYRILLIC = re.compile("[А-Яа-яЁё]")
 QUERY = "{ news(first: 1) { totalCount } }"
@@ -443,3 +443,88 @@ async def test_an_unforeseen_failure_is_answered_with_an_error_id_in_the_same_sh
     assert error["extensions"]["errorId"] in error["message"]
     assert "secret internals" not in response.text
     assert any(error["extensions"]["errorId"] in record.getMessage() for record in caplog.records)
+
+
+def _multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "b0undary") -> bytes:
+    chunks = []
+    for name, file_name, content in parts:
+        disposition = f'form-data; name="{name}"' + (
+            f'; filename="{file_name}"' if file_name else ""
+        )
+        chunks.append(f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode())
+        chunks.append(content + b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks)
+
+
+UPLOAD = 'mutation($f: Upload!) { uploadMedia(input: {file: $f, alt: "x"}) { errors { code } } }'
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "code"),
+    [
+        ("multipart/form-data", b"--x\r\n\r\n--x--\r\n", "BAD_REQUEST"),  # no boundary
+        ("multipart/form-data; boundary=b0undary", b"garbage", "BAD_REQUEST"),
+        (
+            "multipart/form-data; boundary=b0undary",
+            _multipart([("operations", None, b"{")]),
+            "BAD_REQUEST",
+        ),
+        (
+            "multipart/form-data; boundary=b0undary",
+            _multipart([("operations", None, _json({"query": UPLOAD, "variables": {"f": None}}))]),
+            "BAD_REQUEST",
+        ),
+        (
+            "multipart/form-data; boundary=b0undary",
+            _multipart(
+                [
+                    ("operations", None, _json({"query": UPLOAD, "variables": {"f": None}})),
+                    ("map", None, _json({"0": ["variables.f"]})),
+                ]
+            ),
+            "BAD_REQUEST",
+        ),
+        (
+            "multipart/form-data; boundary=b0undary",
+            _multipart(
+                [
+                    ("operations", None, _json({"query": UPLOAD, "variables": {"f": None}})),
+                    ("map", None, _json({"0": "variables.f"})),
+                    ("0", "x.png", b"x"),
+                ]
+            ),
+            "BAD_REQUEST",
+        ),
+        (
+            "multipart/form-data; boundary=b0undary",
+            _multipart(
+                [
+                    ("operations", None, _json([{"query": UPLOAD}, {"query": UPLOAD}])),
+                    ("map", None, _json({})),
+                ]
+            ),
+            "BATCHING_NOT_SUPPORTED",
+        ),
+    ],
+    ids=[
+        "no boundary",
+        "garbage",
+        "operations not JSON",
+        "no map",
+        "a missing file",
+        "a map of strings",
+        "a batch",
+    ],
+)
+async def test_malformed_uploads_from_a_caller_who_may_upload(
+    writer_client: GraphQLClient, content_type: str, body: bytes, code: str
+) -> None:
+    await use_api_token(writer_client, "write")
+    headers = {
+        **writer_client.headers,
+        "content-type": content_type,
+        "graphql-require-preflight": "1",
+    }
+    response = await writer_client.http.post("/graphql", content=body, headers=headers)
+    assert_one_shape(response, Case("upload", statuses=(400,), codes=(code,)))
