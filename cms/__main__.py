@@ -28,7 +28,6 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="add generated news for benchmarks")
     demo.add_argument("--news", type=int, required=True, metavar="N", help="how many news")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    commands.add_parser("export-schema", help="print the GraphQL SDL")
     createuser = commands.add_parser(
         "createuser",
         help="add a staff account (password from CMS_NEW_USER_PASSWORD or a prompt)",
@@ -101,17 +100,21 @@ async def _bump_shared_cache(settings: Settings) -> None:
     restart them)."""
     if not settings.redis_url:
         return
+    from redis.exceptions import RedisError
+
+    from cms.services.events import shared_generation_key
     from cms.services.redis_guard import connect
-    from web.response_cache import UNKNOWN_GENERATION, ResponseCache
 
     redis = connect(settings)
     try:
         # Servers carry on without Redis; this command must say that it could not.
-        if await ResponseCache.create(settings, redis).store.bump() == UNKNOWN_GENERATION:
+        try:
+            await redis.incr(shared_generation_key(settings.redis_prefix))
+        except RedisError:
             raise SystemExit(
                 "Redis is unavailable: the shared response cache was not cleared; "
                 "run the command again when Redis answers, or restart the servers."
-            )
+            ) from None
     finally:
         await redis.aclose()
 
@@ -281,18 +284,8 @@ async def _feeds(settings: Settings) -> None:
             print(f"  {fmt:<5} {url}")
 
 
-def _export_schema() -> None:
-    # The one place where `cms` reaches into the API layer: printing its SDL.
-    from graphql_schema.schema import schema
-
-    sys.stdout.write(schema.as_str() + "\n")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    if args.command == "export-schema":
-        _export_schema()
-        return
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -17,17 +17,44 @@ class InvalidArgumentError(ValueError):
 
 
 class Code:
-    """UserError codes, as clients branch on them."""
+    """Every error code the API answers with (`extensions.code` of GraphQL errors and of
+    the answers given before execution, `code` of UserError): clients branch on them,
+    so they never change. The one place they are defined."""
 
+    # Input of a mutation (UserError) and of the media upload route.
     REQUIRED = "REQUIRED"
     INVALID = "INVALID"
     TOO_LONG = "TOO_LONG"
     TOO_SHORT = "TOO_SHORT"
+    TOO_LARGE = "TOO_LARGE"
+    UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    # Who may do what.
+    UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
+    # GraphQL errors of a read.
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    # The HTTP request itself, answered before execution.
+    BAD_REQUEST = "BAD_REQUEST"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    CSRF_HEADER_REQUIRED = "CSRF_HEADER_REQUIRED"
+    CORS_NOT_ALLOWED = "CORS_NOT_ALLOWED"
+    BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+    OPERATION_NOT_TRUSTED = "OPERATION_NOT_TRUSTED"
+    RENDITION_FAILED = "RENDITION_FAILED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class FieldError:

@@ -1,6 +1,7 @@
 """Process-wide services shared by requests: Redis (when configured), rate limits,
-the response cache, the gate of expensive operations, and the background tasks of a
-server process."""
+the gate of expensive operations, the password checkers, and the background tasks
+of a server process. (The response cache is the HTTP edge's: web/app.py builds it
+over the same Redis.)"""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from cms.services.passwords import PasswordPool
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from cms.services.redis_guard import connect
 from cms.settings import Settings
-from web.response_cache import ResponseCache
 
 
 class ConcurrencyGate:
@@ -62,15 +62,12 @@ class Runtime:
     limiter: RateLimiter
     # Sends staff e-mails about new feedback; None when SMTP is not configured.
     feedback_mailer: FeedbackMailer | None = None
-    # Public responses and APQ documents: in process, or in Redis when configured.
-    response_cache: ResponseCache = field(init=False)
     # Operations above CMS_EXPENSIVE_COST, a few at a time (graphql_schema/limits.py).
     expensive_operations: ConcurrencyGate = field(init=False)
     # Argon2 for logins, off the event loop.
     passwords: PasswordPool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.response_cache = ResponseCache.create(self.settings, self.redis)
         self.expensive_operations = ConcurrencyGate(
             self.settings.expensive_concurrency, self.settings.expensive_wait_ms / 1000
         )

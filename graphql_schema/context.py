@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
@@ -44,10 +43,15 @@ class Loaders:
 class Context:
     runtime: Runtime
     viewer: Viewer
-    request: Request | None = None
+    # The surrogate keys of what the response holds (see relay.py), collected when
+    # the HTTP edge asks for them (a response it may cache); None: not collected.
+    surrogate_keys: set[str] | None = None
     # What the HTTP answer will carry besides the result: a status (a full media disk
-    # answers 507), headers. The edge's response object; resolvers only set its status.
+    # answers 507), headers. The edge sets it; resolvers only set its status.
     response: Any = None
+    # The answer depends on more than the caller's visibility scope (introspection,
+    # allowed to some callers of a scope and not to others): no cache may keep it.
+    private: bool = False
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -1,4 +1,4 @@
-"""Schema extensions: how errors leave the API, and what the response cache may keep."""
+"""Schema extensions: how errors leave the API, and the surrogate keys of a response."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ import logging
 import secrets
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.graphql import OperationType
 
-from cms.errors import InvalidArgumentError
+from cms.errors import Code, InvalidArgumentError
 from cms.settings import Settings
-from graphql_schema.errors import INTERNAL_SERVER_ERROR
-from web.http_cache import current_state
+from graphql_schema.relay import recording_surrogate_keys
 
 logger = logging.getLogger("cms.graphql")
 
@@ -35,8 +33,12 @@ class ErrorPolicy(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         try:
             yield
-        except (GraphQLError, *_HTTP_REFUSALS):
+        except _HTTP_REFUSALS:
             raise
+        except GraphQLError as error:
+            # A refusal while parsing (a syntax error, a limit) leaves the operation
+            # as an exception; Strawberry answers it as it is.
+            raise self._present(error) from None
         except Exception as error:
             # An extension failed outside any resolver: Strawberry would answer
             # str(error), which may hold internal details.
@@ -53,20 +55,30 @@ class ErrorPolicy(SchemaExtension):
     def _present(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
-            if _SUGGESTION in error.message and self._hides_suggestions():
-                return GraphQLError(
-                    error.message.split(_SUGGESTION, 1)[0],
-                    nodes=error.nodes,
-                    path=error.path,
-                    extensions=error.extensions,
-                )
-            return error
+            message, extensions = error.message, error.extensions
+            if _SUGGESTION in message and self._hides_suggestions():
+                message = message.split(_SUGGESTION, 1)[0]
+            if not (extensions or {}).get("code") and error.path is None:
+                # graphql-core's own refusals of the document (syntax, validation,
+                # variables' coercion) come in English without a code.
+                message, extensions = _refused_document(error, message)
+            if message is error.message and extensions is error.extensions:
+                return error
+            return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
         if isinstance(original, InvalidArgumentError):
             return GraphQLError(
                 original.message,
                 nodes=error.nodes,
                 path=error.path,
                 extensions={"code": original.code, "argument": original.argument},
+            )
+        if _unstorable_text(original):
+            return GraphQLError(
+                "Строка в запросе содержит символ, который нельзя сохранить или искать "
+                "(U+0000 или одиночный суррогат): уберите его.",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": Code.BAD_USER_INPUT},
             )
         error_id = secrets.token_hex(8)
         logger.error(
@@ -79,23 +91,43 @@ class ErrorPolicy(SchemaExtension):
             f"Внутренняя ошибка сервера. Код ошибки: {error_id}.",
             nodes=error.nodes,
             path=error.path,
-            extensions={"code": INTERNAL_SERVER_ERROR, "errorId": error_id},
+            extensions={"code": Code.INTERNAL_SERVER_ERROR, "errorId": error_id},
         )
 
 
-class CachePolicy(SchemaExtension):
-    """Tells the response cache whether the operation was a query that succeeded:
-    only those are stored or cached by HTTP. Runs once per operation, not per field."""
+# PostgreSQL's "character not in repertoire": a NUL in text, which it cannot hold.
+_CHARACTER_NOT_IN_REPERTOIRE = "22021"
+
+
+def _unstorable_text(error: BaseException) -> bool:
+    """A string argument the database cannot take (a NUL for PostgreSQL, a lone
+    surrogate for any driver encoding UTF-8): bad input, not a server failure. Every
+    string argument reaches SQL in its own way, so it is recognised here, once."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, UnicodeEncodeError):
+            return True
+        if getattr(seen, "sqlstate", None) == _CHARACTER_NOT_IN_REPERTOIRE:
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _refused_document(error: GraphQLError, message: str) -> tuple[str, dict[str, object]]:
+    """A Russian message keeping graphql-core's detail, and the code clients branch on."""
+    if isinstance(error, GraphQLSyntaxError):
+        detail = message.removeprefix("Syntax Error: ")
+        return f"Синтаксическая ошибка в запросе: {detail}", {"code": Code.GRAPHQL_PARSE_FAILED}
+    return f"Запрос не прошёл проверку по схеме: {message}", {
+        "code": Code.GRAPHQL_VALIDATION_FAILED
+    }
+
+
+class SurrogateKeys(SchemaExtension):
+    """Makes the request's `Context.surrogate_keys` the set that `global_id` and
+    `connection` record into while the operation runs (see relay.py)."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
-        state = current_state.get()
-        if state is None:
-            return
-        context = self.execution_context
-        result = context.result
-        try:
-            state.is_query = context.operation_type is OperationType.QUERY
-        except RuntimeError:  # no document: nothing ran
-            state.is_query = False
-        state.succeeded = result is not None and not result.errors and result.data is not None
+        keys = getattr(self.execution_context.context, "surrogate_keys", None)
+        with recording_surrogate_keys(keys):
+            yield

@@ -84,12 +84,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from cms.errors import Code
 from cms.services.viewer import Viewer
 from cms.settings import Settings
-from web import http_cache
-
-LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
-INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 
 # What each limit is called in `extensions.limit`, and how the message names it.
 _MESSAGES: dict[str, str] = {
@@ -122,7 +119,7 @@ def limit_error(limit: str, maximum: int, actual: int, **details: int) -> GraphQ
     return GraphQLError(
         _MESSAGES[limit].format(actual=actual, max=maximum, **details),
         extensions={
-            "code": LIMIT_EXCEEDED,
+            "code": Code.LIMIT_EXCEEDED,
             "limit": limit,
             "max": maximum,
             "actual": actual,
@@ -506,7 +503,7 @@ def introspection_error(settings: Settings) -> GraphQLError:
         if settings.introspection == "off"
         else "Интроспекция схемы доступна только после входа или с API-токеном."
     )
-    return GraphQLError(message, extensions={"code": INTROSPECTION_DISABLED})
+    return GraphQLError(message, extensions={"code": Code.INTROSPECTION_DISABLED})
 
 
 # ---------------------------------------------------------------- the extension
@@ -561,7 +558,9 @@ class OperationLimits(SchemaExtension):
                 return [introspection_error(settings)]
             # Who may introspect differs within a visibility scope (read tokens may,
             # anonymous callers in production may not): no shared cache keeps it.
-            http_cache.record_private()
+            context = self.execution_context.context
+            if context is not None:
+                context.private = True
         schema = self.execution_context.schema._schema  # graphql-core's own schema
         try:
             found = measure(
@@ -646,13 +645,12 @@ def _busy_error(settings: Settings, slots: int) -> GraphQLError:
 # ---------------------------------------------------------------- the size of an answer
 
 
-def within_response_size(body: bytes, result: object, settings: Settings) -> bytes:
-    """The encoded answer, or, when it is larger than CMS_MAX_RESPONSE_BYTES, an answer
-    that says so (keeping the original's `extensions`, e.g. its cost): a client never
-    gets a truncated body, and no cache keeps the refusal."""
+def within_response_size(body: bytes, result: object, settings: Settings) -> bytes | None:
+    """None when the encoded answer is within CMS_MAX_RESPONSE_BYTES; else the answer
+    that says so (keeping the original's `extensions`, e.g. its cost), which no cache
+    may keep: a client never gets a truncated body."""
     if len(body) <= settings.max_response_bytes:
-        return body
-    http_cache.record_private()
+        return None
     error = limit_error("responseSize", settings.max_response_bytes, len(body))
     answer: dict[str, Any] = {"data": None, "errors": [error.formatted]}
     if isinstance(result, dict) and result.get("extensions"):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
+from cms.errors import Code
 from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
-from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
 
 
 def denied(viewer: Viewer, what: str) -> GraphQLError:
     if viewer.is_anonymous:
-        return GraphQLError(f"{what}: нужно войти в систему.", extensions={"code": UNAUTHENTICATED})
-    return GraphQLError(f"{what}: недостаточно прав.", extensions={"code": FORBIDDEN})
+        return GraphQLError(
+            f"{what}: нужно войти в систему.", extensions={"code": Code.UNAUTHENTICATED}
+        )
+    return GraphQLError(f"{what}: недостаточно прав.", extensions={"code": Code.FORBIDDEN})
 
 
 def require(viewer: Viewer, action: Action, what: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -13,10 +16,36 @@ from cms.services.ids import decode_global_id, encode_global_id
 from cms.services.pagination import Ordering, Page, Window, window
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
-from web.http_cache import record_list, record_node
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+# Surrogate keys name what a response holds, so that a CDN can purge exactly that:
+# `News:12` for every object turned into a GraphQL type (recorded by `global_id`, the
+# one place every node type's id is made) and `news-list` for every connection of a
+# type (so that creating an item purges the lists it may join). They are collected
+# into the request's `Context.surrogate_keys` (plain data that the HTTP edge reads),
+# made current for the operation by `recording_surrogate_keys`: types are built from
+# rows without the request's `info`.
+_recording: ContextVar[set[str] | None] = ContextVar("surrogate_keys", default=None)
+
+
+@contextmanager
+def recording_surrogate_keys(keys: set[str] | None) -> Iterator[None]:
+    token = _recording.set(keys)
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def list_key(type_name: str) -> str:
+    """ "ActionPlan" -> "action-plan-list"."""
+    return _CAMEL.sub("-", type_name).lower() + "-list"
 
 
 @strawberry.interface(description="An object with a global, opaque ID.")
@@ -27,7 +56,9 @@ class Node:
 def global_id(type_name: str, pk: int) -> strawberry.ID:
     # Every node type makes its id here from its row: the one place that sees each
     # object a response holds, so it names it for CDN purges (surrogate keys).
-    record_node(type_name, pk)
+    keys = _recording.get()
+    if keys is not None:
+        keys.add(f"{type_name}:{pk}")
     return strawberry.ID(encode_global_id(type_name, pk))
 
 
@@ -80,8 +111,9 @@ def connection(page: Page[T], convert: Callable[[T], R]) -> Connection[R]:
     # item purges the lists it may appear in even while they are empty.
     owner = getattr(convert, "__self__", None)
     definition = getattr(owner, "__strawberry_definition__", None)
-    if definition is not None:
-        record_list(definition.name)
+    keys = _recording.get()
+    if definition is not None and keys is not None:
+        keys.add(list_key(definition.name))
     return Connection(
         edges=[
             Edge(cursor=cursor, node=convert(item))

@@ -18,7 +18,7 @@ from graphql_schema.common import DATETIME
 from graphql_schema.cooperation import types as cooperation_types
 from graphql_schema.cooperation.mutations import CooperationMutations
 from graphql_schema.cooperation.queries import CooperationQueries
-from graphql_schema.extensions import CachePolicy, ErrorPolicy
+from graphql_schema.extensions import ErrorPolicy, SurrogateKeys
 from graphql_schema.feedback.mutations import FeedbackMutations
 from graphql_schema.feedback.queries import FeedbackQueries
 from graphql_schema.feedback.types import FeedbackMessage
@@ -100,7 +100,7 @@ def build_schema() -> Schema:
         # Limits first: a refused operation is never parsed further, validated or run.
         # OperationLimits parses and validates itself (within the limits), with its
         # own caches per document text (graphql_schema/limits.py).
-        extensions=[OperationLimits, ErrorPolicy, CachePolicy],
+        extensions=[OperationLimits, ErrorPolicy, SurrogateKeys],
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides={datetime: DATETIME},
     )

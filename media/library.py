@@ -22,6 +22,7 @@ from cms.services.permissions import Action, allowed
 from cms.services.validation import Checker
 from cms.services.viewer import Viewer
 from cms.services.visibility import now
+from cms.settings import Settings
 from media.filetypes import FileType, RejectedFileError, identify
 from media.images import prepare_image
 from media.locks import KeyedLocks
@@ -35,10 +36,6 @@ ALT_MAX = 1000
 CAPTION_MAX = 2000
 CREDIT_MAX = 300
 TEXT_FIELDS = ("alt", "caption", "credit")
-# Code of a file whose type is not on the allowlist (a broken file of an allowed
-# type is INVALID; an oversize one TOO_LARGE).
-UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
-TOO_LARGE = "TOO_LARGE"
 
 # Storing a file and removing it (its last asset deleted) never interleave for one
 # content hash within a process.
@@ -193,12 +190,18 @@ async def _publishable(
 
 
 def _file_error(field: tuple[str, ...], error: RejectedFileError) -> FieldError:
-    code = UNSUPPORTED_TYPE if error.unsupported else Code.INVALID
+    # A type not on the allowlist; a broken file of an allowed type is INVALID.
+    code = Code.UNSUPPORTED_TYPE if error.unsupported else Code.INVALID
     return FieldError((*field, "file"), code, error.message)
 
 
+def too_large_message(settings: Settings) -> str:
+    megabytes = settings.media_max_bytes / (1024 * 1024)
+    return f"Файл больше допустимого размера ({megabytes:g} МБ)."
+
+
 def too_large_error(field: tuple[str, ...], message: str) -> ValidationFailedError:
-    return ValidationFailedError.one((*field, "file"), TOO_LARGE, message)
+    return ValidationFailedError.one((*field, "file"), Code.TOO_LARGE, message)
 
 
 def check_may_set_public(

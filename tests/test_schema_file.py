@@ -12,7 +12,8 @@ SCHEMA_FILE = Path(__file__).parent.parent / "schema.graphql"
 def test_committed_schema_matches_the_code() -> None:
     committed = SCHEMA_FILE.read_text(encoding="utf-8")
     assert committed == schema.as_str() + "\n", (
-        "schema.graphql is out of date: run `python -m cms export-schema > schema.graphql`"
+        "schema.graphql is out of date: run "
+        "`python -m graphql_schema export-schema > schema.graphql`"
     )
 
 

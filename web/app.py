@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,6 +19,7 @@ from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
 from cms.db import install_statement_counter, tortoise_config
+from cms.errors import Code
 from cms.runtime import Runtime
 from cms.services.redis_guard import redis_status
 from cms.settings import Settings, load_settings
@@ -25,10 +27,13 @@ from graphql_schema.schema import schema
 from media.faults import check_at_start, root_problem
 from web.access_log import AccessLogMiddleware
 from web.body_limit import BodyLimitMiddleware
+from web.cors import CORS
 from web.fast_lane import FastLane
 from web.feeds import Syndication
 from web.media import media_routes
 from web.requests import PREFLIGHT_HEADERS
+from web.response_cache import ResponseCache
+from web.responses import error_response, method_not_allowed, not_found
 from web.view import GraphQLView
 
 logger = logging.getLogger("cms.server")
@@ -65,11 +70,40 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(body)
 
 
+async def _http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (no such route, a method a route does not take) in
+    the one error shape."""
+    assert isinstance(error, HTTPException)
+    if error.status_code == 405:
+        allow = (error.headers or {}).get("Allow", "GET, POST")
+        return method_not_allowed(f"Метод {request.method} здесь не поддерживается.", allow)
+    if error.status_code == 404:
+        return not_found()
+    return error_response(error.status_code, "Запрос не может быть обработан.", Code.BAD_REQUEST)
+
+
+async def _internal_error(request: Request, error: Exception) -> Response:
+    """A failure no check foresaw: logged with its traceback under an id that the
+    caller sees, never the details."""
+    error_id = secrets.token_hex(8)
+    logger.error(
+        "unexpected error %s on %s %s", error_id, request.method, request.url.path, exc_info=error
+    )
+    return error_response(
+        500,
+        f"Внутренняя ошибка сервера. Код ошибки: {error_id}.",
+        Code.INTERNAL_SERVER_ERROR,
+        errorId=error_id,
+    )
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The application. Tests pass `manage_database=False` and bring their own database."""
     settings = settings or load_settings()
     install_statement_counter()
     runtime = Runtime.create(settings)
+    # Public responses and APQ documents: in process, or in Redis when configured.
+    cache = ResponseCache.create(settings, runtime.redis)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,7 +126,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         finally:
             await runtime.close()
 
-    graphql = GraphQLView(schema, runtime)
+    graphql = GraphQLView(schema, runtime, cache)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -101,7 +135,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             *media_routes(runtime),  # POST /media, GET /media/...
             *(graphql.graphiql.routes() if settings.graphiql else []),  # GET /graphiql-assets/...
             # /feeds/..., /sitemap.xml, /sitemaps/...
-            *Syndication(settings, runtime.response_cache).routes(),
+            *Syndication(settings, cache).routes(),
         ],
         middleware=[
             # Anonymous response-cache hits, answered first (no routing, no GraphQL, no
@@ -110,6 +144,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Middleware(
                 FastLane,
                 runtime=runtime,
+                cache=cache,
                 sql_count_header=not settings.is_production,
             ),
             Middleware(
@@ -120,7 +155,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             # Outside the other checks, so that browsers can read their refusals too.
             # Bearer tokens, no cookies: credentials stay off.
             Middleware(
-                CORSMiddleware,
+                CORS,
                 allow_origins=settings.cors_allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "authorization", *PREFLIGHT_HEADERS],
@@ -130,7 +165,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             # Instead of Starlette's max_body_size: the same limit, refused with a reason.
             Middleware(BodyLimitMiddleware, settings=settings),
         ],
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.response_cache = cache
     return app

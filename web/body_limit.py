@@ -14,10 +14,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.settings import Settings
-from web.requests import is_multipart, too_large_message, upload_body_limit
-from web.view import error_response
-
-PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+from media.library import too_large_message
+from web.requests import is_multipart, upload_body_limit
+from web.responses import payload_too_large
 
 
 class _BodyTooLargeError(Exception):
@@ -54,7 +53,7 @@ class BodyLimitMiddleware:
         max_bytes, message = self._limit(scope, headers)
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            await error_response(413, message, PAYLOAD_TOO_LARGE)(scope, receive, send)
+            await payload_too_large(message)(scope, receive, send)
             return
         received = 0
         started = False
@@ -79,4 +78,4 @@ class BodyLimitMiddleware:
         except _BodyTooLargeError:
             if started:
                 raise
-            await error_response(413, message, PAYLOAD_TOO_LARGE)(scope, receive, send)
+            await payload_too_large(message)(scope, receive, send)

@@ -4,8 +4,11 @@ A hit costs a header scan, a query-string or JSON parse, two SHA-256 digests, on
 store lookup (a dict access in process, one MGET in Redis) and the anonymous rate
 limit: no routing, no Strawberry, no GraphQL parsing, no database. Anything else
 (a miss, a caller with credentials, an upload, anything unusual) falls through
-untouched to the application, with the body replayed when it was read; the view
-computes the same key (`cache_key`) and stores what it executes.
+to the application, with the body replayed when it was read. On a miss, what the
+lane computed (the parameters, the document's hash, the cache key and the
+generation read with the lookup) is handed to the view in the ASGI scope
+(`web.params.Prepared`): the view neither parses, hashes nor looks up again, and
+stores what it executes under that key.
 
 It is the outermost middleware, so a hit pays for nothing else: it writes the hit's
 access log line itself (web/access_log.py), reads a body only below the
@@ -18,25 +21,24 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
-from urllib.parse import parse_qsl
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.runtime import Runtime
 from cms.services.network import client_address
 from cms.services.ratelimit import hit_request_limit
+from cms.services.trusted_documents import document_hash
 from cms.services.viewer import Viewer
-from web import http_cache
+from web import http_cache, params
 from web.access_log import log_request
+from web.params import PREPARED, GraphQLParams, Prepared
 from web.response_cache import (
     CachedResponse,
+    ResponseCache,
     cache_key,
     canonical_variables,
-    document_hash,
 )
-from web.view import rate_limited_response
+from web.responses import rate_limited
 
 logger = logging.getLogger("cms.fast_lane")
 
@@ -44,75 +46,75 @@ _JSON = b"application/json"
 _Headers = list[tuple[bytes, bytes]]
 # Bodies larger than this are not worth a lookup (no client sends such cached reads).
 _MAX_BODY = 64 * 1024
+# What a request's raw bytes come to: its parameters, its document's hash and its
+# cache key (both None when it is anything but a plain or persisted single operation);
+# None when the view must answer it (it cannot be read).
+_Parsed = tuple[GraphQLParams, str | None, str | None] | None
 
 
-def _request_key(params: dict[str, Any]) -> str | None:
-    """The response cache key of a GraphQL request's parameters, or None when the
-    request is anything but a plain (or persisted) single operation."""
-    query = params.get("query")
-    extensions = params.get("extensions")
-    variables = params.get("variables")
-    operation_name = params.get("operationName")
-    if not isinstance(variables, dict | None) or not isinstance(operation_name, str | None):
-        return None
+def _request_key(data: GraphQLParams) -> tuple[str | None, str | None]:
+    """The document hash and the response cache key of a request, or (None, None)."""
     claimed: str | None = None
-    if extensions is not None:
-        if not isinstance(extensions, dict):
-            return None
-        persisted = extensions.get("persistedQuery")
+    if data.extensions is not None:
+        persisted = data.extensions.get("persistedQuery")
         if persisted is not None:
             if not isinstance(persisted, dict) or persisted.get("version") != 1:
-                return None
+                return None, None
             claimed = persisted.get("sha256Hash")
             if not isinstance(claimed, str) or len(claimed) != 64:
-                return None
+                return None, None
             claimed = claimed.lower()
-    if isinstance(query, str):
-        digest = document_hash(query)
+    if data.query is not None:
+        digest = document_hash(data.query)
         if claimed is not None and claimed != digest:
-            return None  # a hash mismatch: the view answers it
-    elif query is None and claimed is not None:
+            return None, None  # a hash mismatch: the view answers it
+    elif claimed is not None:
         digest = claimed
     else:
+        return None, None
+    return digest, cache_key(digest, canonical_variables(data.variables), data.operation_name)
+
+
+def _parse(raw: bytes, is_get: bool) -> _Parsed:
+    read = params.from_query_string(raw) if is_get else params.from_json(raw)
+    if isinstance(read, params.Problem):
         return None
-    return cache_key(digest, canonical_variables(variables), operation_name)
-
-
-def _get_params(query_string: bytes) -> dict[str, Any] | None:
-    # The same decoding as Starlette's QueryParams, so both sides see the same text.
-    params: dict[str, Any] = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    for name in ("variables", "extensions"):
-        raw = params.get(name)
-        if raw is not None:
-            if raw == "":
-                return None
-            params[name] = orjson.loads(raw)
-    return params
+    return (read, *_request_key(read))
 
 
 class _Memo:
-    """Raw request bytes (a query string or a JSON body) -> cache key: hot queries
-    repeat byte for byte, so a hit skips decoding and hashing. Bounded: cleared when
-    full (cheaper than LRU bookkeeping; it refills with what is hot)."""
+    """Raw request bytes (a query string or a JSON body) -> what they parse to: hot
+    queries repeat byte for byte, so a hit skips decoding and hashing. Bounded:
+    cleared when full (cheaper than LRU bookkeeping; it refills with what is hot).
+    The parameters are shared by the requests that sent the same bytes: nothing
+    changes them."""
 
     def __init__(self, size: int = 2048) -> None:
-        self._keys: dict[bytes, str | None] = {}
+        self._parsed: dict[bytes, _Parsed] = {}
         self._size = size
 
-    def get(self, raw: bytes) -> str | bool | None:
-        return self._keys.get(raw, False)
-
-    def put(self, raw: bytes, key: str | None) -> None:
-        if len(raw) > 4096:  # at most 8 MB held, whatever callers send
-            return
-        if len(self._keys) >= self._size:
-            self._keys.clear()
-        self._keys[raw] = key
+    def get(self, raw: bytes, is_get: bool) -> _Parsed:
+        try:
+            return self._parsed[raw]
+        except KeyError:
+            pass
+        parsed = _parse(raw, is_get)
+        if len(raw) <= 4096:  # at most 8 MB held, whatever callers send
+            if len(self._parsed) >= self._size:
+                self._parsed.clear()
+            self._parsed[raw] = parsed
+        return parsed
 
 
 class FastLane:
     def __init__(
-        self, app: ASGIApp, *, runtime: Runtime, sql_count_header: bool, path: str = "/graphql"
+        self,
+        app: ASGIApp,
+        *,
+        runtime: Runtime,
+        cache: ResponseCache,
+        sql_count_header: bool,
+        path: str = "/graphql",
     ) -> None:
         self.app = app
         self.log_lines = runtime.settings.access_log
@@ -120,7 +122,7 @@ class FastLane:
         self.extra_headers: _Headers = [(b"x-sql-count", b"0")] if sql_count_header else []
         self.runtime = runtime
         self.settings = runtime.settings
-        self.cache = runtime.response_cache
+        self.cache = cache
         self.path = path
         self._get_keys = _Memo()
         self._post_keys = _Memo()
@@ -182,7 +184,7 @@ class FastLane:
         )
         decision = await hit_request_limit(self.runtime.limiter, viewer, self.settings)
         if not decision.allowed:
-            refusal = rate_limited_response(decision.retry_after)
+            refusal = rate_limited(decision.retry_after)
             refusal.raw_headers.extend(self.extra_headers)
             await refusal(scope, receive, send)
             status = refusal.status_code
@@ -191,28 +193,29 @@ class FastLane:
         if self.log_lines:
             log_request(method, scope["path"], status, started, 0)
 
-    def _key(self, raw: bytes, is_get: bool) -> str | None:
-        memo = self._get_keys if is_get else self._post_keys
-        known = memo.get(raw)
-        if known is not False:
-            return known  # type: ignore[return-value]
-        params = _get_params(raw) if is_get else orjson.loads(raw)
-        key = _request_key(params) if isinstance(params, dict) else None
-        memo.put(raw, key)
-        return key
-
     async def _hit(self, scope: Scope, body: bytes | None) -> CachedResponse | None:
-        try:
-            key = self._key(scope["query_string"] if body is None else body, body is None)
-            if key is None:
-                return None
-            entry, _ = await self.cache.lookup(key)
-            return entry
-        except orjson.JSONDecodeError:
-            return None  # the view answers bad JSON with its own 400
-        except Exception:
-            logger.exception("fast lane lookup failed; answering through the application")
-            return None
+        """The cached answer, or None; on a miss, what was computed is left in the
+        scope for the view (`Prepared`)."""
+        is_get = body is None
+        memo = self._get_keys if is_get else self._post_keys
+        parsed = memo.get(scope["query_string"] if body is None else body, is_get)
+        if parsed is None:
+            return None  # the view answers what cannot be read
+        data, digest, key = parsed
+        generation = 0
+        if key is not None:
+            try:
+                entry, generation = await self.cache.lookup(key)
+            except Exception:
+                logger.exception(
+                    "response cache lookup failed in the fast lane; answering uncached"
+                )
+                key = None
+            else:
+                if entry is not None:
+                    return entry
+        scope[PREPARED] = Prepared(data, digest, key, generation)
+        return None
 
     async def _answer(
         self, entry: CachedResponse, method: str, if_none_match: bytes | None, send: Send

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cms.errors import Code
 from cms.services import syndication, urls
 from cms.services.syndication import FeedEntry, FeedScope, ScopeKind, SitemapKind
 from cms.settings import Settings
@@ -36,7 +37,7 @@ from media import renditions
 from media.service import media_url
 from web import http_cache
 from web.response_cache import CachedResponse, ResponseCache
-from web.view import error_response
+from web.responses import error_response
 
 YANDEX_NS = "http://news.yandex.ru"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -340,7 +341,7 @@ class Syndication:
             if scope.surrogate_key:
                 keys.add(scope.surrogate_key)
             newest = max((e.updated_at for e in entries), default=None)
-            return Built(body, http_cache.surrogate_keys(keys), newest)
+            return Built(body, " ".join(sorted(keys)), newest)
 
         return await self._answer(
             request, f"feed:{_feed_path(scope)}.{fmt}", MEDIA_TYPES[fmt], build
@@ -403,9 +404,7 @@ _MISSING = {
 
 
 def _not_found(message: str) -> Response:
-    response = error_response(404, message, "NOT_FOUND")
-    response.headers["cache-control"] = "no-store"
-    return response
+    return error_response(404, message, Code.NOT_FOUND, headers={"cache-control": "no-store"})
 
 
 def _public(

@@ -1,72 +1,20 @@
-"""HTTP caching of public GraphQL reads: the per-request cache state, surrogate keys
-collected during resolution, and the headers (ETag, Cache-Control, Surrogate-Key,
-Cache-Tag, 304) that the view and the fast lane answer with.
+"""HTTP caching of public GraphQL reads: the headers (ETag, Cache-Control,
+Surrogate-Key, Cache-Tag, 304) that the view and the fast lane answer with.
 
-Surrogate keys name what a response holds so that a CDN can purge exactly that:
-`News:12` for every object turned into a GraphQL type (recorded by `global_id`, the
-one place every node type's id is made), and `news-list` for every connection of a
-type (so that creating an item purges the lists it may join).
+Surrogate keys name what a response holds so that a CDN can purge exactly that;
+the schema collects them while it resolves (graphql_schema/relay.py) into the
+request's Context, and the view stores them with the entry.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 
 from cms.settings import Settings
 from web.response_cache import CachedResponse
 
 PRIVATE = b"private, no-store"
-
-
-@dataclass(slots=True)
-class CacheState:
-    """One public request on its way through execution: where its response goes in
-    the response cache (None: it is not stored) and the surrogate keys seen."""
-
-    key: str | None
-    generation: int
-    keys: set[str] = field(default_factory=set)
-    is_query: bool = False
-    succeeded: bool = False
-    # The answer depends on more than the visibility scope (introspection, allowed to
-    # some callers of a scope and not to others): no cache may keep it.
-    private: bool = False
-
-
-current_state: ContextVar[CacheState | None] = ContextVar("cms_cache_state", default=None)
-
-
-def record_node(type_name: str, pk: int) -> None:
-    state = current_state.get()
-    if state is not None:
-        state.keys.add(f"{type_name}:{pk}")
-
-
-def record_private() -> None:
-    state = current_state.get()
-    if state is not None:
-        state.private = True
-
-
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-def list_key(type_name: str) -> str:
-    """ "ActionPlan" -> "action-plan-list"."""
-    return _CAMEL.sub("-", type_name).lower() + "-list"
-
-
-def record_list(type_name: str) -> None:
-    state = current_state.get()
-    if state is not None:
-        state.keys.add(list_key(type_name))
-
-
-def surrogate_keys(keys: set[str]) -> str:
-    return " ".join(sorted(keys))
+NO_STORE = b"no-store"
 
 
 # ---------------------------------------------------------------- headers

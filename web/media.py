@@ -13,22 +13,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import quote
 
-import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from cms.errors import Code, ValidationFailedError
+from cms.errors import Code, FieldError, ValidationFailedError
 from cms.models import MediaAsset
 from cms.runtime import Runtime
 from cms.services import auth
 from cms.services.ids import encode_global_id
-from cms.services.permissions import Action, allowed
-from cms.services.ratelimit import hit_request_limit
 from cms.services.viewer import ANONYMOUS, Viewer
 from media import library
 from media.access import VisibleFile, visible_file
@@ -38,11 +34,9 @@ from media.form import FormError, read_upload_form
 from media.renditions import parse_name, rendition_key
 from media.service import Media, media_for, media_url
 from media.staging import FileTooLargeError, staged_file
-from web.requests import (
-    csrf_problem,
-    is_multipart,
-    too_large_message,
-)
+from web.caller import admit
+from web.requests import csrf_problem, is_multipart
+from web.responses import error_response, field_errors_response, json_response
 
 logger = logging.getLogger("cms.media")
 _ORIGINAL = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.([a-z]{3,4})$")
@@ -78,33 +72,16 @@ def media_routes(runtime: Runtime) -> list[Route]:
 # ---------------------------------------------------------------- answers
 
 
-def _json(status: int, body: Mapping[str, Any], **headers: str) -> Response:
-    headers = {"x-content-type-options": "nosniff", **headers}
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
-
-
-def _error(
-    status: int, code: str, message: str, field: list[str] | None = None, /, **headers: str
-) -> Response:
-    return _json(
-        status, {"errors": [{"field": field, "code": code, "message": message}]}, **headers
+def _error(status: int, code: str, message: str, field: list[str] | None = None) -> Response:
+    return field_errors_response(
+        status, [FieldError(tuple(field) if field else None, code, message)]
     )
 
 
 def _validation_errors(error: ValidationFailedError) -> Response:
     codes = {item.code for item in error.errors}
-    status = (
-        413 if library.TOO_LARGE in codes else 415 if library.UNSUPPORTED_TYPE in codes else 422
-    )
-    errors = [
-        {
-            "field": list(item.field) if item.field else None,
-            "code": item.code,
-            "message": item.message,
-        }
-        for item in error.errors
-    ]
-    return _json(status, {"errors": errors})
+    status = 413 if Code.TOO_LARGE in codes else 415 if Code.UNSUPPORTED_TYPE in codes else 422
+    return field_errors_response(status, error.errors)
 
 
 def asset_json(asset: MediaAsset, media: Media) -> dict[str, Any]:
@@ -127,37 +104,17 @@ def asset_json(asset: MediaAsset, media: Media) -> dict[str, Any]:
 
 
 async def _upload(request: Request, media: Media, runtime: Runtime) -> Response:
-    settings = media.settings
     problem = csrf_problem(request.headers)
     if problem is not None:
-        return _error(400, "CSRF_HEADER_REQUIRED", problem)
+        return error_response(400, problem, Code.CSRF_HEADER_REQUIRED)
     content_type = request.headers.get("content-type", "")
     if not is_multipart(content_type):
-        return _error(415, "UNSUPPORTED_MEDIA_TYPE", "Отправьте файл формой multipart/form-data.")
-    viewer = await auth.identify(
-        request.headers.get("authorization"),
-        request.client.host if request.client else None,
-        request.headers.get("x-forwarded-for"),
-        settings,
-    )
-    if viewer is None:
-        return _error(
-            401,
-            "UNAUTHENTICATED",
-            "Токен недействителен, истёк или отозван. Войдите снова.",
-            **{"www-authenticate": 'Bearer error="invalid_token"'},
+        return error_response(
+            415, "Отправьте файл формой multipart/form-data.", Code.UNSUPPORTED_MEDIA_TYPE
         )
-    decision = await hit_request_limit(runtime.limiter, viewer, settings)
-    if not decision.allowed:
-        return _error(
-            429,
-            Code.RATE_LIMITED,
-            f"Слишком много запросов. Повторите через {decision.retry_after} с.",
-            **{"retry-after": str(decision.retry_after)},
-        )
-    refusal = _permission_refusal(viewer)
-    if refusal is not None:
-        return refusal
+    caller = await admit(request, runtime, upload=True)
+    if isinstance(caller, Response):
+        return caller
     try:
         return await _store_upload(request, media, content_type)
     except StorageFaultError as fault:
@@ -170,7 +127,7 @@ async def _store_upload(request: Request, media: Media, content_type: str) -> Re
         try:
             form = await read_upload_form(content_type, request.stream(), staged)
         except FileTooLargeError:
-            return _error(413, library.TOO_LARGE, too_large_message(settings), ["file"])
+            return _error(413, Code.TOO_LARGE, library.too_large_message(settings), ["file"])
         except FormError as error:
             return _error(400, Code.INVALID, error.message)
         except ClientDisconnect:
@@ -183,15 +140,8 @@ async def _store_upload(request: Request, media: Media, content_type: str) -> Re
             )
         except ValidationFailedError as error:
             return _validation_errors(error)
-    return _json(201, asset_json(asset, media), location=media_url(settings, asset.storage_key))
-
-
-def _permission_refusal(viewer: Viewer) -> Response | None:
-    if allowed(viewer, Action.UPLOAD_MEDIA):
-        return None
-    if viewer.is_anonymous:
-        return _error(401, "UNAUTHENTICATED", "Загрузка файла: нужно войти в систему.")
-    return _error(403, "FORBIDDEN", "Загрузка файла: недостаточно прав.")
+    location = media_url(settings, asset.storage_key)
+    return json_response(201, asset_json(asset, media), {"location": location})
 
 
 # ---------------------------------------------------------------- GET /media/...
@@ -199,7 +149,9 @@ def _permission_refusal(viewer: Viewer) -> Response | None:
 
 def _not_found() -> Response:
     # Never kept by a shared cache: the file may exist, or become public, later.
-    return _error(404, Code.NOT_FOUND, "Такого файла нет.", **{"cache-control": "no-store"})
+    return error_response(
+        404, "Такого файла нет.", Code.NOT_FOUND, headers={"cache-control": "no-store"}
+    )
 
 
 async def _caller(request: Request, media: Media) -> Viewer:
@@ -254,7 +206,9 @@ async def _serve(request: Request, media: Media, key: str) -> Response:
                 return _not_found()
             except (OSError, ValueError):
                 logger.exception("rendition %s of %s failed", spec.name, source.storage_key)
-                return _error(500, "RENDITION_FAILED", "Не удалось подготовить изображение.")
+                return error_response(
+                    500, "Не удалось подготовить изображение.", Code.RENDITION_FAILED
+                )
         headers = {
             "content-type": spec.format.mime,
             "etag": f'"{sha256}-{spec.name}"',

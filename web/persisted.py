@@ -23,33 +23,23 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import Response
+
+from cms.errors import Code
 from cms.services import trusted_documents
+from cms.services.trusted_documents import document_hash
 from cms.services.viewer import Viewer
 from cms.settings import Settings
-from graphql_schema.errors import BAD_USER_INPUT
-from web.response_cache import ResponseCache, document_hash
-
-PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
-PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
-OPERATION_NOT_TRUSTED = "OPERATION_NOT_TRUSTED"
+from web.response_cache import ResponseCache
+from web.responses import error_response
 
 _DOCUMENT_ID = re.compile(r"^[A-Za-z0-9_:.\-]{1,128}$")
 _NEGATIVE_SECONDS = 5.0
 
 
-class PersistedQueryError(Exception):
-    """Answered before execution, as a GraphQL error with this code."""
-
-    def __init__(self, status: int, message: str, code: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-
-
-def _not_found() -> PersistedQueryError:
+def _not_found() -> Response:
     # The exact message and code clients' links test for before retrying with the text.
-    return PersistedQueryError(200, "PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND)
+    return error_response(200, "PersistedQueryNotFound", Code.PERSISTED_QUERY_NOT_FOUND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,42 +114,50 @@ class PersistedQueries:
         return self.trusted_mode and viewer.user_id is None
 
     async def resolve(
-        self, query: str | None, extensions: dict[str, Any] | None, viewer: Viewer
-    ) -> Resolved:
-        """The text to run and its hash, or a PersistedQueryError."""
+        self,
+        query: str | None,
+        extensions: dict[str, Any] | None,
+        viewer: Viewer,
+        digest: str | None = None,
+    ) -> Resolved | Response:
+        """The text to run and its hash, or the answer that refuses it. `digest` is the
+        hash of `query` when the fast lane computed it already."""
         persisted = extensions.get("persistedQuery") if extensions else None
         restricted = self._restricted(viewer)
         if persisted is None:
             if query is None:
                 return Resolved(None, None)
-            digest = document_hash(query)
+            digest = digest or document_hash(query)
             if restricted and not await self.trusted.has_text(digest):
-                raise _untrusted()
+                return _untrusted()
             return Resolved(query, digest)
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
-            raise PersistedQueryError(
-                400, "Поддерживается только persistedQuery версии 1.", BAD_USER_INPUT
+            return error_response(
+                400, "Поддерживается только persistedQuery версии 1.", Code.BAD_USER_INPUT
             )
         claimed = persisted.get("sha256Hash")
         if not isinstance(claimed, str) or not _DOCUMENT_ID.match(claimed):
-            raise PersistedQueryError(
-                400, "persistedQuery.sha256Hash должен быть хешем SHA-256.", BAD_USER_INPUT
+            return error_response(
+                400, "persistedQuery.sha256Hash должен быть хешем SHA-256.", Code.BAD_USER_INPUT
             )
         if query is None:
             return await self._stored(claimed, restricted)
-        digest = document_hash(query)
+        digest = digest or document_hash(query)
         if digest != claimed.lower():
-            raise PersistedQueryError(
-                400, "provided sha does not match query", PERSISTED_QUERY_HASH_MISMATCH
+            return error_response(
+                400,
+                "Хеш persistedQuery.sha256Hash не совпадает с SHA-256 текста запроса "
+                "(provided sha does not match query).",
+                Code.PERSISTED_QUERY_HASH_MISMATCH,
             )
         if restricted:
             if not await self.trusted.has_text(digest):
-                raise _untrusted()
+                return _untrusted()
         elif len(query) <= self.max_length:
             await self.cache.store.put_document(digest, query)
         return Resolved(query, digest)
 
-    async def _stored(self, claimed: str, restricted: bool) -> Resolved:
+    async def _stored(self, claimed: str, restricted: bool) -> Resolved | Response:
         if not restricted:
             query = await self.cache.store.get_document(claimed.lower())
             if query is not None:
@@ -167,15 +165,15 @@ class PersistedQueries:
         # Registered documents are persisted documents in either mode.
         found = await self.trusted.by_id(claimed)
         if found is None:
-            raise _not_found()
+            return _not_found()
         sha256, body = found
         return Resolved(body, sha256)
 
 
-def _untrusted() -> PersistedQueryError:
-    return PersistedQueryError(
+def _untrusted() -> Response:
+    return error_response(
         400,
         "Эта операция не зарегистрирована: публичный API выполняет только "
         "зарегистрированные документы (python -m cms register-documents).",
-        OPERATION_NOT_TRUSTED,
+        Code.OPERATION_NOT_TRUSTED,
     )

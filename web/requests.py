@@ -34,8 +34,3 @@ def csrf_problem(headers: Mapping[str, str]) -> str | None:
 def upload_body_limit(settings: Settings) -> int:
     """The largest multipart body accepted: the largest file plus the other fields."""
     return settings.media_max_bytes + MULTIPART_OVERHEAD
-
-
-def too_large_message(settings: Settings) -> str:
-    megabytes = settings.media_max_bytes / (1024 * 1024)
-    return f"Файл больше допустимого размера ({megabytes:g} МБ)."

@@ -12,7 +12,7 @@ by the next read through any other one, without waiting for a message.
 Entries never outlive the next scheduled publication: `Schedule` knows the earliest
 future `published_at` of published content and entries expire at that moment.
 
-No Starlette or Strawberry here: the HTTP side lives in graphql_schema.
+No Starlette or Strawberry here: the HTTP side is the view and the fast lane.
 """
 
 from __future__ import annotations
@@ -61,10 +61,6 @@ class CachedResponse:
     generation: int
     # When what the answer holds last changed (epoch seconds), for Last-Modified; 0: unknown.
     last_modified: float = 0.0
-
-
-def document_hash(query: str) -> str:
-    return hashlib.sha256(query.encode()).hexdigest()
 
 
 def canonical_variables(variables: Mapping[str, Any] | None) -> bytes:
@@ -201,9 +197,9 @@ class RedisStore:
     text again). A change made meanwhile could not void the entries: the first call
     that reaches Redis again does so (bumps the generation) before anything else."""
 
-    def __init__(self, redis: Redis, prefix: str = "cms:rc") -> None:
+    def __init__(self, redis: Redis, prefix: str, generation_key: str) -> None:
         self._redis = redis
-        self._generation_key = f"{prefix}:generation"
+        self._generation_key = generation_key
         self._entry_prefix = f"{prefix}:entry:"
         self._document_prefix = f"{prefix}:apq:"
         self._prefix = prefix
@@ -393,7 +389,8 @@ class ResponseCache:
     @classmethod
     def create(cls, settings: Settings, redis: Redis | None) -> ResponseCache:
         if redis is not None:
-            return cls(RedisStore(redis, f"{settings.redis_prefix}:rc"), settings)
+            generation = events.shared_generation_key(settings.redis_prefix)
+            return cls(RedisStore(redis, f"{settings.redis_prefix}:rc", generation), settings)
         return cls(
             MemoryStore(settings.response_cache_max_entries, settings.response_cache_max_bytes),
             settings,

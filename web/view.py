@@ -1,267 +1,315 @@
-"""The HTTP endpoint of the schema: who is calling, per-caller rate limits, the
-context per request, JSON encoding, GraphiQL, multipart uploads, persisted queries,
-the response cache and HTTP caching (see persisted.py and http_cache.py; cache hits
-of anonymous callers are answered earlier, in fast_lane.py). What every request must
-satisfy first (method, content type, CSRF header, one operation) is in gate.py."""
+"""The HTTP endpoint of the schema, as a plain ASGI app over `schema.execute`.
+
+A request goes through, in this order, each step answering it or handing on:
+1. the gate (web/gate.py): method, content type, CSRF header of uploads;
+2. GraphiQL, for a browser asking for the page;
+3. the caller's preamble (web/caller.py): 401, 429, the right to upload;
+4. the parameters (web/params.py), strictly typed, or taken from the fast lane,
+   which already read, parsed and hashed them (web/fast_lane.py);
+5. persisted queries and trusted documents (web/persisted.py);
+6. the operation: exactly one, chosen by operationName; a GET only reads;
+7. the response cache, for the public scope (one lookup per request: skipped
+   when the fast lane looked up and missed);
+8. execution, then the caching headers and the store of a public read.
+Every answer before execution is made by web/responses.py, in one shape.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from starlette.requests import Request
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.file_uploads.utils import replace_placeholders_with_files
+from strawberry.http import process_result
 from strawberry.schema import BaseSchema
-from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.types.unset import UNSET
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from cms.errors import Code
 from cms.runtime import Runtime
-from cms.services import auth
-from cms.services.permissions import Action, allowed
-from cms.services.ratelimit import hit_request_limit
 from cms.services.viewer import Viewer
 from graphql_schema.context import Context
-from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
-from graphql_schema.limits import within_response_size
-from graphql_schema.permissions import denied
-from web import gate, http_cache
+from graphql_schema.limits import parse_within_limits, within_response_size
+from web import gate, http_cache, params
+from web.caller import admit
 from web.graphiql.page import GraphiQLPage
-from web.http_cache import CacheState, current_state
-from web.persisted import PersistedQueries, PersistedQueryError
+from web.params import PREPARED, GraphQLParams, Prepared, Problem
+from web.persisted import PersistedQueries
 from web.requests import is_multipart
 from web.response_cache import (
     PUBLIC_SCOPE,
     CachedResponse,
+    ResponseCache,
     cache_key,
     canonical_variables,
 )
+from web.responses import JSON, bad_request, error_response, not_found
 
 logger = logging.getLogger("cms.cache")
+_PRIVATE = http_cache.PRIVATE.decode()
+_READS = frozenset({StrawberryOperationType.QUERY})
+_ALL = frozenset(StrawberryOperationType) - {StrawberryOperationType.SUBSCRIPTION}
 
 
-def error_response(status: int, message: str, code: str, **headers: str) -> Response:
-    """A GraphQL-shaped error answered before execution (a client reads `errors` either way)."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
-
-
-def rate_limited_response(retry_after: int) -> Response:
-    return error_response(
-        429,
-        f"Слишком много запросов. Повторите через {retry_after} с.",
-        "RATE_LIMITED",
-        **{"retry-after": str(retry_after)},
-    )
-
-
-def _refusal_response(refusal: gate.Refusal) -> Response:
-    return error_response(refusal.status, refusal.message, refusal.code, **refusal.headers)
-
-
-async def _refuse(refusal: gate.Refusal, scope: Scope, receive: Receive, send: Send) -> None:
-    await _refusal_response(refusal)(scope, receive, send)
-
-
-class _EarlyAnswerError(Exception):
-    """Raised from inside Strawberry's request handling to answer without executing:
-    a cached response or a persisted-query error."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
-# The caller of the request being handled, for the hooks Strawberry calls without it.
-_viewer: ContextVar[Viewer | None] = ContextVar("cms_view_viewer", default=None)
-
-
-class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, runtime: Runtime) -> None:
-        super().__init__(
-            schema,
-            graphql_ide="graphiql" if runtime.settings.graphiql else None,
-            multipart_uploads_enabled=True,  # uploadMedia; CSRF checked in __call__
-        )
+class GraphQLView:
+    def __init__(self, schema: BaseSchema, runtime: Runtime, cache: ResponseCache) -> None:
+        self.schema = schema
         self.runtime = runtime
-        self.cache = runtime.response_cache
-        self.persisted = PersistedQueries(runtime.response_cache, runtime.settings)
-        # Served when CMS_GRAPHIQL is on (graphql_ide above): our page, not Strawberry's.
+        self.settings = runtime.settings
+        self.cache = cache
+        self.persisted = PersistedQueries(cache, runtime.settings)
         self.graphiql = GraphiQLPage()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        settings = self.runtime.settings
-        # Method, content type, CSRF header: before identifying the caller or reading the body.
-        if (refusal := gate.check_request(request, settings)) is not None:
-            await _refuse(refusal, scope, receive, send)
-            return
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        if (refusal := gate.check_request(request)) is not None:
+            return refusal
+        if self._wants_graphiql(request):
+            return self.graphiql.response() if self.settings.graphiql else not_found()
         upload = request.method == "POST" and is_multipart(request.headers.get("content-type"))
-        viewer = await auth.identify(
-            request.headers.get("authorization"),
-            request.client.host if request.client else None,
-            request.headers.get("x-forwarded-for"),
-            settings,
+        caller = await admit(request, self.runtime, upload=upload)
+        if isinstance(caller, Response):
+            return caller
+        prepared: Prepared | None = request.scope.get(PREPARED)
+        if prepared is not None:
+            read: GraphQLParams | Problem | Response = prepared.params
+        elif upload:
+            read = await _read_multipart(request)
+        elif request.method == "GET":
+            read = params.from_query_string(request.scope["query_string"])
+        else:
+            read = await _read_json(request)
+        if isinstance(read, Response):
+            return read
+        if isinstance(read, Problem):
+            return bad_request(read.message, read.code)
+        return await self._run(request, caller, read, prepared, upload)
+
+    async def _run(
+        self,
+        request: Request,
+        viewer: Viewer,
+        data: GraphQLParams,
+        prepared: Prepared | None,
+        upload: bool,
+    ) -> Response:
+        resolved = await self.persisted.resolve(
+            data.query, data.extensions, viewer, prepared.digest if prepared else None
         )
-        if viewer is None:
-            response = error_response(
-                401,
-                "Токен недействителен, истёк или отозван. Войдите снова.",
-                UNAUTHENTICATED,
-                **{"www-authenticate": 'Bearer error="invalid_token"'},
+        if isinstance(resolved, Response):
+            return resolved
+        query = resolved.query
+        if not query:
+            return bad_request(
+                "В запросе нет текста GraphQL-операции: передайте его в поле query "
+                "(или хеш сохранённого запроса в extensions.persistedQuery)."
             )
-            await response(scope, receive, send)
-            return
-        decision = await hit_request_limit(self.runtime.limiter, viewer, settings)
-        if not decision.allowed:
-            await rate_limited_response(decision.retry_after)(scope, receive, send)
-            return
-        if upload and not allowed(viewer, Action.UPLOAD_MEDIA):
-            # Refused before the body is read: nobody else may make us receive a file.
-            denial = denied(viewer, "Загрузка файла")
-            status, code = (401, UNAUTHENTICATED) if viewer.is_anonymous else (403, FORBIDDEN)
-            await error_response(status, denial.message, code)(scope, receive, send)
-            return
-        scope.setdefault("state", {})["viewer"] = viewer
-        try:
-            await super().__call__(scope, receive, send)
-        except gate.RefusedError as refused:  # raised before anything was sent
-            await _refuse(refused.refusal, scope, receive, send)
-
-    def decode_json(self, data: str | bytes) -> object:
-        return gate.single_operation(super().decode_json(data))
-
-    def should_render_graphql_ide(self, request: Any) -> bool:
-        # A persisted-query GET has no `query` parameter: it is an operation, not a
-        # browser asking for GraphiQL.
-        return "extensions" not in request.query_params and super().should_render_graphql_ide(
-            request
-        )
-
-    async def run(
-        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
-    ) -> Any:
-        if not isinstance(request, Request):
-            return await super().run(request, context, root_value)
-        viewer_token = _viewer.set(request.state.viewer)
-        state_token = current_state.set(None)
-        try:
-            try:
-                response = await super().run(request, context, root_value)
-            except HTTPException as refused:
-                if not isinstance(refused.__cause__, InvalidOperationTypeError):
-                    raise
-                # A hash-only GET naming a persisted mutation: refused as the gate
-                # refuses a GET with the mutation's text.
-                refusal = _refusal_response(gate.GET_ONLY_READS)
-                refusal.headers["cache-control"] = http_cache.PRIVATE.decode()
-                return refusal
-            except _EarlyAnswerError as answer:
-                if "cache-control" not in answer.response.headers:
-                    # e.g. PersistedQueryNotFound: a CDN keeping it would stop registration.
-                    answer.response.headers["cache-control"] = http_cache.PRIVATE.decode()
-                return answer.response
-            return await self._cache_response(request, response)
-        finally:
-            current_state.reset(state_token)
-            _viewer.reset(viewer_token)
-
-    async def parse_http_body(
-        self, request: AsyncHTTPRequestAdapter
-    ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        data = await super().parse_http_body(request)
-        viewer = _viewer.get()
-        if isinstance(data, list) or viewer is None:
-            return data
-        try:
-            resolved = await self.persisted.resolve(data.query, data.extensions, viewer)
-        except PersistedQueryError as problem:
-            raise _EarlyAnswerError(
-                error_response(problem.status, problem.message, problem.code)
-            ) from None
-        data.query = resolved.query
-        if resolved.doc_hash is None or viewer.visibility_scope != PUBLIC_SCOPE:
-            return data  # staff and read-drafts tokens never touch the shared cache
-        if data.protocol != "http" or is_multipart(request.content_type):
-            return data
-        key = cache_key(resolved.doc_hash, canonical_variables(data.variables), data.operation_name)
-        try:
-            entry, generation = await self.cache.lookup(key)
-        except Exception:
-            # Redis unreachable: answer uncached rather than fail the read.
-            logger.exception("response cache lookup failed; answering without the cache")
-            return data
-        if entry is not None:
-            raise _EarlyAnswerError(
-                self._public_response(entry, request.method, viewer, request.headers)
-            )
-        current_state.set(CacheState(key if self.cache.enabled else None, generation))
-        return data
-
-    async def _cache_response(self, request: Request, response: Response) -> Response:
-        """Stores a successful public query and sets the caching headers: public for
-        anonymous GETs, private otherwise."""
-        state = current_state.get()
+        operation = self._operation(query, data.operation_name)
+        if isinstance(operation, Response):
+            return operation
+        is_get = request.method == "GET"
+        is_read = operation is None or operation.operation is OperationType.QUERY
+        if is_get and not is_read:
+            return gate.get_only_reads()
+        # Public reads are cached: in the response cache (when on) and by HTTP caches.
         cacheable = (
-            state is not None
-            and state.is_query
-            and state.succeeded
-            and not state.private
-            and response.status_code == 200
-            and isinstance(getattr(response, "body", None), bytes)
+            viewer.visibility_scope == PUBLIC_SCOPE
+            and not upload
+            and operation is not None
+            and is_read
+            and resolved.doc_hash is not None
         )
-        public_get = request.method == "GET" and request.state.viewer.is_anonymous
-        if not cacheable or (state is not None and state.key is None and not public_get):
-            response.headers["cache-control"] = http_cache.PRIVATE.decode()
-            return response
-        assert state is not None
-        try:
-            entry = await self.cache.entry_for(
-                bytes(response.body), http_cache.surrogate_keys(state.keys), state.generation
+        key: str | None = None
+        generation = 0
+        if cacheable and prepared is not None and prepared.digest == resolved.doc_hash:
+            # The fast lane looked this key up and missed (None: it could not look up).
+            key, generation = prepared.key, prepared.generation
+            cacheable = key is not None
+        elif cacheable and resolved.doc_hash is not None:
+            key = cache_key(
+                resolved.doc_hash, canonical_variables(data.variables), data.operation_name
             )
-            if state.key is not None:
-                await self.cache.put(state.key, entry)
+            try:
+                entry, generation = await self.cache.lookup(key)
+            except Exception:
+                # Redis unreachable: answer uncached rather than fail the read.
+                logger.exception("response cache lookup failed; answering without the cache")
+                cacheable = False
+            else:
+                if entry is not None:
+                    return self._public_response(entry, is_get, viewer, request.headers)
+        if not self.cache.enabled:
+            key = None
+        # Without the response cache, anonymous GETs still get ETags and public headers.
+        collect = cacheable and (key is not None or (is_get and viewer.is_anonymous))
+        # What execution may add to the answer: a status (507 for a full media disk, 503
+        # when no slot for an expensive operation is free) and headers.
+        sub_response = Response()
+        context = Context(
+            runtime=self.runtime,
+            viewer=viewer,
+            surrogate_keys=set() if collect else None,
+            response=sub_response,
+        )
+        result = await self.schema.execute(
+            query,
+            variable_values=data.variables,
+            context_value=context,
+            operation_name=data.operation_name,
+            allowed_operation_types=_READS if is_get else _ALL,
+        )
+        processed = process_result(result)
+        body = orjson.dumps(processed)
+        refusal = within_response_size(body, processed, self.settings)
+        if refusal is not None or context.private or sub_response.status_code != 200:
+            # Too large, or for this caller only (introspection), or a server-side fault.
+            answer = _private(refusal or body)
+            answer.status_code = sub_response.status_code
+            answer.headers.update(
+                {
+                    k: v
+                    for k, v in sub_response.headers.items()
+                    if k not in ("content-length", "content-type")
+                }
+            )
+            return answer
+        succeeded = not result.errors and result.data is not None
+        if not (collect and succeeded):
+            return _private(body)
+        keys = " ".join(sorted(context.surrogate_keys or ()))
+        try:
+            entry = await self.cache.entry_for(body, keys, generation)
+            if key is not None:
+                await self.cache.put(key, entry)
         except Exception:
             logger.exception("response cache write failed; answered without caching")
-            response.headers["cache-control"] = http_cache.PRIVATE.decode()
-            return response
-        return self._public_response(entry, request.method, request.state.viewer, request.headers)
+            return _private(body)
+        return self._public_response(entry, is_get, viewer, request.headers)
+
+    def _operation(
+        self, query: str, operation_name: str | None
+    ) -> OperationDefinitionNode | Response | None:
+        """The operation to run. None when the document cannot be parsed: execution
+        answers that with its own error (GRAPHQL_PARSE_FAILED, LIMIT_EXCEEDED). The
+        parse is cached, so execution's own parse of the same text is free."""
+        try:
+            document = parse_within_limits(query, self.settings)
+        except GraphQLError:
+            return None
+        operations = [
+            node for node in document.definitions if isinstance(node, OperationDefinitionNode)
+        ]
+        if operation_name is not None:
+            for node in operations:
+                if node.name is not None and node.name.value == operation_name:
+                    return node
+            return error_response(
+                400,
+                f"В документе нет операции с именем «{operation_name}» (operationName).",
+                Code.GRAPHQL_VALIDATION_FAILED,
+            )
+        if len(operations) == 1:
+            return operations[0]
+        if not operations:
+            return error_response(
+                400,
+                "В документе нет ни одной операции (query или mutation).",
+                Code.GRAPHQL_VALIDATION_FAILED,
+            )
+        return error_response(
+            400,
+            f"В документе несколько операций ({len(operations)}): укажите в operationName, "
+            "какую выполнить.",
+            Code.GRAPHQL_VALIDATION_FAILED,
+        )
 
     def _public_response(
-        self, entry: CachedResponse, method: str, viewer: Viewer, headers: Mapping[str, str]
+        self, entry: CachedResponse, is_get: bool, viewer: Viewer, headers: Mapping[str, str]
     ) -> Response:
-        if method != "GET" or not viewer.is_anonymous:
-            response = Response(entry.body, media_type="application/json")
-            response.headers["cache-control"] = http_cache.PRIVATE.decode()
-            return response
-        raw = http_cache.public_headers(entry, self.runtime.settings)
+        if not is_get or not viewer.is_anonymous:
+            return _private(entry.body)
+        raw = http_cache.public_headers(entry, self.settings)
         if http_cache.not_modified(headers.get("if-none-match"), entry.etag):
             response = Response(status_code=304)
-            response.headers.raw.extend(raw)
-            return response
-        response = Response(entry.body, media_type="application/json")
+        else:
+            response = Response(entry.body, media_type=JSON)
         response.headers.raw.extend(raw)
         return response
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        return Context(
-            runtime=self.runtime,
-            viewer=request.state.viewer,
-            request=request,  # type: ignore[arg-type]
-            response=response,
+    # ------------------------------------------------------------ GraphiQL
+
+    @staticmethod
+    def _wants_graphiql(request: Request) -> bool:
+        """A browser opening /graphql: a GET with neither a query nor a persisted
+        query's hash, accepting HTML."""
+        if request.method != "GET":
+            return False
+        query_params = request.query_params
+        if "query" in query_params or "extensions" in query_params:
+            return False
+        accept = request.headers.get("accept", "")
+        return "text/html" in accept or "*/*" in accept
+
+
+def _private(body: bytes) -> Response:
+    return Response(body, media_type=JSON, headers={"cache-control": _PRIVATE})
+
+
+async def _read_json(request: Request) -> GraphQLParams | Problem | Response:
+    try:
+        body = await request.body()
+    except ClientDisconnect:
+        return bad_request("Соединение прервалось до конца запроса.")
+    return params.from_json(body)
+
+
+async def _read_multipart(request: Request) -> GraphQLParams | Problem | Response:
+    """A GraphQL multipart request (uploadMedia): `operations` with null where files
+    go, `map` from file parts to those places, then the files."""
+    try:
+        form = await request.form()
+    except (MultiPartException, HTTPException) as error:
+        detail = getattr(error, "message", None) or getattr(error, "detail", "")
+        return bad_request(f"Не удалось разобрать multipart-запрос: {detail}.")
+    except ClientDisconnect:
+        return bad_request("Соединение прервалось до конца загрузки.")
+    operations = _form_json(form.get("operations"))
+    files_map = _form_json(form.get("map"))
+    if isinstance(operations, list):
+        return params.from_mapping(operations)  # a batch: refused as in a JSON body
+    if not isinstance(operations, dict) or not isinstance(files_map, dict):
+        return bad_request(
+            "Multipart-запрос должен содержать поля operations (JSON-объект операции) и map "
+            "(JSON-объект: какой файл в какую переменную), как в GraphQL multipart request."
         )
+    files = {name: value for name, value in form.multi_items() if isinstance(value, UploadFile)}
+    if not all(
+        isinstance(paths, list) and all(isinstance(path, str) for path in paths)
+        for paths in files_map.values()
+    ):
+        return bad_request("Поле map должно сопоставлять имени файла список путей-строк.")
+    try:
+        filled = replace_placeholders_with_files(operations, files_map, files)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return bad_request("Файлы, названные в поле map, отсутствуют в запросе или не на месте.")
+    return params.from_mapping(filled)
 
-    def encode_json(self, data: object) -> bytes:
-        return within_response_size(orjson.dumps(data), data, self.runtime.settings)
 
-    async def render_graphql_ide(self, request: Request) -> Response:
-        return self.graphiql.response()
+def _form_json(value: Any) -> object:
+    if not isinstance(value, str):
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None

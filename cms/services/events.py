@@ -22,6 +22,13 @@ class ContentChange:
     action: str  # created, updated, deleted, restored, published, unpublished, merged
 
 
+def shared_generation_key(redis_prefix: str) -> str:
+    """The Redis key counting content changes for every process on one Redis: whatever
+    a process derived from content (the response cache) is void once it moves. A
+    command that changed content outside any server moves it too."""
+    return f"{redis_prefix}:rc:generation"
+
+
 Listener = Callable[[ContentChange], Awaitable[None]]
 _listeners: list[Listener] = []
 

@@ -13,6 +13,7 @@ corrupted manifest and is refused, since clients compute the same hash.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,15 @@ from tortoise.transactions import in_transaction
 
 from cms.db import flat_values
 from cms.models import TrustedDocument
-from web.response_cache import document_hash
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MAX_ID = 128
+
+
+def document_hash(query: str) -> str:
+    """The SHA-256 of a GraphQL document's text: its id as a persisted (APQ) or trusted
+    document, and the response cache's key of the document."""
+    return hashlib.sha256(query.encode()).hexdigest()
 
 
 class DocumentSourceError(ValueError):

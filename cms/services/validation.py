@@ -14,9 +14,10 @@ import unicodedata
 from cms.errors import Code, FieldError, ValidationFailedError
 
 # Control characters except tab and newlines, and invisible format characters
-# (zero-width spaces and joiners, bidi overrides, BOM) that hide or reorder text.
+# (zero-width spaces and joiners, bidi marks, overrides and isolates, BOM) that hide
+# or reorder text.
 _INVISIBLE = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -32,16 +33,6 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         return "\n".join(line.rstrip() for line in text.split("\n")).strip()
     return " ".join(text.split())
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def control_character(value: str) -> str | None:
-    """The first control character of `value` (tab and line breaks are not), or None.
-    People never type them; where text must not be altered silently, refuse it."""
-    found = _CONTROL.search(value)
-    return found.group() if found else None
 
 
 def has_hidden_characters(value: str) -> bool:

@@ -21,7 +21,6 @@ from media.faults import StorageFaultError
 from media.service import media_for
 from media.staging import FileTooLargeError, staged_file
 from media.storage import CHUNK_SIZE
-from web.requests import too_large_message
 
 
 @strawberry.input
@@ -86,7 +85,7 @@ class MediaMutations:
                         await staged.write(chunk)
                 except FileTooLargeError:
                     raise library.too_large_error(
-                        ("input",), too_large_message(media.settings)
+                        ("input",), library.too_large_message(media.settings)
                     ) from None
                 asset = await library.create_asset(
                     media, staged, file_name=upload.filename, texts=texts, public=input.public

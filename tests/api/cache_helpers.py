@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from cms.runtime import Runtime
 from tests.conftest import GraphQLClient, make_settings, require_redis_url
-from web.response_cache import MemoryStore
+from web.response_cache import MemoryStore, ResponseCache
 
 NEWS_LIST = "{ news(first: 100) { totalCount edges { node { id slug title } } } }"
 
@@ -30,8 +30,12 @@ class CachedApp:
     def runtime(self) -> Runtime:
         return self.app.state.runtime
 
+    @property
+    def response_cache(self) -> ResponseCache:
+        return self.app.state.response_cache
+
     def memory_entries(self) -> MemoryStore:
-        store = self.runtime.response_cache.store
+        store = self.response_cache.store
         assert isinstance(store, MemoryStore)
         return store
 
@@ -55,7 +59,7 @@ async def cached_app(database_url: str, **overrides: str) -> AsyncIterator[Cache
         try:
             yield CachedApp(app, http)
         finally:
-            await app.state.runtime.response_cache.store.clear()
+            await app.state.response_cache.store.clear()
             await app.state.runtime.close()
 
 

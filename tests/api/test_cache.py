@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -264,7 +265,7 @@ async def test_a_failing_store_degrades_to_uncached_answers(
     async def broken(key: str) -> None:
         raise ConnectionError("the cache is unreachable")
 
-    monkeypatch.setattr(app.runtime.response_cache.store, "lookup", broken)
+    monkeypatch.setattr(app.response_cache.store, "lookup", broken)
     for method in ("GET", "POST"):
         if method == "GET":
             response = await app.http.get("/graphql", params={"query": NEWS_LIST})
@@ -297,3 +298,64 @@ async def test_fast_lane_hits_are_logged_and_cross_origin_reads_get_cors_headers
         assert cross.headers["access-control-allow-origin"] == origin
         assert cross.json() == hit.json()
         assert cross.headers["x-sql-count"] == "0"  # still a hit, in the view
+
+
+async def test_a_command_that_changed_content_voids_the_servers_shared_entries(
+    db: TestDatabase,
+) -> None:
+    """`python -m cms seed`, `demo` and `purge-trash` change content without a server:
+    they move the content generation in Redis (cms.services.events), which is the
+    response cache's own generation, so every server's entries are void at once."""
+    from cms.__main__ import _bump_shared_cache
+
+    overrides = redis_overrides()
+    async for app in cached_app(db.url, **overrides):
+        await app.read()
+        assert (await app.read()).headers["x-sql-count"] == "0"
+        await _bump_shared_cache(app.runtime.settings)
+        assert (await app.read()).headers["x-sql-count"] != "0"
+
+
+async def test_a_miss_is_hashed_once_and_looked_up_once(
+    app: CachedApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast lane hands what it computed on a miss to the view: the document is
+    hashed once and the cache looked up once per request, hit or miss."""
+    from cms.services import trusted_documents
+    from web import fast_lane, persisted
+
+    hashes: list[str] = []
+    lookups: list[str] = []
+
+    def counting_hash(query: str) -> str:
+        hashes.append(query)
+        return trusted_documents.document_hash(query)
+
+    store = app.response_cache.store
+    real_lookup = store.lookup
+
+    async def counting_lookup(key: str) -> Any:
+        lookups.append(key)
+        return await real_lookup(key)
+
+    monkeypatch.setattr(fast_lane, "document_hash", counting_hash)
+    monkeypatch.setattr(persisted, "document_hash", counting_hash)
+    monkeypatch.setattr(store, "lookup", counting_lookup)
+    for method, size in (("POST", 99), ("GET", 98)):
+        query = NEWS_LIST.replace("first: 100", f"first: {size}")  # bytes no test sent
+        hashes.clear()
+        lookups.clear()
+        miss = await app.http.request(method, "/graphql", **_request(method, query))
+        assert miss.status_code == 200
+        assert miss.headers["x-sql-count"] != "0"
+        assert (len(hashes), len(lookups)) == (1, 1), method
+        hit = await app.http.request(method, "/graphql", **_request(method, query))
+        assert hit.headers["x-sql-count"] == "0"
+        # The same bytes again: the fast lane's memo, no hash at all.
+        assert (len(hashes), len(lookups)) == (1, 2), method
+
+
+def _request(method: str, query: str) -> dict[str, Any]:
+    if method == "GET":
+        return {"params": {"query": query}, "headers": {"accept": "application/json"}}
+    return {"json": {"query": query}}

@@ -139,6 +139,9 @@ async def test_cors_preflight_from_another_origin(seeded_db: TestDatabase, origi
         )
         assert response.status_code == 400
         assert "access-control-allow-origin" not in response.headers
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "CORS_NOT_ALLOWED"
+        assert "CMS_CORS_ORIGINS" in error["message"]
         response = await client.http.post(
             "/graphql", json={"query": QUERY}, headers={"origin": "https://evil.example"}
         )

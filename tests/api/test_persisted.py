@@ -100,7 +100,7 @@ async def test_apollo_flow_miss_register_hit_etag_304(app: CachedApp) -> None:
     )
     assert again.status_code == 304
     assert again.content == b""
-    if app.runtime.response_cache.enabled:
+    if app.response_cache.enabled:
         assert again.headers["x-sql-count"] == "0"  # the fast lane: no parsing, no SQL
 
 

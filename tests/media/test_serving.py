@@ -106,4 +106,4 @@ async def test_only_storage_keys_are_served(media_app: MediaApp, path: str) -> N
     assert response.status_code == 404
     assert b"secret" not in response.content
     if response.headers["content-type"] == "application/json":  # not normalised away by httpx
-        assert response.json()["errors"][0]["code"] == "NOT_FOUND"
+        assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -162,7 +162,7 @@ async def test_who_may_upload(
         await use_api_token(media_app.client, scope)
     response = await media_app.upload_http(png_image(), "x.png", alt="x")
     assert response.status_code == status
-    assert response.json()["errors"][0]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
+    assert response.json()["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
     response = await media_app.upload_graphql(png_image(), "x.png", alt="x")
     assert response.status_code == status
     assert response.json()["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")

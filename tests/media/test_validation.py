@@ -39,7 +39,10 @@ async def upload_errors(
     else:
         response = await app.upload_http(content, name, **texts)
         assert 400 <= response.status_code < 500, response.text
-        errors = response.json()["errors"]
+        errors = [
+            {"message": error["message"], **error["extensions"]}
+            for error in response.json()["errors"]
+        ]
     assert errors, "an error was expected"
     return errors
 
@@ -211,7 +214,7 @@ async def test_multipart_without_the_csrf_header_is_refused(media_app: MediaApp)
     assert "GraphQL-Require-Preflight" in error["message"]
     response = await media_app.upload_http(png_image(), "x.png", headers=no_header)
     assert response.status_code == 400
-    assert response.json()["errors"][0]["code"] == "CSRF_HEADER_REQUIRED"
+    assert response.json()["errors"][0]["extensions"]["code"] == "CSRF_HEADER_REQUIRED"
     assert media_app.stored_files() == []
     # Any of the accepted headers will do.
     for header in ("apollo-require-preflight", "x-requested-with"):
@@ -340,6 +343,6 @@ async def test_oversize_chunked_upload_stops_while_streaming(small_limit_app: Me
         },
     )
     assert response.status_code == 413
-    assert response.json()["errors"][0]["code"] == "TOO_LARGE"
+    assert response.json()["errors"][0]["extensions"]["code"] == "TOO_LARGE"
     assert sent < 1000 * 1024  # it stopped reading early
     assert app.stored_files() == []

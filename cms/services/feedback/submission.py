@@ -34,7 +34,6 @@ from cms.services.ratelimit import RateLimiter
 from cms.services.validation import (
     Checker,
     clean_text,
-    control_character,
     has_hidden_characters,
 )
 from cms.services.visibility import now
@@ -100,20 +99,11 @@ def _visible_text(
     max_length: int,
     multiline: bool = False,
 ) -> str | None:
-    """Checker.text, refusing control characters (a bot, a broken client or an attempt
-    at terminal escapes; browsers never send them from a form) and naming a value
-    made of invisible characters only. Invisible format characters (zero-width
-    spaces, bidi marks), which copy-paste brings innocently, are stripped."""
+    """Checker.text, naming a value made of invisible characters only. Control
+    characters (NUL, terminal escapes) and invisible format characters (zero-width
+    spaces, bidi overrides), which copy-paste brings innocently, are stripped: the
+    public form cleans what people paste, it does not refuse it."""
     path = ("input", field)
-    control = control_character(value) if value is not None else None
-    if control is not None:
-        check.fail(
-            path,
-            Code.INVALID,
-            f"Поле «{label}» содержит управляющий символ U+{ord(control):04X}: "
-            "уберите его и отправьте снова.",
-        )
-        return None
     cleaned = check.text(
         value, path, required=False, max_length=max_length, multiline=multiline, label=label
     )
@@ -129,15 +119,8 @@ def _visible_text(
 
 
 def _contact_email(check: Checker, value: str | None) -> str | None:
-    # A contact is never repaired silently: a control character in an address
-    # means it is not what the person typed.
-    if value is not None and has_hidden_characters(value):
-        check.fail(
-            ("input", "email"),
-            Code.INVALID,
-            "Адрес электронной почты содержит недопустимые символы.",
-        )
-        return None
+    # Invisible characters pasted with an address are dropped (clean_text) before
+    # it is checked: what remains must be a valid address.
     return check.email(value, ("input", "email"))
 
 
@@ -145,9 +128,7 @@ def _contact_phone(check: Checker, value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     path = ("input", "phone")
-    if has_hidden_characters(value):
-        check.fail(path, Code.INVALID, "Номер телефона содержит недопустимые символы.")
-        return None
+    value = clean_text(value)
     phone = normalize_russian_phone(value) if len(value) <= MAX_PHONE_INPUT_LENGTH else None
     if phone is None:
         check.fail(
