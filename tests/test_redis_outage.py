@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 import httpx
 
 from cms.models import News
+from cms.services.trusted_documents import document_hash
 from graphql_schema.relay import global_id
 from tests.conftest import GraphQLClient, TestDatabase
 from tests.editing.helpers import UPDATE_NEWS, sign_in
 from tests.feedback.test_two_processes import server_process, wait_ready
 from tests.own_redis import OwnRedis, own_redis
 from tests.seed_content import NEWS_SLUG
-from web.response_cache import document_hash
 
 LIST = "{ news(first: 5) { edges { node { slug title } } } }"
 PAGE = "query($first: Int) { news(first: $first) { edges { node { slug } } } }"

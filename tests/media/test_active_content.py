@@ -194,7 +194,10 @@ async def test_active_documents_are_refused_by_both_routes(media_app: MediaApp, 
     else:
         response = await media_app.upload_http(content, "doc.pdf", alt=None)
         assert response.status_code == 422, response.text
-        errors = response.json()["errors"]
+        errors = [
+            {"message": error["message"], **error["extensions"]}
+            for error in response.json()["errors"]
+        ]
     assert [error["code"] for error in errors] == ["INVALID"]
     assert "скрипты" in errors[0]["message"]
     assert media_app.stored_files() == []

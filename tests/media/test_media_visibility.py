@@ -51,7 +51,7 @@ async def test_a_draft_cover_is_missing_for_outsiders(media_app: MediaApp, who: 
     for path in (media_app.local(asset["url"]), rendition_path):
         response = await media_app.http.get(path, headers=media_app.client.headers)
         assert response.status_code == 404, path
-        assert response.json()["errors"][0]["code"] == "NOT_FOUND"
+        assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         # A shared cache must not keep the refusal: the file may become public.
         assert "public" not in response.headers.get("cache-control", "public")
     assert await MediaAsset.all().count() == 1  # it exists: hidden, not missing
