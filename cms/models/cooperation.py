@@ -10,6 +10,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from cms.models.base import ContentModel, PublishableModel, SearchableMixin
+from cms.models.declare import Declaration, Field, Kind, declare
 
 
 class OrganizationKind(StrEnum):
@@ -60,6 +61,33 @@ class Organization(ContentModel):
         ordering = ("name", "id")
 
 
+ORGANIZATION = declare(
+    Declaration(
+        "Organization",
+        Organization,
+        "организация",
+        "организации",
+        "A government, ministry, agency, company or university taking part in cooperation.",
+        (
+            Field("name", Kind.TEXT, "название", required=True, max_length=300),
+            Field("short_name", Kind.TEXT, "краткое название", max_length=120),
+            Field(
+                "kind",
+                Kind.ENUM,
+                "вид",
+                enum=OrganizationKind,
+                default=OrganizationKind.OTHER,
+                input_doc="OTHER by default.",
+            ),
+            Field("region", Kind.REGION, "регион", input_doc="A region code."),
+        ),
+        parent="organization",
+        title_field="name",
+        input_description="An organisation.",
+    )
+)
+
+
 class Person(ContentModel):
     full_name = fields.CharField(max_length=200)
     position = fields.TextField(null=True)
@@ -75,6 +103,35 @@ class Person(ContentModel):
         ordering = ("full_name", "id")
 
 
+PERSON = declare(
+    Declaration(
+        "Person",
+        Person,
+        "персона",
+        "персоны",
+        "A person cited by the content or signing its documents.",
+        (
+            Field("full_name", Kind.TEXT, "имя", required=True, max_length=200),
+            Field(
+                "position",
+                Kind.TEXT,
+                "должность",
+                max_length=1000,
+                multiline=True,
+                doc="As of the content that cites them.",
+            ),
+            Field("organization", Kind.REFERENCE, "Организация", target="Organization"),
+            Field(
+                "photo", Kind.REFERENCE, "Медиафайл", target="MediaAsset", input_doc="A MediaAsset."
+            ),
+        ),
+        parent="person",
+        title_field="full_name",
+        input_description="A person cited by the content.",
+    )
+)
+
+
 class CooperationDirection(ContentModel):
     slug = fields.CharField(max_length=120, unique=True)
     name = fields.CharField(max_length=200)
@@ -82,6 +139,24 @@ class CooperationDirection(ContentModel):
     class Meta:
         table = "cooperation_direction"
         ordering = ("name", "id")
+
+
+DIRECTION = declare(
+    Declaration(
+        "CooperationDirection",
+        CooperationDirection,
+        "направление сотрудничества",
+        "направления",
+        "A direction of cooperation: trade, education, tourism ...",
+        (
+            Field("slug", Kind.SLUG, "адрес", max_length=120),
+            Field("name", Kind.TEXT, "название", required=True, max_length=200),
+        ),
+        parent="direction",
+        title_field="name",
+        input_description="A direction of cooperation.",
+    )
+)
 
 
 class Event(ContentModel):
@@ -96,8 +171,33 @@ class Event(ContentModel):
         indexes = (Index(fields=("starts_on", "id")),)
 
 
+EVENT = declare(
+    Declaration(
+        "Event",
+        Event,
+        "событие",
+        "события",
+        "An event: a forum, a fair, a meeting of a commission.",
+        (
+            Field("slug", Kind.SLUG, "адрес", max_length=200),
+            Field("title", Kind.TEXT, "название", required=True, max_length=300),
+            Field("starts_on", Kind.DATE, "начало"),
+            Field(
+                "ends_on",
+                Kind.DATE,
+                "окончание",
+                input_doc="Not before startsOn.",
+                not_before=(("starts_on", "Событие не может закончиться раньше начала."),),
+            ),
+            Field("place", Kind.TEXT, "место", max_length=300),
+        ),
+        parent="event",
+        input_description="An event.",
+    )
+)
+
+
 class Agreement(SearchableMixin, PublishableModel):
-    search_fields = ("title", "number", "summary", "body_text")
     slug = fields.CharField(max_length=200, unique=True)
     title = fields.CharField(max_length=500)
     number = fields.CharField(max_length=100, null=True)
@@ -120,6 +220,72 @@ class Agreement(SearchableMixin, PublishableModel):
             Index(fields=("status", "deleted_at", "published_at", "id")),
             Index(fields=("agreement_status", "id")),
         )
+
+
+AGREEMENT = declare(
+    Declaration(
+        "Agreement",
+        Agreement,
+        "соглашение",
+        "соглашения",
+        "An intergovernmental agreement with its parties, documents and action plans.",
+        (
+            Field("slug", Kind.SLUG, "адрес", max_length=200),
+            Field("title", Kind.TEXT, "название", required=True, searchable=True, max_length=500),
+            Field("number", Kind.TEXT, "номер", searchable=True, max_length=100),
+            Field(
+                "parties",
+                Kind.REFERENCES,
+                "Организация",
+                target="Organization",
+                link="AgreementParty",
+                link_column="organization_id",
+                input_doc="Organizations, in order.",
+            ),
+            Field("signed_on", Kind.DATE, "дата подписания"),
+            Field("in_force_since", Kind.DATE, "вступило в силу"),
+            Field(
+                "valid_until",
+                Kind.DATE,
+                "действует до",
+                input_doc="Not before inForceSince or signedOn.",
+                not_before=(
+                    ("in_force_since", "Срок действия не может кончиться раньше начала."),
+                    ("signed_on", "Срок действия не может кончиться раньше подписания."),
+                ),
+            ),
+            Field(
+                "agreement_status",
+                Kind.ENUM,
+                "статус соглашения",
+                enum=AgreementStatus,
+                default=AgreementStatus.DRAFTING,
+                input_doc="DRAFTING by default.",
+            ),
+            Field(
+                "summary",
+                Kind.TEXT,
+                "краткое содержание",
+                searchable=True,
+                max_length=5000,
+                multiline=True,
+                input_doc="Plain text.",
+            ),
+            Field("body", Kind.RICH_TEXT, "текст", searchable=True),
+            Field(
+                "documents",
+                Kind.REFERENCES,
+                "Медиафайл",
+                target="MediaAsset",
+                link="AgreementDocument",
+                link_column="asset_id",
+                input_doc="MediaAssets, in order.",
+            ),
+        ),
+        parent="agreement",
+        input_description="An agreement.",
+    )
+)
 
 
 class AgreementParty(Model):
@@ -170,6 +336,103 @@ class ActionPlan(PublishableModel):
             Index(fields=("agreement_id", "period_start", "id")),
             Index(fields=("period_start", "id")),
         )
+
+
+ACTION_PLAN = declare(
+    Declaration(
+        "ActionPlan",
+        ActionPlan,
+        "план мероприятий",
+        "плана мероприятий",
+        "An action plan of an agreement for a period, with its items.",
+        (
+            Field("slug", Kind.SLUG, "адрес", max_length=200),
+            Field("title", Kind.TEXT, "название", required=True, max_length=500),
+            Field(
+                "agreement",
+                Kind.REFERENCE,
+                "Соглашение",
+                required=True,
+                target="Agreement",
+            ),
+            Field("period_start", Kind.DATE, "начало периода", required=True),
+            Field(
+                "period_end",
+                Kind.DATE,
+                "конец периода",
+                required=True,
+                input_doc="Required when creating; not before periodStart.",
+                not_before=(("period_start", "Период плана не может кончиться раньше начала."),),
+            ),
+            Field("signed_on", Kind.DATE, "дата подписания"),
+            Field(
+                "signed_at",
+                Kind.TEXT,
+                "место подписания",
+                max_length=300,
+                doc="Where it was signed.",
+                input_doc="Where it was signed.",
+            ),
+            Field(
+                "signatories",
+                Kind.REFERENCES,
+                "Персона",
+                target="Person",
+                link="ActionPlanSignatory",
+                link_column="person_id",
+                input_doc="Persons, in order.",
+            ),
+            Field(
+                "directions",
+                Kind.REFERENCES,
+                "Направление",
+                target="CooperationDirection",
+                link="ActionPlanDirection",
+                link_column="direction_id",
+                input_doc="CooperationDirections, in order.",
+            ),
+            Field(
+                "items",
+                Kind.PARTS,
+                "пункты",
+                link="ActionPlanItem",
+                keeps_ids=True,
+                doc="One item of a plan, edited as part of the plan.",
+                id_doc="An item of this plan to keep; absent for a new item.",
+                input_doc="The whole list in order: items with an id are kept, the others "
+                "are new, items left out are removed.",
+                parts=(
+                    Field(
+                        "title",
+                        Kind.TEXT,
+                        "пункт плана",
+                        required=True,
+                        max_length=2000,
+                        multiline=True,
+                    ),
+                    Field(
+                        "direction", Kind.REFERENCE, "Направление", target="CooperationDirection"
+                    ),
+                    Field("due_on", Kind.DATE, "срок"),
+                    Field(
+                        "responsible", Kind.TEXT, "ответственные", max_length=1000, multiline=True
+                    ),
+                    Field(
+                        "item_status",
+                        Kind.ENUM,
+                        "статус пункта",
+                        enum=ActionItemStatus,
+                        default=ActionItemStatus.PLANNED,
+                        input_doc="PLANNED by default.",
+                    ),
+                    Field("event", Kind.REFERENCE, "Событие", target="Event"),
+                ),
+            ),
+        ),
+        parent="action_plan",
+        input_description="An action plan with its items.",
+    )
+)
 
 
 class ActionPlanSignatory(Model):
@@ -232,7 +495,6 @@ class ActionPlanItem(Model):
 
 
 class Enterprise(SearchableMixin, ContentModel):
-    search_fields = ("name", "description", "locality", "address")
     slug = fields.CharField(max_length=200, unique=True)
     name = fields.CharField(max_length=300)
     kind = fields.CharEnumField(OrganizationKind, max_length=16, default=OrganizationKind.COMPANY)
@@ -258,6 +520,57 @@ class Enterprise(SearchableMixin, ContentModel):
             Index(fields=("locality",)),
             Index(fields=("latitude", "longitude")),
         )
+
+
+ENTERPRISE = declare(
+    Declaration(
+        "Enterprise",
+        Enterprise,
+        "предприятие",
+        "предприятия",
+        "An enterprise: a factory, a farm, a university; shown on the investment map.",
+        (
+            Field("slug", Kind.SLUG, "адрес", max_length=200),
+            Field("name", Kind.TEXT, "название", required=True, searchable=True, max_length=300),
+            Field(
+                "kind",
+                Kind.ENUM,
+                "вид",
+                enum=OrganizationKind,
+                default=OrganizationKind.COMPANY,
+                input_doc="COMPANY by default.",
+            ),
+            Field(
+                "industries",
+                Kind.STRINGS,
+                "отрасль",
+                max_length=120,
+                link="EnterpriseIndustry",
+                link_column="name",
+            ),
+            Field(
+                "description",
+                Kind.TEXT,
+                "описание",
+                searchable=True,
+                max_length=5000,
+                multiline=True,
+                input_doc="Plain text.",
+            ),
+            Field("locality", Kind.TEXT, "населённый пункт", searchable=True, max_length=200),
+            Field("region", Kind.REGION, "регион", input_doc="A region code."),
+            Field("address", Kind.TEXT, "адрес", searchable=True, max_length=500),
+            Field("location", Kind.GEO_POINT, "координаты"),
+            Field("website", Kind.URL, "сайт", max_length=500, input_doc="An http(s) URL."),
+            Field(
+                "logo", Kind.REFERENCE, "Медиафайл", target="MediaAsset", input_doc="A MediaAsset."
+            ),
+        ),
+        parent="enterprise",
+        title_field="name",
+        input_description="An enterprise.",
+    )
+)
 
 
 class EnterpriseIndustry(Model):
@@ -294,6 +607,56 @@ class Visit(ContentModel):
     class Meta:
         table = "visit"
         ordering = ("starts_on", "id")
+
+
+VISIT = declare(
+    Declaration(
+        "Visit",
+        Visit,
+        "визит",
+        "визита",
+        "A visit of a delegation from one region to another, and the enterprises it saw.",
+        (
+            Field("title", Kind.TEXT, "название", required=True, max_length=500),
+            Field(
+                "delegation_region",
+                Kind.REGION,
+                "регион делегации",
+                required=True,
+                input_doc="A region code; required when creating.",
+            ),
+            Field(
+                "host_region",
+                Kind.REGION,
+                "принимающий регион",
+                required=True,
+                input_doc="A region code; required when creating.",
+            ),
+            Field("starts_on", Kind.DATE, "начало", required=True),
+            Field(
+                "ends_on",
+                Kind.DATE,
+                "окончание",
+                required=True,
+                input_doc="Required when creating; not before startsOn.",
+                not_before=(("starts_on", "Визит не может закончиться раньше начала."),),
+            ),
+            Field("organizer", Kind.REFERENCE, "Организация", target="Organization"),
+            Field("action_plan", Kind.REFERENCE, "План мероприятий", target="ActionPlan"),
+            Field(
+                "enterprises",
+                Kind.REFERENCES,
+                "Предприятие",
+                target="Enterprise",
+                link="VisitEnterprise",
+                link_column="enterprise_id",
+                input_doc="In the order visited.",
+            ),
+        ),
+        parent="visit",
+        input_description="A visit of a delegation.",
+    )
+)
 
 
 class VisitEnterprise(Model):

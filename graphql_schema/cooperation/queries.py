@@ -8,17 +8,17 @@ from cms import models
 from cms.services import cooperation as service
 from cms.services.pagination import paginate
 from cms.services.visibility import visible
-from graphql_schema.context import Info
-from graphql_schema.cooperation import dataloaders as loaders
-from graphql_schema.cooperation.types import (
+from graphql_schema.common import enum_type
+from graphql_schema.content.types import (
     ActionPlan,
     Agreement,
-    AgreementStatus,
     CooperationDirection,
     Enterprise,
     Event,
     Region,
 )
+from graphql_schema.context import Info
+from graphql_schema.cooperation import dataloaders as loaders
 from graphql_schema.lookups import by_id_or_slug
 from graphql_schema.relay import Connection, connection, page_window, parse_typed_id
 
@@ -26,7 +26,7 @@ from graphql_schema.relay import Connection, connection, page_window, parse_type
 @strawberry.input
 class AgreementFilter:
     region: str | None = strawberry.field(default=None, description="A party's region code.")
-    agreement_status: AgreementStatus | None = None
+    agreement_status: enum_type(models.AgreementStatus) | None = None  # type: ignore[valid-type]
     search: str | None = None
 
 

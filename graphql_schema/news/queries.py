@@ -15,10 +15,10 @@ from cms.services.publishing import PublicationStatus as DomainPublicationStatus
 from cms.services.search import search_q
 from cms.services.visibility import visible
 from graphql_schema.common import PublicationStatus
+from graphql_schema.content.types import News, Tag
 from graphql_schema.context import Info
 from graphql_schema.lookups import by_id_or_slug
 from graphql_schema.news import dataloaders as loaders
-from graphql_schema.news.types import News, Tag
 from graphql_schema.permissions import require_drafts
 from graphql_schema.relay import Connection, connection, page_window
 
