@@ -11,6 +11,7 @@ from tortoise.models import Model
 
 from cms.models.base import ContentModel, PublishableModel, SearchableMixin
 from cms.models.declare import Declaration, Field, Kind, declare
+from cms.models.identifiers import inn_problem, ogrn_problem
 
 
 class OrganizationKind(StrEnum):
@@ -508,6 +509,8 @@ class Enterprise(SearchableMixin, ContentModel):
     longitude = fields.FloatField(null=True)
     website = fields.CharField(max_length=500, null=True)
     search_text = fields.TextField(default="")
+    inn = fields.CharField(max_length=12, null=True)
+    ogrn = fields.CharField(max_length=15, null=True)
     logo: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.MediaAsset", related_name="enterprise_logos", null=True, on_delete=fields.RESTRICT
     )
@@ -564,6 +567,22 @@ ENTERPRISE = declare(
             Field("website", Kind.URL, "сайт", max_length=500, input_doc="An http(s) URL."),
             Field(
                 "logo", Kind.REFERENCE, "Медиафайл", target="MediaAsset", input_doc="A MediaAsset."
+            ),
+            Field(
+                "inn",
+                Kind.TEXT,
+                "ИНН",
+                max_length=12,
+                check=inn_problem,
+                doc="Taxpayer number (ИНН): 10 digits, 12 for an individual entrepreneur.",
+            ),
+            Field(
+                "ogrn",
+                Kind.TEXT,
+                "ОГРН",
+                max_length=15,
+                check=ogrn_problem,
+                doc="State registration number (ОГРН): 13 digits, 15 for an ОГРНИП.",
             ),
         ),
         parent="enterprise",

@@ -61,6 +61,8 @@ class News(SearchableMixin, PublishableModel):
     body_html = fields.TextField(default="")
     body_text = fields.TextField(default="")
     search_text = fields.TextField(default="")
+    seo_title = fields.CharField(max_length=70, null=True)
+    seo_description = fields.CharField(max_length=160, null=True)
     cover: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.MediaAsset", related_name="news_covers", null=True, on_delete=fields.RESTRICT
     )
@@ -171,6 +173,21 @@ NEWS = declare(
                         multiline=True,
                     ),
                 ),
+            ),
+            Field(
+                "seo_title",
+                Kind.TEXT,
+                "SEO-заголовок",
+                max_length=70,
+                doc="The page title for search engines and link previews, at most 70 characters.",
+            ),
+            Field(
+                "seo_description",
+                Kind.TEXT,
+                "SEO-описание",
+                max_length=160,
+                multiline=True,
+                doc="The page description for search engines, at most 160 characters.",
             ),
         ),
         parent="news",
