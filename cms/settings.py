@@ -10,9 +10,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DEVELOPMENT = "development"
@@ -49,230 +50,6 @@ class Limit:
         return limit
 
 
-@dataclass(frozen=True, slots=True)
-class UrlTemplates:
-    """Front-end URLs of content; `{site}` is CMS_SITE_URL, `{slug}` the item's slug."""
-
-    news: str = "{site}/news/{slug}"
-    agreement: str = "{site}/agreements/{slug}"
-    action_plan: str = "{site}/action-plans/{slug}"
-    enterprise: str = "{site}/enterprises/{slug}"
-
-
-# Widths in pixels a rendition is rounded up to (CMS_RENDITION_WIDTHS).
-DEFAULT_RENDITION_WIDTHS: tuple[int, ...] = (160, 320, 480, 640, 960, 1280, 1920)
-# Width:height shapes a rendition may be cropped or fitted to (CMS_RENDITION_RATIOS).
-DEFAULT_RENDITION_RATIOS: tuple[tuple[int, int], ...] = (
-    (1, 1),
-    (5, 4),
-    (4, 3),
-    (3, 2),
-    (16, 9),
-    (2, 1),
-    (21, 9),
-    (4, 5),
-    (3, 4),
-    (2, 3),
-    (9, 16),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    env: str = DEVELOPMENT
-    database_url: str = ""
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    redis_url: str | None = None
-    # Prefix of the response cache's Redis keys: deployments sharing one Redis differ.
-    redis_prefix: str = "cms"
-    media_root: Path = Path("uploads")
-    secret_key: str = ""
-    site_url: str = "http://localhost:3000"
-    public_url: str = "http://127.0.0.1:8000"
-    admin_email: str | None = None
-    admin_password: str | None = None
-    url_templates: UrlTemplates = field(default_factory=UrlTemplates)
-    page_size_default: int = 20
-    page_size_max: int = 100
-    graphiql: bool = True
-    access_log: bool = True
-    log_level: str = "INFO"
-    max_body_size: int = 1_048_576
-    session_ttl_seconds: int = 12 * 3600
-    trusted_proxies: tuple[Network, ...] = ()
-    login_limit_account: Limit = field(default_factory=lambda: Limit(5, 900))
-    login_limit_address: Limit = field(default_factory=lambda: Limit(30, 900))
-    rate_limit_anonymous: Limit = field(default_factory=lambda: Limit(600, 60))
-    rate_limit_token: Limit = field(default_factory=lambda: Limit(6000, 60))
-    trash_retention_days: int = 30
-    feedback_limit_address: Limit = field(default_factory=lambda: Limit(10, 3600))
-    feedback_limit_contact: Limit = field(default_factory=lambda: Limit(5, 3600))
-    feedback_dedupe_seconds: int = 600
-    feedback_retention_days: int = 1825
-    feedback_retention_mode: str = "anonymize"  # or "delete"
-    smtp_url: str | None = None
-    feedback_notify_to: tuple[str, ...] = ()
-    feedback_notify_from: str = "cms@localhost"
-    feedback_queue_url: str = "http://127.0.0.1:8000/graphql"
-    # Media: the largest upload, the largest image (pixels, against decompression
-    # bombs), the allowed rendition widths and aspect ratios, parallel renderings.
-    media_max_bytes: int = 20 * 1024 * 1024
-    media_max_pixels: int = 60_000_000
-    rendition_widths: tuple[int, ...] = DEFAULT_RENDITION_WIDTHS
-    rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
-    rendition_concurrency: int = 2
-    # Operation limits, checked before execution (graphql_schema/limits.py). The
-    # defaults leave every query of the front-ends, GraphiQL's examples and the deep
-    # agreement query (cost about 3,000) far below each limit. Plain lists count at
-    # cost_list_size in the cost; connections at their first/last or the page cap.
-    max_query_bytes: int = 262_144
-    max_tokens: int = 5_000
-    max_depth: int = 15
-    max_aliases: int = 50
-    max_directives: int = 50
-    max_fragments: int = 100
-    max_cost: int = 1_000_000
-    cost_list_size: int = 10
-    introspection: str = INTROSPECTION_AUTO  # or "on", "off"
-    # Browser origins allowed to call the API (CORS); none by default.
-    cors_origins: tuple[str, ...] = ()
-    # The response cache of public reads (in process, or in Redis with CMS_REDIS_URL):
-    # on/off, how many entries and bytes one process keeps, and how long an entry lives
-    # at most (content changes invalidate entries at once; this only bounds memory).
-    response_cache: bool = True
-    response_cache_max_entries: int = 10_000
-    response_cache_max_bytes: int = 64 * 1024 * 1024
-    response_cache_ttl: int = 3600
-    # HTTP caching of anonymous GET queries: Cache-Control max-age and
-    # stale-while-revalidate, both cut short by the next scheduled publication.
-    http_cache_max_age: int = 60
-    http_cache_swr: int = 300
-    # Trusted documents: the public endpoint runs only registered operations.
-    trusted_documents: bool = False
-
-    @property
-    def is_production(self) -> bool:
-        return self.env == PRODUCTION
-
-    def with_changes(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
-    mode = env.get("CMS_ENV", DEVELOPMENT).strip().lower()
-    if mode not in (DEVELOPMENT, PRODUCTION):
-        raise SettingsError(f"CMS_ENV must be 'development' or 'production', not {mode!r}")
-    secret_key = env.get("CMS_SECRET_KEY", "")
-    if not secret_key:
-        if mode == PRODUCTION:
-            raise SettingsError("CMS_SECRET_KEY is required when CMS_ENV=production")
-        secret_key = _development_secret_key()
-    defaults = UrlTemplates()
-    templates = UrlTemplates(
-        news=env.get("CMS_URL_NEWS", defaults.news),
-        agreement=env.get("CMS_URL_AGREEMENT", defaults.agreement),
-        action_plan=env.get("CMS_URL_ACTION_PLAN", defaults.action_plan),
-        enterprise=env.get("CMS_URL_ENTERPRISE", defaults.enterprise),
-    )
-    for template in (
-        templates.news,
-        templates.agreement,
-        templates.action_plan,
-        templates.enterprise,
-    ):
-        if "{slug}" not in template:
-            raise SettingsError(f"A URL template must contain {{slug}}: {template!r}")
-    return Settings(
-        env=mode,
-        database_url=env.get("CMS_DATABASE_URL") or _default_database_url(),
-        host=env.get("CMS_HOST", "127.0.0.1"),
-        port=_int(env, "CMS_PORT", 8000, minimum=1),
-        workers=_int(env, "CMS_WORKERS", 1, minimum=1),
-        redis_url=env.get("CMS_REDIS_URL") or None,
-        redis_prefix=env.get("CMS_REDIS_PREFIX") or "cms",
-        media_root=Path(env.get("CMS_MEDIA_ROOT", "uploads")).resolve(),
-        secret_key=secret_key,
-        site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
-        public_url=env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
-        admin_email=env.get("CMS_ADMIN_EMAIL") or None,
-        admin_password=env.get("CMS_ADMIN_PASSWORD") or None,
-        url_templates=templates,
-        page_size_default=_int(env, "CMS_PAGE_SIZE_DEFAULT", 20, minimum=1),
-        page_size_max=_int(env, "CMS_PAGE_SIZE_MAX", 100, minimum=1),
-        graphiql=_bool(env, "CMS_GRAPHIQL", True),
-        access_log=_bool(env, "CMS_ACCESS_LOG", True),
-        log_level=env.get("CMS_LOG_LEVEL", "INFO").upper(),
-        max_body_size=_int(env, "CMS_MAX_BODY_SIZE", 1_048_576, minimum=1024),
-        session_ttl_seconds=_int(env, "CMS_SESSION_TTL", 12 * 3600, minimum=60),
-        trusted_proxies=_networks(env, "CMS_TRUSTED_PROXIES"),
-        login_limit_account=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT", "5/900"),
-        login_limit_address=_limit(env, "CMS_LOGIN_LIMIT_ADDRESS", "30/900"),
-        rate_limit_anonymous=_limit(env, "CMS_RATE_LIMIT_ANONYMOUS", "600/60"),
-        rate_limit_token=_limit(env, "CMS_RATE_LIMIT_TOKEN", "6000/60"),
-        trash_retention_days=_int(env, "CMS_TRASH_RETENTION_DAYS", 30, minimum=0),
-        feedback_limit_address=_limit(env, "CMS_FEEDBACK_LIMIT_ADDRESS", "10/3600"),
-        feedback_limit_contact=_limit(env, "CMS_FEEDBACK_LIMIT_CONTACT", "5/3600"),
-        feedback_dedupe_seconds=_int(env, "CMS_FEEDBACK_DEDUPE_SECONDS", 600, minimum=0),
-        feedback_retention_days=_int(env, "CMS_FEEDBACK_RETENTION_DAYS", 1825, minimum=1),
-        feedback_retention_mode=_choice(
-            env, "CMS_FEEDBACK_RETENTION_MODE", ("anonymize", "delete"), "anonymize"
-        ),
-        smtp_url=_smtp_url(env, "CMS_SMTP_URL"),
-        feedback_notify_to=_addresses(env, "CMS_FEEDBACK_NOTIFY_TO"),
-        feedback_notify_from=env.get("CMS_FEEDBACK_NOTIFY_FROM") or "cms@localhost",
-        feedback_queue_url=env.get("CMS_FEEDBACK_QUEUE_URL")
-        or env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + "/graphql",
-        media_max_bytes=_int(env, "CMS_MEDIA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
-        media_max_pixels=_int(env, "CMS_MEDIA_MAX_PIXELS", 60_000_000, minimum=10_000),
-        rendition_widths=_widths(env, "CMS_RENDITION_WIDTHS"),
-        rendition_ratios=_ratios(env, "CMS_RENDITION_RATIOS"),
-        rendition_concurrency=_int(env, "CMS_RENDITION_CONCURRENCY", 2, minimum=1),
-        max_query_bytes=_int(env, "CMS_MAX_QUERY_BYTES", 262_144, minimum=1024),
-        max_tokens=_int(env, "CMS_MAX_TOKENS", 5_000, minimum=100),
-        max_depth=_int(env, "CMS_MAX_DEPTH", 15, minimum=2),
-        max_aliases=_int(env, "CMS_MAX_ALIASES", 50, minimum=0),
-        max_directives=_int(env, "CMS_MAX_DIRECTIVES", 50, minimum=0),
-        max_fragments=_int(env, "CMS_MAX_FRAGMENTS", 100, minimum=0),
-        max_cost=_int(env, "CMS_MAX_COST", 1_000_000, minimum=1),
-        cost_list_size=_int(env, "CMS_COST_LIST_SIZE", 10, minimum=1),
-        introspection=_choice(env, "CMS_INTROSPECTION", INTROSPECTION_CHOICES, INTROSPECTION_AUTO),
-        cors_origins=_origins(env, "CMS_CORS_ORIGINS"),
-        response_cache=_bool(env, "CMS_RESPONSE_CACHE", True),
-        response_cache_max_entries=_int(env, "CMS_RESPONSE_CACHE_MAX_ENTRIES", 10_000, minimum=1),
-        response_cache_max_bytes=_int(
-            env, "CMS_RESPONSE_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024
-        ),
-        response_cache_ttl=_int(env, "CMS_RESPONSE_CACHE_TTL", 3600, minimum=1),
-        http_cache_max_age=_int(env, "CMS_HTTP_CACHE_MAX_AGE", 60, minimum=0),
-        http_cache_swr=_int(env, "CMS_HTTP_CACHE_SWR", 300, minimum=0),
-        trusted_documents=_bool(env, "CMS_TRUSTED_DOCUMENTS", False),
-    )
-
-
-def _default_database_url() -> str:
-    return f"sqlite://{Path('cms.db').resolve()}"
-
-
-def _development_secret_key() -> str:
-    """A key kept in `.secret_key` so tokens survive restarts of a development server."""
-    path = Path(".secret_key")
-    try:
-        key = path.read_text().strip()
-    except FileNotFoundError:
-        key = ""
-    if not key:
-        key = secrets.token_urlsafe(48)
-        try:
-            path.write_text(key)
-            path.chmod(0o600)
-        except OSError:
-            pass  # a read-only working directory: the key lives as long as the process
-    return key
-
-
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -298,8 +75,10 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
-def _limit(env: Mapping[str, str], name: str, default: str) -> Limit:
-    raw = env.get(name) or default
+def _limit(env: Mapping[str, str], name: str, default: Limit) -> Limit:
+    raw = env.get(name)
+    if not raw:
+        return default
     try:
         return Limit.parse(raw)
     except ValueError:
@@ -308,7 +87,9 @@ def _limit(env: Mapping[str, str], name: str, default: str) -> Limit:
         ) from None
 
 
-def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+def _networks(
+    env: Mapping[str, str], name: str, default: tuple[Network, ...]
+) -> tuple[Network, ...]:
     raw = env.get(name, "")
     try:
         return tuple(
@@ -322,7 +103,7 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
         ) from None
 
 
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+def _choice(env: Mapping[str, str], name: str, default: str, *, choices: tuple[str, ...]) -> str:
     value = (env.get(name) or default).strip().lower()
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
@@ -332,7 +113,7 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 
 
-def _smtp_url(env: Mapping[str, str], name: str) -> str | None:
+def _smtp_url(env: Mapping[str, str], name: str, default: None) -> str | None:
     """smtp://[user:password@]host[:port]; smtp+starttls:// and smtps:// encrypt."""
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -348,7 +129,7 @@ def _smtp_url(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
-def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+def _addresses(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     addresses = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
     for address in addresses:
         if "@" not in address:
@@ -356,7 +137,7 @@ def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return addresses
 
 
-def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+def _origins(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     """Browser origins exactly as browsers send them: scheme://host[:port], no path."""
     origins = tuple(
         part.strip().rstrip("/") for part in env.get(name, "").split(",") if part.strip()
@@ -373,10 +154,10 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return origins
 
 
-def _widths(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+def _widths(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     raw = env.get(name, "").replace(",", " ").split()
     if not raw:
-        return DEFAULT_RENDITION_WIDTHS
+        return default
     try:
         widths = tuple(sorted({int(part) for part in raw}))
     except ValueError:
@@ -386,10 +167,12 @@ def _widths(env: Mapping[str, str], name: str) -> tuple[int, ...]:
     return widths
 
 
-def _ratios(env: Mapping[str, str], name: str) -> tuple[tuple[int, int], ...]:
+def _ratios(
+    env: Mapping[str, str], name: str, default: tuple[tuple[int, int], ...]
+) -> tuple[tuple[int, int], ...]:
     raw = env.get(name, "").replace(",", " ").split()
     if not raw:
-        return DEFAULT_RENDITION_RATIOS
+        return default
     ratios: list[tuple[int, int]] = []
     for part in raw:
         width, _, height = part.partition(":")
@@ -401,3 +184,308 @@ def _ratios(env: Mapping[str, str], name: str) -> tuple[tuple[int, int], ...]:
             raise SettingsError(f"{name} must be ratios of numbers from 1 to 100: {raw!r}")
         ratios.append(ratio)
     return tuple(dict.fromkeys(ratios))
+
+
+Reader = Callable[..., Any]
+
+
+def _text(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    """The variable as it is; unset or empty gives the default."""
+    return env.get(name) or default
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name) or default).rstrip("/")
+
+
+def _upper(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name) or default).upper()
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    return Path(env.get(name) or default).resolve()
+
+
+def _template(env: Mapping[str, str], name: str, default: str) -> str:
+    template = env.get(name) or default
+    if "{slug}" not in template:
+        raise SettingsError(f"A URL template must contain {{slug}}: {template!r}")
+    return template
+
+
+def variable(name: str, read: Reader | None = None, **options: Any) -> dict[str, Any]:
+    """A field's metadata: read from the variable `name` by
+    `read(environ, name, default, **options)` (plain text by default). `shown` is how
+    the README states a default that is computed when the variable is unset."""
+    shown = options.pop("shown", None)
+    return {"env": name, "read": read or _text, "options": options, "shown": shown}
+
+
+@dataclass(frozen=True, slots=True)
+class UrlTemplates:
+    """Front-end URLs of content; `{site}` is CMS_SITE_URL, `{slug}` the item's slug."""
+
+    news: str = field(default="{site}/news/{slug}", metadata=variable("CMS_URL_NEWS", _template))
+    agreement: str = field(
+        default="{site}/agreements/{slug}", metadata=variable("CMS_URL_AGREEMENT", _template)
+    )
+    action_plan: str = field(
+        default="{site}/action-plans/{slug}", metadata=variable("CMS_URL_ACTION_PLAN", _template)
+    )
+    enterprise: str = field(
+        default="{site}/enterprises/{slug}", metadata=variable("CMS_URL_ENTERPRISE", _template)
+    )
+
+
+# Widths in pixels a rendition is rounded up to (CMS_RENDITION_WIDTHS).
+DEFAULT_RENDITION_WIDTHS: tuple[int, ...] = (160, 320, 480, 640, 960, 1280, 1920)
+# Width:height shapes a rendition may be cropped or fitted to (CMS_RENDITION_RATIOS).
+DEFAULT_RENDITION_RATIOS: tuple[tuple[int, int], ...] = (
+    (1, 1),
+    (5, 4),
+    (4, 3),
+    (3, 2),
+    (16, 9),
+    (2, 1),
+    (21, 9),
+    (4, 5),
+    (3, 4),
+    (2, 3),
+    (9, 16),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # Each field states its variable, its default and how it is read, once; the
+    # README's table is checked against them (tests/cms/test_settings.py).
+    env: str = field(
+        default=DEVELOPMENT,
+        metadata=variable("CMS_ENV", _choice, choices=(DEVELOPMENT, PRODUCTION)),
+    )
+    # Unset: a SQLite file cms.db in the working directory (load_settings).
+    database_url: str = field(default="", metadata=variable("CMS_DATABASE_URL"))
+    host: str = field(default="127.0.0.1", metadata=variable("CMS_HOST"))
+    port: int = field(default=8000, metadata=variable("CMS_PORT", _int, minimum=1))
+    workers: int = field(default=1, metadata=variable("CMS_WORKERS", _int, minimum=1))
+    redis_url: str | None = field(default=None, metadata=variable("CMS_REDIS_URL"))
+    # Prefix of the response cache's Redis keys: deployments sharing one Redis differ.
+    redis_prefix: str = field(default="cms", metadata=variable("CMS_REDIS_PREFIX"))
+    media_root: Path = field(default=Path("uploads"), metadata=variable("CMS_MEDIA_ROOT", _path))
+    # Unset: required in production, generated and kept in .secret_key in development.
+    secret_key: str = field(default="", metadata=variable("CMS_SECRET_KEY"))
+    site_url: str = field(default="http://localhost:3000", metadata=variable("CMS_SITE_URL", _url))
+    public_url: str = field(
+        default="http://127.0.0.1:8000", metadata=variable("CMS_PUBLIC_URL", _url)
+    )
+    admin_email: str | None = field(default=None, metadata=variable("CMS_ADMIN_EMAIL"))
+    admin_password: str | None = field(default=None, metadata=variable("CMS_ADMIN_PASSWORD"))
+    url_templates: UrlTemplates = field(default_factory=UrlTemplates)
+    page_size_default: int = field(
+        default=20, metadata=variable("CMS_PAGE_SIZE_DEFAULT", _int, minimum=1)
+    )
+    page_size_max: int = field(default=100, metadata=variable("CMS_PAGE_SIZE_MAX", _int, minimum=1))
+    graphiql: bool = field(default=True, metadata=variable("CMS_GRAPHIQL", _bool))
+    access_log: bool = field(default=True, metadata=variable("CMS_ACCESS_LOG", _bool))
+    log_level: str = field(default="INFO", metadata=variable("CMS_LOG_LEVEL", _upper))
+    max_body_size: int = field(
+        default=1_048_576, metadata=variable("CMS_MAX_BODY_SIZE", _int, minimum=1024)
+    )
+    session_ttl_seconds: int = field(
+        default=12 * 3600, metadata=variable("CMS_SESSION_TTL", _int, minimum=60)
+    )
+    trusted_proxies: tuple[Network, ...] = field(
+        default=(), metadata=variable("CMS_TRUSTED_PROXIES", _networks)
+    )
+    login_limit_account: Limit = field(
+        default=Limit(5, 900), metadata=variable("CMS_LOGIN_LIMIT_ACCOUNT", _limit)
+    )
+    login_limit_address: Limit = field(
+        default=Limit(30, 900), metadata=variable("CMS_LOGIN_LIMIT_ADDRESS", _limit)
+    )
+    rate_limit_anonymous: Limit = field(
+        default=Limit(600, 60), metadata=variable("CMS_RATE_LIMIT_ANONYMOUS", _limit)
+    )
+    rate_limit_token: Limit = field(
+        default=Limit(6000, 60), metadata=variable("CMS_RATE_LIMIT_TOKEN", _limit)
+    )
+    trash_retention_days: int = field(
+        default=30, metadata=variable("CMS_TRASH_RETENTION_DAYS", _int, minimum=0)
+    )
+    feedback_limit_address: Limit = field(
+        default=Limit(10, 3600), metadata=variable("CMS_FEEDBACK_LIMIT_ADDRESS", _limit)
+    )
+    feedback_limit_contact: Limit = field(
+        default=Limit(5, 3600), metadata=variable("CMS_FEEDBACK_LIMIT_CONTACT", _limit)
+    )
+    feedback_dedupe_seconds: int = field(
+        default=600, metadata=variable("CMS_FEEDBACK_DEDUPE_SECONDS", _int, minimum=0)
+    )
+    feedback_retention_days: int = field(
+        default=1825, metadata=variable("CMS_FEEDBACK_RETENTION_DAYS", _int, minimum=1)
+    )
+    feedback_retention_mode: str = field(
+        default="anonymize",
+        metadata=variable("CMS_FEEDBACK_RETENTION_MODE", _choice, choices=("anonymize", "delete")),
+    )
+    smtp_url: str | None = field(default=None, metadata=variable("CMS_SMTP_URL", _smtp_url))
+    feedback_notify_to: tuple[str, ...] = field(
+        default=(), metadata=variable("CMS_FEEDBACK_NOTIFY_TO", _addresses)
+    )
+    feedback_notify_from: str = field(
+        default="cms@localhost", metadata=variable("CMS_FEEDBACK_NOTIFY_FROM")
+    )
+    # Unset: CMS_PUBLIC_URL + /graphql (load_settings); this default matches its default.
+    feedback_queue_url: str = field(
+        default="http://127.0.0.1:8000/graphql",
+        metadata=variable("CMS_FEEDBACK_QUEUE_URL", shown="unset"),
+    )
+    # Media: the largest upload, the largest image (pixels, against decompression
+    # bombs), the allowed rendition widths and aspect ratios, parallel renderings.
+    media_max_bytes: int = field(
+        default=20 * 1024 * 1024, metadata=variable("CMS_MEDIA_MAX_BYTES", _int, minimum=1024)
+    )
+    media_max_pixels: int = field(
+        default=60_000_000, metadata=variable("CMS_MEDIA_MAX_PIXELS", _int, minimum=10_000)
+    )
+    rendition_widths: tuple[int, ...] = field(
+        default=DEFAULT_RENDITION_WIDTHS, metadata=variable("CMS_RENDITION_WIDTHS", _widths)
+    )
+    rendition_ratios: tuple[tuple[int, int], ...] = field(
+        default=DEFAULT_RENDITION_RATIOS, metadata=variable("CMS_RENDITION_RATIOS", _ratios)
+    )
+    rendition_concurrency: int = field(
+        default=2, metadata=variable("CMS_RENDITION_CONCURRENCY", _int, minimum=1)
+    )
+    # Operation limits, checked before execution (graphql_schema/limits.py). The
+    # defaults leave every query of the front-ends, GraphiQL's examples and the deep
+    # agreement query (cost about 3,000) far below each limit. Plain lists count at
+    # cost_list_size in the cost; connections at their first/last or the page cap.
+    max_query_bytes: int = field(
+        default=262_144, metadata=variable("CMS_MAX_QUERY_BYTES", _int, minimum=1024)
+    )
+    max_tokens: int = field(default=5_000, metadata=variable("CMS_MAX_TOKENS", _int, minimum=100))
+    max_depth: int = field(default=15, metadata=variable("CMS_MAX_DEPTH", _int, minimum=2))
+    max_aliases: int = field(default=50, metadata=variable("CMS_MAX_ALIASES", _int, minimum=0))
+    max_directives: int = field(
+        default=50, metadata=variable("CMS_MAX_DIRECTIVES", _int, minimum=0)
+    )
+    max_fragments: int = field(default=100, metadata=variable("CMS_MAX_FRAGMENTS", _int, minimum=0))
+    max_cost: int = field(default=1_000_000, metadata=variable("CMS_MAX_COST", _int, minimum=1))
+    cost_list_size: int = field(
+        default=10, metadata=variable("CMS_COST_LIST_SIZE", _int, minimum=1)
+    )
+    introspection: str = field(
+        default=INTROSPECTION_AUTO,
+        metadata=variable("CMS_INTROSPECTION", _choice, choices=INTROSPECTION_CHOICES),
+    )
+    # Browser origins allowed to call the API (CORS); none by default.
+    cors_origins: tuple[str, ...] = field(
+        default=(), metadata=variable("CMS_CORS_ORIGINS", _origins)
+    )
+    # The response cache of public reads (in process, or in Redis with CMS_REDIS_URL):
+    # on/off, how many entries and bytes one process keeps, and how long an entry lives
+    # at most (content changes invalidate entries at once; this only bounds memory).
+    response_cache: bool = field(default=True, metadata=variable("CMS_RESPONSE_CACHE", _bool))
+    response_cache_max_entries: int = field(
+        default=10_000, metadata=variable("CMS_RESPONSE_CACHE_MAX_ENTRIES", _int, minimum=1)
+    )
+    response_cache_max_bytes: int = field(
+        default=64 * 1024 * 1024,
+        metadata=variable("CMS_RESPONSE_CACHE_MAX_BYTES", _int, minimum=1024),
+    )
+    response_cache_ttl: int = field(
+        default=3600, metadata=variable("CMS_RESPONSE_CACHE_TTL", _int, minimum=1)
+    )
+    # HTTP caching of anonymous GET queries: Cache-Control max-age and
+    # stale-while-revalidate, both cut short by the next scheduled publication.
+    http_cache_max_age: int = field(
+        default=60, metadata=variable("CMS_HTTP_CACHE_MAX_AGE", _int, minimum=0)
+    )
+    http_cache_swr: int = field(
+        default=300, metadata=variable("CMS_HTTP_CACHE_SWR", _int, minimum=0)
+    )
+    # Trusted documents: the public endpoint runs only registered operations.
+    trusted_documents: bool = field(
+        default=False, metadata=variable("CMS_TRUSTED_DOCUMENTS", _bool)
+    )
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == PRODUCTION
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _read(cls: type[Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """The values of a settings dataclass's fields that are read from variables."""
+    values: dict[str, Any] = {}
+    for item in fields(cls):
+        if "env" in item.metadata:
+            meta = item.metadata
+            values[item.name] = meta["read"](env, meta["env"], item.default, **meta["options"])
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values = _read(Settings, env)
+    if not values["secret_key"]:
+        if values["env"] == PRODUCTION:
+            raise SettingsError("CMS_SECRET_KEY is required when CMS_ENV=production")
+        values["secret_key"] = _development_secret_key()
+    values["database_url"] = values["database_url"] or _default_database_url()
+    if not (env.get("CMS_FEEDBACK_QUEUE_URL") or "").strip():
+        values["feedback_queue_url"] = values["public_url"] + "/graphql"
+    return Settings(**values, url_templates=UrlTemplates(**_read(UrlTemplates, env)))
+
+
+def documented_defaults() -> dict[str, str]:
+    """Each variable with its default as the README's configuration table states it."""
+    result: dict[str, str] = {}
+    for cls in (Settings, UrlTemplates):
+        for item in fields(cls):
+            if "env" in item.metadata:
+                shown = item.metadata["shown"]
+                result[item.metadata["env"]] = shown or _shown(item.default)
+    return result
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None or value == "":
+        return "unset"
+    if value == ():
+        return "none"
+    if isinstance(value, Limit):
+        return f"{value.count}/{value.seconds}"
+    if isinstance(value, Path):
+        return f"{value}/"
+    if isinstance(value, tuple):
+        return " ".join(
+            ":".join(map(str, part)) if isinstance(part, tuple) else str(part) for part in value
+        )
+    return str(value)
+
+
+def _default_database_url() -> str:
+    return f"sqlite://{Path('cms.db').resolve()}"
+
+
+def _development_secret_key() -> str:
+    """A key kept in `.secret_key` so tokens survive restarts of a development server."""
+    path = Path(".secret_key")
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if not key:
+        key = secrets.token_urlsafe(48)
+        try:
+            path.write_text(key)
+            path.chmod(0o600)
+        except OSError:
+            pass  # a read-only working directory: the key lives as long as the process
+    return key
