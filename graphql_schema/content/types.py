@@ -92,40 +92,40 @@ class News(output_base(NEWS)):  # type: ignore[misc]
     def url(self, info: Info) -> str:
         return urls.news_url(info.context.settings, self.slug)
 
-    @strawberry.field
+    @strawberry.field(description="Minutes a reader needs for the body, at least one.")
     def reading_time_minutes(self) -> int:
         return richtext.reading_time_minutes(self.body_text)
 
-    @strawberry.field
+    @strawberry.field(description="The cover image.")
     async def cover(self, info: Info) -> MediaAsset | None:
         return await media(info, self.cover_id)
 
-    @strawberry.field
+    @strawberry.field(description="Its tags, in the editors' order.")
     async def tags(self, info: Info) -> list[Tag]:
         rows = await info.context.loaders[news_loaders.tags_of_news].load(self.pk)
         return [Tag.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="The regions it is about.")
     async def regions(self, info: Info) -> list[Region]:
         rows = await info.context.loaders[news_loaders.regions_of_news].load(self.pk)
         return [Region.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Quotes of people, in the order of the text.")
     async def quotes(self, info: Info) -> list[Quote]:
         rows = await info.context.loaders[news_loaders.quotes_of_news].load(self.pk)
         return [Quote(text=row.text, person_row=row.person) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Events it reports on.")
     async def events(self, info: Info) -> list[Event]:
         rows = await info.context.loaders[news_loaders.events_of_news].load(self.pk)
         return [Event.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Agreements it cites.")
     async def agreements(self, info: Info) -> list[Agreement]:
         rows = await info.context.loaders[news_loaders.agreements_of_news].load(self.pk)
         return [Agreement.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="The visit it is about.")
     async def visit(self, info: Info) -> Visit | None:
         if self.visit_id is None:
             return None
@@ -138,7 +138,7 @@ class News(output_base(NEWS)):  # type: ignore[misc]
 
 @strawberry.type(description=declared_cooperation.ORGANIZATION.description)
 class Organization(output_base(declared_cooperation.ORGANIZATION)):  # type: ignore[misc]
-    @strawberry.field
+    @strawberry.field(description="Where it is based.")
     async def region(self, info: Info) -> Region | None:
         return await _region(info, self.region_id)
 
@@ -152,11 +152,11 @@ async def _organization(info: Info, organization_id: int | None) -> Organization
 
 @strawberry.type(description=declared_cooperation.PERSON.description)
 class Person(output_base(declared_cooperation.PERSON)):  # type: ignore[misc]
-    @strawberry.field
+    @strawberry.field(description="Where the person works.")
     async def organization(self, info: Info) -> Organization | None:
         return await _organization(info, self.organization_id)
 
-    @strawberry.field
+    @strawberry.field(description="A portrait.")
     async def photo(self, info: Info) -> MediaAsset | None:
         return await media(info, self.photo_id)
 
@@ -177,17 +177,17 @@ class Agreement(output_base(AGREEMENT)):  # type: ignore[misc]
     def url(self, info: Info) -> str:
         return urls.agreement_url(info.context.settings, self.slug)
 
-    @strawberry.field
+    @strawberry.field(description="The parties, in the order of the text.")
     async def parties(self, info: Info) -> list[Organization]:
         rows = await info.context.loaders[loaders.parties_of_agreements].load(self.pk)
         return [Organization.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="The signed documents.")
     async def documents(self, info: Info) -> list[MediaAsset]:
         rows = await info.context.loaders[documents_of_agreements].load(self.pk)
         return [MediaAsset.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Its action plans, by period.")
     async def action_plans(self, info: Info) -> list[ActionPlan]:
         rows = await info.context.loaders[loaders.action_plans_of_agreements].load(self.pk)
         return [ActionPlan.from_row(row) for row in rows]
@@ -213,14 +213,14 @@ class ActionPlanItem(
         revision=False,
     )
 ):
-    @strawberry.field
+    @strawberry.field(description="The direction of cooperation the item belongs to.")
     async def direction(self, info: Info) -> CooperationDirection | None:
         if self.direction_id is None:
             return None
         row = await info.context.loaders[loaders.direction_by_id].load(self.direction_id)
         return CooperationDirection.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The event that carries the item out.")
     async def event(self, info: Info) -> Event | None:
         if self.event_id is None:
             return None
@@ -234,28 +234,28 @@ class ActionPlan(output_base(ACTION_PLAN)):  # type: ignore[misc]
     def url(self, info: Info) -> str:
         return urls.action_plan_url(info.context.settings, self.slug)
 
-    @strawberry.field
+    @strawberry.field(description="The agreement the plan implements.")
     async def agreement(self, info: Info) -> Agreement:
         # A plan is only visible while its agreement is, so the agreement is always found.
         row = await info.context.loaders[loaders.agreement_by_id].load(self.agreement_id)
         return Agreement.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(description="Who signed the plan.")
     async def signatories(self, info: Info) -> list[Person]:
         rows = await info.context.loaders[loaders.signatories_of_plans].load(self.pk)
         return [Person.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Directions of cooperation the plan covers.")
     async def directions(self, info: Info) -> list[CooperationDirection]:
         rows = await info.context.loaders[loaders.directions_of_plans].load(self.pk)
         return [CooperationDirection.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="The items, in order.")
     async def items(self, info: Info) -> list[ActionPlanItem]:
         rows = await info.context.loaders[loaders.items_of_plans].load(self.pk)
         return [ActionPlanItem.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Visits made under the plan.")
     async def visits(self, info: Info) -> list[Visit]:
         rows = await info.context.loaders[loaders.visits_of_plans].load(self.pk)
         return [Visit.from_row(row) for row in rows]
@@ -268,23 +268,23 @@ class ActionPlan(output_base(ACTION_PLAN)):  # type: ignore[misc]
 
 @strawberry.type(description=declared_cooperation.VISIT.description)
 class Visit(output_base(declared_cooperation.VISIT)):  # type: ignore[misc]
-    @strawberry.field
+    @strawberry.field(description="Where the delegation came from.")
     async def delegation_region(self, info: Info) -> Region:
         region = await _region(info, self.delegation_region_id)
         assert region is not None  # regions are reference data, never hidden
         return region
 
-    @strawberry.field
+    @strawberry.field(description="The region that hosted it.")
     async def host_region(self, info: Info) -> Region:
         region = await _region(info, self.host_region_id)
         assert region is not None  # regions are reference data, never hidden
         return region
 
-    @strawberry.field
+    @strawberry.field(description="Who organised it.")
     async def organizer(self, info: Info) -> Organization | None:
         return await _organization(info, self.organizer_id)
 
-    @strawberry.field
+    @strawberry.field(description="The action plan it belongs to.")
     async def action_plan(self, info: Info) -> ActionPlan | None:
         if self.action_plan_id is None:
             return None
@@ -311,19 +311,19 @@ class Enterprise(output_base(declared_cooperation.ENTERPRISE)):  # type: ignore[
     def url(self, info: Info) -> str:
         return urls.enterprise_url(info.context.settings, self.slug)
 
-    @strawberry.field
+    @strawberry.field(description="Its industries, in order.")
     async def industries(self, info: Info) -> list[str]:
         return await info.context.loaders[loaders.industries_of_enterprises].load(self.pk)
 
-    @strawberry.field
+    @strawberry.field(description="Where it is.")
     async def region(self, info: Info) -> Region | None:
         return await _region(info, self.region_id)
 
-    @strawberry.field
+    @strawberry.field(description="Its logo.")
     async def logo(self, info: Info) -> MediaAsset | None:
         return await media(info, self.logo_id)
 
-    @strawberry.field
+    @strawberry.field(description="Visits that saw it.")
     async def visits(self, info: Info) -> list[Visit]:
         rows = await info.context.loaders[loaders.visits_of_enterprises].load(self.pk)
         return [Visit.from_row(row) for row in rows]
