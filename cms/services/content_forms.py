@@ -377,7 +377,7 @@ class Form:
                     check.fail(
                         path(field.name, index, "id"),
                         Code.NOT_FOUND,
-                        f"В этом списке ({field.label}) нет такой записи.",
+                        f"В списке «{field.label}» этой записи нет такого элемента.",
                     )
                 if pk is not None:
                     seen.add(pk)

@@ -172,3 +172,43 @@ async def test_the_seed_refuses_a_wrong_check_digit(db: TestDatabase, tmp_path: 
     fixture.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(SeedError, match="«ИНН»: неверная контрольная цифра"):
         await load_seed(fixture)
+
+
+async def test_parts_are_checked_from_their_declaration(
+    writer_client: GraphQLClient, db: TestDatabase
+) -> None:
+    await sign_in(writer_client, "editor")
+    plans = await writer_client.data("{ actionPlans { edges { node { id items { id } } } } }")
+    first, second = (edge["node"] for edge in plans["actionPlans"]["edges"])
+    foreign = second["items"][0]["id"]
+    payload = await mutate(
+        writer_client,
+        "mutation($id: ID!, $input: ActionPlanInput!) { updateActionPlan(id: $id, input: $input)"
+        " { actionPlan { id } errors { field code message } } }",
+        {
+            "id": first["id"],
+            "input": {
+                "items": [
+                    {"id": foreign, "title": "Чужой пункт"},
+                    {"title": " ", "event": "RXZlbnQ6OTk5"},
+                ]
+            },
+        },
+    )
+    assert payload["actionPlan"] is None
+    assert [(error["field"], error["code"]) for error in payload["errors"]] == [
+        (["input", "items", "0", "id"], "NOT_FOUND"),
+        (["input", "items", "1", "title"], "REQUIRED"),
+        (["input", "items", "1", "event"], "NOT_FOUND"),
+    ]
+    assert payload["errors"][2]["message"] == "Событие не найден(а)."
+    news = await create_news(writer_client)
+    quotes = await mutate(
+        writer_client,
+        "mutation($id: ID!, $input: NewsInput!) { updateNews(id: $id, input: $input)"
+        " { news { id } errors { field code } } }",
+        {"id": news["id"], "input": {"quotes": [{"personId": "UGVyc29uOjk5OQ==", "text": "т"}]}},
+    )
+    assert quotes["errors"] == [
+        {"field": ["input", "quotes", "0", "personId"], "code": "NOT_FOUND"}
+    ]
