@@ -70,8 +70,17 @@ ORGANIZATION = declare(
         "организации",
         "A government, ministry, agency, company or university taking part in cooperation.",
         (
-            Field("name", Kind.TEXT, "название", required=True, max_length=300),
-            Field("short_name", Kind.TEXT, "краткое название", max_length=120),
+            Field(
+                "name",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
+            Field(
+                "short_name",
+                Kind.TEXT,
+                "краткое название",
+            ),
             Field(
                 "kind",
                 Kind.ENUM,
@@ -112,7 +121,12 @@ PERSON = declare(
         "персоны",
         "A person cited by the content or signing its documents.",
         (
-            Field("full_name", Kind.TEXT, "имя", required=True, max_length=200),
+            Field(
+                "full_name",
+                Kind.TEXT,
+                "имя",
+                required=True,
+            ),
             Field(
                 "position",
                 Kind.TEXT,
@@ -150,8 +164,17 @@ DIRECTION = declare(
         "направления",
         "A direction of cooperation: trade, education, tourism ...",
         (
-            Field("slug", Kind.SLUG, "адрес", max_length=120),
-            Field("name", Kind.TEXT, "название", required=True, max_length=200),
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "name",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
         ),
         parent="direction",
         title_field="name",
@@ -180,8 +203,17 @@ EVENT = declare(
         "события",
         "An event: a forum, a fair, a meeting of a commission.",
         (
-            Field("slug", Kind.SLUG, "адрес", max_length=200),
-            Field("title", Kind.TEXT, "название", required=True, max_length=300),
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "title",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
             Field("starts_on", Kind.DATE, "начало"),
             Field(
                 "ends_on",
@@ -190,7 +222,11 @@ EVENT = declare(
                 input_doc="Not before startsOn.",
                 not_before=(("starts_on", "Событие не может закончиться раньше начала."),),
             ),
-            Field("place", Kind.TEXT, "место", max_length=300),
+            Field(
+                "place",
+                Kind.TEXT,
+                "место",
+            ),
         ),
         parent="event",
         input_description="An event.",
@@ -231,9 +267,24 @@ AGREEMENT = declare(
         "соглашения",
         "An intergovernmental agreement with its parties, documents and action plans.",
         (
-            Field("slug", Kind.SLUG, "адрес", max_length=200),
-            Field("title", Kind.TEXT, "название", required=True, searchable=True, max_length=500),
-            Field("number", Kind.TEXT, "номер", searchable=True, max_length=100),
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "title",
+                Kind.TEXT,
+                "название",
+                required=True,
+                searchable=True,
+            ),
+            Field(
+                "number",
+                Kind.TEXT,
+                "номер",
+                searchable=True,
+            ),
             Field(
                 "parties",
                 Kind.REFERENCES,
@@ -347,8 +398,17 @@ ACTION_PLAN = declare(
         "плана мероприятий",
         "An action plan of an agreement for a period, with its items.",
         (
-            Field("slug", Kind.SLUG, "адрес", max_length=200),
-            Field("title", Kind.TEXT, "название", required=True, max_length=500),
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "title",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
             Field(
                 "agreement",
                 Kind.REFERENCE,
@@ -370,7 +430,6 @@ ACTION_PLAN = declare(
                 "signed_at",
                 Kind.TEXT,
                 "место подписания",
-                max_length=300,
                 doc="Where it was signed.",
                 input_doc="Where it was signed.",
             ),
@@ -533,8 +592,18 @@ ENTERPRISE = declare(
         "предприятия",
         "An enterprise: a factory, a farm, a university; shown on the investment map.",
         (
-            Field("slug", Kind.SLUG, "адрес", max_length=200),
-            Field("name", Kind.TEXT, "название", required=True, searchable=True, max_length=300),
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "name",
+                Kind.TEXT,
+                "название",
+                required=True,
+                searchable=True,
+            ),
             Field(
                 "kind",
                 Kind.ENUM,
@@ -547,7 +616,6 @@ ENTERPRISE = declare(
                 "industries",
                 Kind.STRINGS,
                 "отрасль",
-                max_length=120,
                 link="EnterpriseIndustry",
                 link_column="name",
             ),
@@ -560,11 +628,21 @@ ENTERPRISE = declare(
                 multiline=True,
                 input_doc="Plain text.",
             ),
-            Field("locality", Kind.TEXT, "населённый пункт", searchable=True, max_length=200),
+            Field(
+                "locality",
+                Kind.TEXT,
+                "населённый пункт",
+                searchable=True,
+            ),
             Field("region", Kind.REGION, "регион", input_doc="A region code."),
-            Field("address", Kind.TEXT, "адрес", searchable=True, max_length=500),
+            Field(
+                "address",
+                Kind.TEXT,
+                "адрес",
+                searchable=True,
+            ),
             Field("location", Kind.GEO_POINT, "координаты"),
-            Field("website", Kind.URL, "сайт", max_length=500, input_doc="An http(s) URL."),
+            Field("website", Kind.URL, "сайт", input_doc="An http(s) URL."),
             Field(
                 "logo", Kind.REFERENCE, "Медиафайл", target="MediaAsset", input_doc="A MediaAsset."
             ),
@@ -572,7 +650,6 @@ ENTERPRISE = declare(
                 "inn",
                 Kind.TEXT,
                 "ИНН",
-                max_length=12,
                 check=inn_problem,
                 doc="Taxpayer number (ИНН): 10 digits, 12 for an individual entrepreneur.",
             ),
@@ -580,7 +657,6 @@ ENTERPRISE = declare(
                 "ogrn",
                 Kind.TEXT,
                 "ОГРН",
-                max_length=15,
                 check=ogrn_problem,
                 doc="State registration number (ОГРН): 13 digits, 15 for an ОГРНИП.",
             ),
@@ -636,7 +712,12 @@ VISIT = declare(
         "визита",
         "A visit of a delegation from one region to another, and the enterprises it saw.",
         (
-            Field("title", Kind.TEXT, "название", required=True, max_length=500),
+            Field(
+                "title",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
             Field(
                 "delegation_region",
                 Kind.REGION,

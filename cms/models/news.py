@@ -33,7 +33,6 @@ TAG = declare(
                 "slug",
                 Kind.SLUG,
                 "адрес",
-                max_length=120,
                 doc='Transliterated Latin, e.g. "sotrudnichestvo".',
                 input_doc="Made from the name when creating.",
             ),
@@ -43,7 +42,6 @@ TAG = declare(
                 "название",
                 required=True,
                 searchable=True,
-                max_length=120,
                 doc='As editors wrote it, e.g. "сотрудничество".',
             ),
         ),
@@ -94,13 +92,18 @@ NEWS = declare(
                 "slug",
                 Kind.SLUG,
                 "адрес",
-                max_length=200,
                 input_doc=(
                     "Generated from the title when creating without one; a renamed item "
                     "keeps resolving by its old slugs."
                 ),
             ),
-            Field("title", Kind.TEXT, "заголовок", required=True, searchable=True, max_length=300),
+            Field(
+                "title",
+                Kind.TEXT,
+                "заголовок",
+                required=True,
+                searchable=True,
+            ),
             Field(
                 "lead",
                 Kind.TEXT,
@@ -178,14 +181,12 @@ NEWS = declare(
                 "seo_title",
                 Kind.TEXT,
                 "SEO-заголовок",
-                max_length=70,
                 doc="The page title for search engines and link previews, at most 70 characters.",
             ),
             Field(
                 "seo_description",
                 Kind.TEXT,
                 "SEO-описание",
-                max_length=160,
                 multiline=True,
                 doc="The page description for search engines, at most 160 characters.",
             ),

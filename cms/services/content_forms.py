@@ -25,7 +25,7 @@ from tortoise.models import Model
 from cms import models
 from cms.errors import Code
 from cms.models import ContentModel, Region
-from cms.models.declare import Field, Kind
+from cms.models.declare import Field, Kind, length_limit
 from cms.services.content_types import ContentType
 from cms.services.editing import Build, Changes
 from cms.services.sanitizing import BodyFormat, render_body
@@ -125,8 +125,10 @@ class Form:
         if first is not None and last is not None and last < first:
             self.check.fail(path(end_name), Code.INVALID, message)
 
-    def url(self, name: str, column: str, value: str | None) -> None:
-        url = self.text(name, column, value, max_length=MAX_URL_LENGTH)
+    def url(
+        self, name: str, column: str, value: str | None, *, max_length: int = MAX_URL_LENGTH
+    ) -> None:
+        url = self.text(name, column, value, max_length=max_length)
         if url is None:
             return
         parts = urlsplit(url)
@@ -303,7 +305,7 @@ class Form:
                     name,
                     field.column,
                     value,
-                    max_length=field.max_length or MAX_BODY_LENGTH,
+                    max_length=length_limit(kind.model, field) or MAX_BODY_LENGTH,
                     required=field.required,
                     multiline=field.multiline,
                 )
@@ -311,7 +313,8 @@ class Form:
                 if message is not None:
                     self.check.fail(path(name), Code.INVALID, message)
             case Kind.URL:
-                self.url(name, field.column, value)
+                limit = length_limit(kind.model, field) or MAX_URL_LENGTH
+                self.url(name, field.column, value, max_length=limit)
             case Kind.SLUG:
                 assert kind.declaration is not None
                 source = kind.declaration.field(kind.declaration.title_field).column
@@ -338,7 +341,8 @@ class Form:
             case Kind.REGIONS:
                 await self.regions(name, value)
             case Kind.STRINGS:
-                self.strings(name, value, max_length=field.max_length or MAX_URL_LENGTH)
+                link = getattr(models, field.link or "")
+                self.strings(name, value, max_length=length_limit(link, field) or MAX_URL_LENGTH)
             case Kind.PARTS:
                 await self.parts(field, value)
             case Kind.TAGS:
@@ -354,9 +358,9 @@ class Form:
         if len(rows) > MAX_LIST_LENGTH:
             check.fail(path(field.name), Code.TOO_LONG, f"Не больше {MAX_LIST_LENGTH} значений.")
             return
+        link = getattr(models, field.link or "")
         own: set[int] = set()
         if field.keeps_ids and self.item is not None:
-            link = getattr(models, field.link or "")
             own = set(
                 await link.filter(**{f"{_parent_key(self.item)}": self.item.pk}).values_list(
                     "id", flat=True
@@ -390,7 +394,7 @@ class Form:
                         value,
                         at,
                         required=part.required,
-                        max_length=part.max_length,
+                        max_length=length_limit(link, part),
                         multiline=part.multiline,
                         label=part.label,
                     )

@@ -14,6 +14,7 @@ from cms.models import (
     Tag,
     news,
 )
+from cms.models.declare import length_limit
 from cms.services import batches, revisions
 from cms.services.content_forms import Form, Values, declared_build, path
 from cms.services.content_types import NEWS, TAG
@@ -27,7 +28,7 @@ from cms.services.viewer import Viewer
 from cms.services.visibility import now
 
 MAX_TAGS = 50
-_NAME_LENGTH = news.TAG.field("name").max_length or 120
+_NAME_LENGTH = length_limit(Tag, news.TAG.field("name")) or 120
 
 
 def news_form(values: Values, viewer: Viewer) -> Build:
