@@ -180,7 +180,7 @@ def _input_annotation(item: Field, parts: type | None) -> Any:
     return str | None
 
 
-def _part_input(declaration: Declaration, item: Field) -> type:
+def _part_input(item: Field) -> type:
     """The input of one part (a plan item, a quote): required values are non-null."""
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {}
@@ -209,7 +209,7 @@ def input_type(declaration: Declaration) -> type:
     parts: dict[str, type] = {}
     for item in declaration.input_fields:
         if item.kind is Kind.PARTS:
-            parts[item.name] = _part_input(declaration, item)
+            parts[item.name] = _part_input(item)
         name = item.input_name or item.name
         annotations[name] = _input_annotation(item, parts.get(item.name))
         namespace[name] = strawberry.field(default=None, description=_input_description(item))
@@ -306,9 +306,7 @@ class ContentMutations:
     payload_field: str | None = None  # default: the type's name in snake case
     form: Callable[[Values, Viewer], Build] | None = None
     docs: Mapping[str, str] = field(default_factory=dict)
-    input: type | None = None  # default: made from the declaration
     payload: type | None = None  # default: made here, {<payload_field>, errors}
-    operations: tuple[str, ...] | None = None  # default: all the type has
 
     def fields(self) -> dict[str, Any]:
         kind = self.kind
@@ -317,7 +315,7 @@ class ContentMutations:
         snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in kind.name).lstrip("_")
         payload_field = self.payload_field or snake
         payload_of = self.payload or payload_type(kind.name, payload_field, self.output)
-        content_input = self.input or input_type(declaration)
+        content_input = input_type(declaration)
         convert = self.output.from_row  # type: ignore[attr-defined]
         of = declaration.of_label
         form = self.form or (lambda values, viewer: declared_build(kind, values))
@@ -368,7 +366,7 @@ class ContentMutations:
             "unpublish": unpublish,
             "delete": delete,
         }
-        operations = self.operations or (
+        operations = (
             ("create", "update", "publish", "unpublish", "delete")
             if kind.publishable
             else ("create", "update", "delete")
