@@ -16,7 +16,7 @@ from typing import Any
 
 import strawberry
 
-from cms.models.declare import SCALAR_KINDS, Declaration, Field, Kind
+from cms.models.declare import SCALAR_KINDS, Declaration, Field, Kind, camel
 from cms.services import editing
 from cms.services.content_forms import Values, declared_build
 from cms.services.content_types import ContentType
@@ -47,7 +47,6 @@ from graphql_schema.editing import (
 from graphql_schema.payloads import DeletePayload, UserError
 from graphql_schema.relay import Node, global_id, parse_typed_id
 
-REQUIRED_WHEN_CREATING = "Required when creating."
 REVISION_DOC = "Grows with every change; send it as expectedRevision."
 _RICH_TEXT_INPUT_DOC = "HTML or Markdown, by bodyFormat; stored sanitised."
 
@@ -57,11 +56,20 @@ def _description(item: Field) -> str:
 
 
 def _input_description(item: Field) -> str:
+    """The declared input description, else one made from what the field requires."""
     if item.input_doc:
         return item.input_doc
     if item.kind is Kind.RICH_TEXT:
         return _RICH_TEXT_INPUT_DOC
-    return REQUIRED_WHEN_CREATING if item.required else _description(item)
+    notes = ["a region code"] if item.kind is Kind.REGION else []
+    if item.required:
+        notes.append("required when creating")
+    if item.not_before:
+        notes.append("not before " + " or ".join(camel(start) for start, _ in item.not_before))
+    if not notes:
+        return _description(item)
+    sentence = "; ".join(notes)
+    return f"{sentence[:1].upper()}{sentence[1:]}."
 
 
 # ---------------------------------------------------------------- output types
