@@ -143,14 +143,17 @@ async def _migrate(database_url: str) -> None:
     print("Database is up to date.")
 
 
-async def _seed(database_url: str, *, if_empty: bool) -> None:
+async def _seed(settings: Settings, *, if_empty: bool) -> None:
     from cms.models import News
     from cms.services.seeding import load_seed
 
-    async with db.database(database_url):
+    async with db.database(settings.database_url):
         if if_empty and await News.exists():
             return
-        report = await load_seed(progress=lambda step: print(f"  {step}"))
+        report = await load_seed(
+            progress=lambda step: print(f"  {step}"),
+            image_hosts=settings.richtext_image_hosts,
+        )
     print(report.summary())
 
 
@@ -293,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "migrate":
         asyncio.run(_migrate(settings.database_url))
     elif args.command == "seed":
-        asyncio.run(_seed(settings.database_url, if_empty=args.if_empty))
+        asyncio.run(_seed(settings, if_empty=args.if_empty))
         asyncio.run(_bump_shared_cache(settings))
     elif args.command == "demo":
         asyncio.run(_demo(settings.database_url, news_count=args.news, seed=args.seed))

@@ -11,9 +11,12 @@ import ipaddress
 import os
 import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+import string
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DEVELOPMENT = "development"
@@ -50,14 +53,244 @@ class Limit:
         return limit
 
 
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 3600:
+        raise SettingsError(f"{name} must be more than 0 and at most 3600 seconds, not {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _limit(env: Mapping[str, str], name: str, default: Limit) -> Limit:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return Limit.parse(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{name} must look like COUNT/SECONDS (e.g. 5/60), not {raw!r}"
+        ) from None
+
+
+def _networks(
+    env: Mapping[str, str], name: str, default: tuple[Network, ...]
+) -> tuple[Network, ...]:
+    raw = env.get(name, "")
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in raw.split(",")
+            if part.strip()
+        )
+    except ValueError:
+        raise SettingsError(
+            f"{name} must be a comma-separated list of IPs or CIDRs: {raw!r}"
+        ) from None
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, *, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _number_pattern(env: Mapping[str, str], name: str, default: str) -> str:
+    """A str.format pattern with {year} and {seq} (format specs allowed, e.g.
+    {seq:05d}); the sequence restarts every year, so both must be in it."""
+    pattern = env.get(name) or default
+    try:
+        names = {part[1] for part in string.Formatter().parse(pattern) if part[1] is not None}
+        sample = pattern.format(year=2026, seq=1)
+    except (ValueError, KeyError, IndexError):
+        raise SettingsError(f"{name} is not a valid pattern: {pattern!r}") from None
+    if names != {"year", "seq"}:
+        raise SettingsError(f"{name} must use {{year}} and {{seq}} and nothing else: {pattern!r}")
+    if len(sample) > 40:
+        raise SettingsError(f"{name} gives numbers too long: {sample!r}")
+    return pattern
+
+
+def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name} must be a time zone such as Asia/Vladivostok") from None
+    return value
+
+
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+
+
+def _smtp_url(env: Mapping[str, str], name: str, default: None) -> str | None:
+    """smtp://[user:password@]host[:port]; smtp+starttls:// and smtps:// encrypt."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise SettingsError(f"{name} has a bad port") from None
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        # The value may hold a password: it is not repeated in the message.
+        raise SettingsError(f"{name} must look like smtp://user:password@host:port")
+    return raw
+
+
+def _addresses(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    addresses = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    for address in addresses:
+        if "@" not in address:
+            raise SettingsError(f"{name} must be a comma-separated list of e-mails: {address!r}")
+    return addresses
+
+
+def _origins(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Browser origins exactly as browsers send them: scheme://host[:port], no path."""
+    origins = tuple(
+        part.strip().rstrip("/") for part in env.get(name, "").split(",") if part.strip()
+    )
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (
+            parts.scheme not in ("http", "https") or not parts.hostname or parts.path
+        ):
+            raise SettingsError(
+                f"{name} must be comma-separated origins like https://invest.example, "
+                f"not {origin!r}"
+            )
+    return origins
+
+
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]")
+
+
+def _hosts(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Host names, comma-separated and lower-cased; unset gives `default`."""
+    hosts = tuple(part.strip().lower() for part in env.get(name, "").split(",") if part.strip())
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise SettingsError(
+                f"{name} must be comma-separated host names like "
+                f"cdn.invest.example (no scheme, port or path), not {host!r}"
+            )
+    return hosts or default
+
+
+def _widths(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(name, "").replace(",", " ").split()
+    if not raw:
+        return default
+    try:
+        widths = tuple(sorted({int(part) for part in raw}))
+    except ValueError:
+        raise SettingsError(f"{name} must be widths in pixels (e.g. 320 640): {raw!r}") from None
+    if widths[0] < 16 or widths[-1] > 8192:
+        raise SettingsError(f"{name} must lie between 16 and 8192 pixels: {raw!r}")
+    return widths
+
+
+def _ratios(
+    env: Mapping[str, str], name: str, default: tuple[tuple[int, int], ...]
+) -> tuple[tuple[int, int], ...]:
+    raw = env.get(name, "").replace(",", " ").split()
+    if not raw:
+        return default
+    ratios: list[tuple[int, int]] = []
+    for part in raw:
+        width, _, height = part.partition(":")
+        try:
+            ratio = (int(width), int(height))
+        except ValueError:
+            raise SettingsError(f"{name} must be ratios like '16:9 4:3 1:1': {raw!r}") from None
+        if not (1 <= ratio[0] <= 100 and 1 <= ratio[1] <= 100):
+            raise SettingsError(f"{name} must be ratios of numbers from 1 to 100: {raw!r}")
+        ratios.append(ratio)
+    return tuple(dict.fromkeys(ratios))
+
+
+Reader = Callable[..., Any]
+
+
+def _text(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    """The variable as it is; unset or empty gives the default."""
+    return env.get(name) or default
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name) or default).rstrip("/")
+
+
+def _upper(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name) or default).upper()
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    return Path(env.get(name) or default).resolve()
+
+
+def _template(env: Mapping[str, str], name: str, default: str) -> str:
+    template = env.get(name) or default
+    if "{slug}" not in template:
+        raise SettingsError(f"A URL template must contain {{slug}}: {template!r}")
+    return template
+
+
+def variable(name: str, read: Reader | None = None, **options: Any) -> dict[str, Any]:
+    """A field's metadata: read from the variable `name` by
+    `read(environ, name, default, **options)` (plain text by default). `shown` is how
+    the README states a default that is computed when the variable is unset."""
+    shown = options.pop("shown", None)
+    return {"env": name, "read": read or _text, "options": options, "shown": shown}
+
+
 @dataclass(frozen=True, slots=True)
 class UrlTemplates:
     """Front-end URLs of content; `{site}` is CMS_SITE_URL, `{slug}` the item's slug."""
 
-    news: str = "{site}/news/{slug}"
-    agreement: str = "{site}/agreements/{slug}"
-    action_plan: str = "{site}/action-plans/{slug}"
-    enterprise: str = "{site}/enterprises/{slug}"
+    news: str = field(default="{site}/news/{slug}", metadata=variable("CMS_URL_NEWS", _template))
+    agreement: str = field(
+        default="{site}/agreements/{slug}", metadata=variable("CMS_URL_AGREEMENT", _template)
+    )
+    action_plan: str = field(
+        default="{site}/action-plans/{slug}", metadata=variable("CMS_URL_ACTION_PLAN", _template)
+    )
+    enterprise: str = field(
+        default="{site}/enterprises/{slug}", metadata=variable("CMS_URL_ENTERPRISE", _template)
+    )
 
 
 # Widths in pixels a rendition is rounded up to (CMS_RENDITION_WIDTHS).
@@ -80,109 +313,256 @@ DEFAULT_RENDITION_RATIOS: tuple[tuple[int, int], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    env: str = DEVELOPMENT
-    database_url: str = ""
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    redis_url: str | None = None
+    # Each field states its variable, its default and how it is read, once; the
+    # README's table is checked against them (tests/cms/test_settings.py).
+    env: str = field(
+        default=DEVELOPMENT,
+        metadata=variable("CMS_ENV", _choice, choices=(DEVELOPMENT, PRODUCTION)),
+    )
+    # Unset: a SQLite file cms.db in the working directory (load_settings).
+    database_url: str = field(default="", metadata=variable("CMS_DATABASE_URL"))
+    host: str = field(default="127.0.0.1", metadata=variable("CMS_HOST"))
+    port: int = field(default=8000, metadata=variable("CMS_PORT", _int, minimum=1))
+    workers: int = field(default=1, metadata=variable("CMS_WORKERS", _int, minimum=1))
+    redis_url: str | None = field(default=None, metadata=variable("CMS_REDIS_URL"))
     # Prefix of the response cache's Redis keys: deployments sharing one Redis differ.
-    redis_prefix: str = "cms"
+    redis_prefix: str = field(default="cms", metadata=variable("CMS_REDIS_PREFIX"))
     # The Redis connection pool of a process: its size, how long a call waits for a
     # free connection, and the socket timeouts. A call that fails on any of them falls
     # back (cms/services/redis_guard.py) instead of failing the request.
-    redis_max_connections: int = 50
-    redis_pool_timeout: float = 1.0
-    redis_socket_timeout: float = 1.0
-    redis_connect_timeout: float = 1.0
-    media_root: Path = Path("uploads")
-    secret_key: str = ""
-    site_url: str = "http://localhost:3000"
-    # Where media and rendition URLs point; by default where the server listens.
-    public_url: str = "http://127.0.0.1:8000"
-    # Hosts whose images a rich-text body may show (CMS_RICHTEXT_IMAGE_HOSTS, by default
-    # the site's); the CMS's own media host (CMS_PUBLIC_URL) is always one of them.
-    # Images from anywhere else (tracking pixels) are dropped when a body is saved.
-    richtext_image_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
-    admin_email: str | None = None
-    admin_password: str | None = None
+    redis_max_connections: int = field(
+        default=50, metadata=variable("CMS_REDIS_MAX_CONNECTIONS", _int, minimum=1)
+    )
+    redis_pool_timeout: float = field(
+        default=1.0, metadata=variable("CMS_REDIS_POOL_TIMEOUT", _seconds)
+    )
+    redis_socket_timeout: float = field(
+        default=1.0, metadata=variable("CMS_REDIS_SOCKET_TIMEOUT", _seconds)
+    )
+    redis_connect_timeout: float = field(
+        default=1.0, metadata=variable("CMS_REDIS_CONNECT_TIMEOUT", _seconds)
+    )
+    media_root: Path = field(default=Path("uploads"), metadata=variable("CMS_MEDIA_ROOT", _path))
+    # Unset: required in production, generated and kept in .secret_key in development.
+    secret_key: str = field(default="", metadata=variable("CMS_SECRET_KEY"))
+    site_url: str = field(default="http://localhost:3000", metadata=variable("CMS_SITE_URL", _url))
+    # Where media and rendition URLs point. Unset: where the server listens
+    # (load_settings); this default matches the default host and port.
+    public_url: str = field(
+        default="http://127.0.0.1:8000",
+        metadata=variable("CMS_PUBLIC_URL", _url, shown="http://CMS_HOST:CMS_PORT"),
+    )
+    # Hosts whose images a rich-text body may show (CMS_RICHTEXT_IMAGE_HOSTS; unset: the
+    # site's); the CMS's own media host (CMS_PUBLIC_URL) is always one of them
+    # (load_settings). Images from anywhere else (tracking pixels) are dropped when a
+    # body is saved. This default matches the defaults of both URLs.
+    richtext_image_hosts: tuple[str, ...] = field(
+        default=("127.0.0.1", "localhost"),
+        metadata=variable("CMS_RICHTEXT_IMAGE_HOSTS", _hosts, shown="CMS_SITE_URL"),
+    )
+    # Unset: ensure-admin creates admin@example.com with a password it prints once.
+    admin_email: str | None = field(
+        default=None, metadata=variable("CMS_ADMIN_EMAIL", shown="admin@example.com")
+    )
+    admin_password: str | None = field(
+        default=None,
+        metadata=variable("CMS_ADMIN_PASSWORD", shown="a generated password printed once"),
+    )
     url_templates: UrlTemplates = field(default_factory=UrlTemplates)
-    page_size_default: int = 20
-    page_size_max: int = 100
-    graphiql: bool = True
-    access_log: bool = True
-    log_level: str = "INFO"
-    max_body_size: int = 1_048_576
-    session_ttl_seconds: int = 12 * 3600
-    trusted_proxies: tuple[Network, ...] = ()
+    page_size_default: int = field(
+        default=20, metadata=variable("CMS_PAGE_SIZE_DEFAULT", _int, minimum=1)
+    )
+    page_size_max: int = field(default=100, metadata=variable("CMS_PAGE_SIZE_MAX", _int, minimum=1))
+    # An IDE for the public is no production default: there, on only where asked for
+    # (load_settings).
+    graphiql: bool = field(default=True, metadata=variable("CMS_GRAPHIQL", _bool))
+    access_log: bool = field(default=True, metadata=variable("CMS_ACCESS_LOG", _bool))
+    log_level: str = field(default="INFO", metadata=variable("CMS_LOG_LEVEL", _upper))
+    max_body_size: int = field(
+        default=1_048_576, metadata=variable("CMS_MAX_BODY_SIZE", _int, minimum=1024)
+    )
+    session_ttl_seconds: int = field(
+        default=12 * 3600, metadata=variable("CMS_SESSION_TTL", _int, minimum=60)
+    )
+    trusted_proxies: tuple[Network, ...] = field(
+        default=(), metadata=variable("CMS_TRUSTED_PROXIES", _networks)
+    )
     # Failed logins: per (account, address) first, so that guessing from one address
     # locks only that address out; per account across addresses, slower (a spread-out
     # attack still meets a limit; an admin unlocks); per address, any account.
-    login_limit_account_address: Limit = field(default_factory=lambda: Limit(5, 900))
-    login_limit_account: Limit = field(default_factory=lambda: Limit(50, 3600))
-    login_limit_address: Limit = field(default_factory=lambda: Limit(30, 900))
+    login_limit_account_address: Limit = field(
+        default=Limit(5, 900), metadata=variable("CMS_LOGIN_LIMIT_ACCOUNT_ADDRESS", _limit)
+    )
+    login_limit_account: Limit = field(
+        default=Limit(50, 3600), metadata=variable("CMS_LOGIN_LIMIT_ACCOUNT", _limit)
+    )
+    login_limit_address: Limit = field(
+        default=Limit(30, 900), metadata=variable("CMS_LOGIN_LIMIT_ADDRESS", _limit)
+    )
     # Argon2 runs in this many threads, off the event loop; at most password_queue
     # checks wait for one, further logins are refused at once (RATE_LIMITED, retry in 1 s).
-    password_threads: int = 2
-    password_queue: int = 64
-    rate_limit_anonymous: Limit = field(default_factory=lambda: Limit(600, 60))
-    rate_limit_token: Limit = field(default_factory=lambda: Limit(6000, 60))
-    trash_retention_days: int = 30
-    feedback_limit_address: Limit = field(default_factory=lambda: Limit(10, 3600))
-    feedback_limit_contact: Limit = field(default_factory=lambda: Limit(5, 3600))
-    feedback_dedupe_seconds: int = 600
-    feedback_retention_days: int = 1825
-    feedback_retention_mode: str = "anonymize"  # or "delete"
-    smtp_url: str | None = None
-    feedback_notify_to: tuple[str, ...] = ()
-    feedback_notify_from: str = "cms@localhost"
-    feedback_queue_url: str = "http://127.0.0.1:8000/graphql"
+    password_threads: int = field(
+        default=2, metadata=variable("CMS_PASSWORD_THREADS", _int, minimum=1)
+    )
+    password_queue: int = field(
+        default=64, metadata=variable("CMS_PASSWORD_QUEUE", _int, minimum=0)
+    )
+    rate_limit_anonymous: Limit = field(
+        default=Limit(600, 60), metadata=variable("CMS_RATE_LIMIT_ANONYMOUS", _limit)
+    )
+    rate_limit_token: Limit = field(
+        default=Limit(6000, 60), metadata=variable("CMS_RATE_LIMIT_TOKEN", _limit)
+    )
+    trash_retention_days: int = field(
+        default=30, metadata=variable("CMS_TRASH_RETENTION_DAYS", _int, minimum=0)
+    )
+    feedback_limit_address: Limit = field(
+        default=Limit(10, 3600), metadata=variable("CMS_FEEDBACK_LIMIT_ADDRESS", _limit)
+    )
+    feedback_limit_contact: Limit = field(
+        default=Limit(5, 3600), metadata=variable("CMS_FEEDBACK_LIMIT_CONTACT", _limit)
+    )
+    feedback_dedupe_seconds: int = field(
+        default=600, metadata=variable("CMS_FEEDBACK_DEDUPE_SECONDS", _int, minimum=0)
+    )
+    feedback_retention_days: int = field(
+        default=1825, metadata=variable("CMS_FEEDBACK_RETENTION_DAYS", _int, minimum=1)
+    )
+    feedback_retention_mode: str = field(
+        default="anonymize",
+        metadata=variable("CMS_FEEDBACK_RETENTION_MODE", _choice, choices=("anonymize", "delete")),
+    )
+    smtp_url: str | None = field(default=None, metadata=variable("CMS_SMTP_URL", _smtp_url))
+    feedback_notify_to: tuple[str, ...] = field(
+        default=(), metadata=variable("CMS_FEEDBACK_NOTIFY_TO", _addresses)
+    )
+    feedback_notify_from: str = field(
+        default="cms@localhost", metadata=variable("CMS_FEEDBACK_NOTIFY_FROM")
+    )
+    # Unset: CMS_PUBLIC_URL + /graphql (load_settings); this default matches its default.
+    feedback_queue_url: str = field(
+        default="http://127.0.0.1:8000/graphql",
+        metadata=variable("CMS_FEEDBACK_QUEUE_URL", shown="unset"),
+    )
+    # Appeals (59-FZ): registration on receipt ("auto") or by staff ("manual"), the
+    # number's pattern, the office's time zone and calendar ("ru": the Russian
+    # production calendar, or "weekends" only), the deadlines in days.
+    appeal_registration: str = field(
+        default="auto",
+        metadata=variable("CMS_APPEAL_REGISTRATION", _choice, choices=("auto", "manual")),
+    )
+    appeal_number_pattern: str = field(
+        default="ОГ-{year}-{seq:05d}",
+        metadata=variable("CMS_APPEAL_NUMBER_PATTERN", _number_pattern),
+    )
+    appeal_timezone: str = field(
+        default="Asia/Vladivostok", metadata=variable("CMS_APPEAL_TIMEZONE", _timezone)
+    )
+    appeal_calendar: str = field(
+        default="ru",
+        metadata=variable("CMS_APPEAL_CALENDAR", _choice, choices=("ru", "weekends")),
+    )
+    appeal_registration_days: int = field(
+        default=3, metadata=variable("CMS_APPEAL_REGISTRATION_DAYS", _int, minimum=1)
+    )
+    appeal_answer_days: int = field(
+        default=30, metadata=variable("CMS_APPEAL_ANSWER_DAYS", _int, minimum=1)
+    )
+    appeal_max_extension_days: int = field(
+        default=30, metadata=variable("CMS_APPEAL_MAX_EXTENSION_DAYS", _int, minimum=1)
+    )
+    appeal_status_limit: Limit = field(
+        default=Limit(20, 3600), metadata=variable("CMS_APPEAL_STATUS_LIMIT", _limit)
+    )
     # Media: the largest upload, the largest image (pixels, against decompression
     # bombs), the allowed rendition widths and aspect ratios, parallel renderings.
-    media_max_bytes: int = 20 * 1024 * 1024
-    media_max_pixels: int = 60_000_000
-    rendition_widths: tuple[int, ...] = DEFAULT_RENDITION_WIDTHS
-    rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
-    rendition_concurrency: int = 2
+    media_max_bytes: int = field(
+        default=20 * 1024 * 1024, metadata=variable("CMS_MEDIA_MAX_BYTES", _int, minimum=1024)
+    )
+    media_max_pixels: int = field(
+        default=60_000_000, metadata=variable("CMS_MEDIA_MAX_PIXELS", _int, minimum=10_000)
+    )
+    rendition_widths: tuple[int, ...] = field(
+        default=DEFAULT_RENDITION_WIDTHS, metadata=variable("CMS_RENDITION_WIDTHS", _widths)
+    )
+    rendition_ratios: tuple[tuple[int, int], ...] = field(
+        default=DEFAULT_RENDITION_RATIOS, metadata=variable("CMS_RENDITION_RATIOS", _ratios)
+    )
+    rendition_concurrency: int = field(
+        default=2, metadata=variable("CMS_RENDITION_CONCURRENCY", _int, minimum=1)
+    )
     # Operation limits, checked before execution (graphql_schema/limits.py). The
     # defaults leave every GraphiQL example, bench query and realistic page (the
     # dearest, the deep agreement query, costs about 3,000) at a third of each limit
     # or less (tests/api/test_cost.py). Plain lists count at cost_list_size in the
     # cost; connections at their first/last or the page cap; weights in limits.py.
-    max_query_bytes: int = 262_144
-    max_tokens: int = 5_000
-    max_depth: int = 15
-    max_aliases: int = 50
-    max_directives: int = 50
-    max_fragments: int = 100
-    max_cost: int = 10_000
-    cost_list_size: int = 10
+    max_query_bytes: int = field(
+        default=262_144, metadata=variable("CMS_MAX_QUERY_BYTES", _int, minimum=1024)
+    )
+    max_tokens: int = field(default=5_000, metadata=variable("CMS_MAX_TOKENS", _int, minimum=100))
+    max_depth: int = field(default=15, metadata=variable("CMS_MAX_DEPTH", _int, minimum=2))
+    max_aliases: int = field(default=50, metadata=variable("CMS_MAX_ALIASES", _int, minimum=0))
+    max_directives: int = field(
+        default=50, metadata=variable("CMS_MAX_DIRECTIVES", _int, minimum=0)
+    )
+    max_fragments: int = field(default=100, metadata=variable("CMS_MAX_FRAGMENTS", _int, minimum=0))
+    max_cost: int = field(default=10_000, metadata=variable("CMS_MAX_COST", _int, minimum=1))
+    cost_list_size: int = field(
+        default=10, metadata=variable("CMS_COST_LIST_SIZE", _int, minimum=1)
+    )
     # The largest answer in bytes: a larger one is replaced by a LIMIT_EXCEEDED error.
-    max_response_bytes: int = 5 * 1024 * 1024
+    max_response_bytes: int = field(
+        default=5 * 1024 * 1024,
+        metadata=variable("CMS_MAX_RESPONSE_BYTES", _int, minimum=1024),
+    )
     # Operations costing more than expensive_cost run at most expensive_concurrency at
     # once per process; others wait up to expensive_wait_ms, then get a 503.
-    expensive_cost: int = 5_000
-    expensive_concurrency: int = 2
-    expensive_wait_ms: int = 2_000
-    introspection: str = INTROSPECTION_AUTO  # or "on", "off"
+    expensive_cost: int = field(
+        default=5_000, metadata=variable("CMS_EXPENSIVE_COST", _int, minimum=1)
+    )
+    expensive_concurrency: int = field(
+        default=2, metadata=variable("CMS_EXPENSIVE_CONCURRENCY", _int, minimum=1)
+    )
+    expensive_wait_ms: int = field(
+        default=2_000, metadata=variable("CMS_EXPENSIVE_WAIT_MS", _int, minimum=0)
+    )
+    introspection: str = field(
+        default=INTROSPECTION_AUTO,
+        metadata=variable("CMS_INTROSPECTION", _choice, choices=INTROSPECTION_CHOICES),
+    )
     # Browser origins allowed to call the API (CORS), as configured; none by default.
     # `cors_allowed_origins` adds the front-end's own origin in development.
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = field(
+        default=(), metadata=variable("CMS_CORS_ORIGINS", _origins)
+    )
     # The response cache of public reads (in process, or in Redis with CMS_REDIS_URL):
     # on/off, how many entries and bytes one process keeps, and how long an entry lives
     # at most (content changes invalidate entries at once; this only bounds memory).
-    response_cache: bool = True
-    response_cache_max_entries: int = 10_000
-    response_cache_max_bytes: int = 64 * 1024 * 1024
-    response_cache_ttl: int = 3600
+    response_cache: bool = field(default=True, metadata=variable("CMS_RESPONSE_CACHE", _bool))
+    response_cache_max_entries: int = field(
+        default=10_000, metadata=variable("CMS_RESPONSE_CACHE_MAX_ENTRIES", _int, minimum=1)
+    )
+    response_cache_max_bytes: int = field(
+        default=64 * 1024 * 1024,
+        metadata=variable("CMS_RESPONSE_CACHE_MAX_BYTES", _int, minimum=1024),
+    )
+    response_cache_ttl: int = field(
+        default=3600, metadata=variable("CMS_RESPONSE_CACHE_TTL", _int, minimum=1)
+    )
     # HTTP caching of anonymous GET queries: Cache-Control max-age and
     # stale-while-revalidate, both cut short by the next scheduled publication.
-    http_cache_max_age: int = 60
-    http_cache_swr: int = 300
+    http_cache_max_age: int = field(
+        default=60, metadata=variable("CMS_HTTP_CACHE_MAX_AGE", _int, minimum=0)
+    )
+    http_cache_swr: int = field(
+        default=300, metadata=variable("CMS_HTTP_CACHE_SWR", _int, minimum=0)
+    )
     # Trusted documents: the public endpoint runs only registered operations.
-    trusted_documents: bool = False
+    trusted_documents: bool = field(
+        default=False, metadata=variable("CMS_TRUSTED_DOCUMENTS", _bool)
+    )
     # Items in each RSS, Atom and JSON feed.
-    feed_length: int = 50
+    feed_length: int = field(default=50, metadata=variable("CMS_FEED_LENGTH", _int, minimum=1))
 
     @property
     def is_production(self) -> bool:
@@ -203,112 +583,70 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+def _read(cls: type[Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """The values of a settings dataclass's fields that are read from variables."""
+    values: dict[str, Any] = {}
+    for item in fields(cls):
+        if "env" in item.metadata:
+            meta = item.metadata
+            values[item.name] = meta["read"](env, meta["env"], item.default, **meta["options"])
+    return values
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    mode = env.get("CMS_ENV", DEVELOPMENT).strip().lower()
-    if mode not in (DEVELOPMENT, PRODUCTION):
-        raise SettingsError(f"CMS_ENV must be 'development' or 'production', not {mode!r}")
-    secret_key = env.get("CMS_SECRET_KEY", "")
-    if not secret_key:
-        if mode == PRODUCTION:
+    values = _read(Settings, env)
+    if not values["secret_key"]:
+        if values["env"] == PRODUCTION:
             raise SettingsError("CMS_SECRET_KEY is required when CMS_ENV=production")
-        secret_key = _development_secret_key()
-    host = env.get("CMS_HOST", "127.0.0.1")
-    port = _int(env, "CMS_PORT", 8000, minimum=1)
-    public_url = (env.get("CMS_PUBLIC_URL") or _listen_url(host, port)).rstrip("/")
-    defaults = UrlTemplates()
-    templates = UrlTemplates(
-        news=env.get("CMS_URL_NEWS", defaults.news),
-        agreement=env.get("CMS_URL_AGREEMENT", defaults.agreement),
-        action_plan=env.get("CMS_URL_ACTION_PLAN", defaults.action_plan),
-        enterprise=env.get("CMS_URL_ENTERPRISE", defaults.enterprise),
+        values["secret_key"] = _development_secret_key()
+    values["database_url"] = values["database_url"] or _default_database_url()
+    if not env.get("CMS_PUBLIC_URL"):
+        values["public_url"] = _listen_url(values["host"], values["port"])
+    if not env.get("CMS_GRAPHIQL", "").strip():
+        values["graphiql"] = values["env"] != PRODUCTION
+    # The CMS's own media host, then the configured hosts (unset: the site's).
+    configured = _hosts(env, "CMS_RICHTEXT_IMAGE_HOSTS", ())
+    if not configured:
+        configured = (urlsplit(values["site_url"]).hostname or "",)
+    own = urlsplit(values["public_url"]).hostname or ""
+    values["richtext_image_hosts"] = tuple(
+        dict.fromkeys(host for host in (own, *configured) if host)
     )
-    for template in (
-        templates.news,
-        templates.agreement,
-        templates.action_plan,
-        templates.enterprise,
-    ):
-        if "{slug}" not in template:
-            raise SettingsError(f"A URL template must contain {{slug}}: {template!r}")
-    return Settings(
-        env=mode,
-        database_url=env.get("CMS_DATABASE_URL") or _default_database_url(),
-        host=host,
-        port=port,
-        workers=_int(env, "CMS_WORKERS", 1, minimum=1),
-        redis_url=env.get("CMS_REDIS_URL") or None,
-        redis_prefix=env.get("CMS_REDIS_PREFIX") or "cms",
-        redis_max_connections=_int(env, "CMS_REDIS_MAX_CONNECTIONS", 50, minimum=1),
-        redis_pool_timeout=_seconds(env, "CMS_REDIS_POOL_TIMEOUT", 1.0),
-        redis_socket_timeout=_seconds(env, "CMS_REDIS_SOCKET_TIMEOUT", 1.0),
-        redis_connect_timeout=_seconds(env, "CMS_REDIS_CONNECT_TIMEOUT", 1.0),
-        media_root=Path(env.get("CMS_MEDIA_ROOT", "uploads")).resolve(),
-        secret_key=secret_key,
-        site_url=env.get("CMS_SITE_URL", "http://localhost:3000").rstrip("/"),
-        public_url=public_url,
-        richtext_image_hosts=_image_hosts(env),
-        admin_email=env.get("CMS_ADMIN_EMAIL") or None,
-        admin_password=env.get("CMS_ADMIN_PASSWORD") or None,
-        url_templates=templates,
-        page_size_default=_int(env, "CMS_PAGE_SIZE_DEFAULT", 20, minimum=1),
-        page_size_max=_int(env, "CMS_PAGE_SIZE_MAX", 100, minimum=1),
-        # An IDE for the public is no production default: on where it is asked for.
-        graphiql=_bool(env, "CMS_GRAPHIQL", mode != PRODUCTION),
-        access_log=_bool(env, "CMS_ACCESS_LOG", True),
-        log_level=env.get("CMS_LOG_LEVEL", "INFO").upper(),
-        max_body_size=_int(env, "CMS_MAX_BODY_SIZE", 1_048_576, minimum=1024),
-        session_ttl_seconds=_int(env, "CMS_SESSION_TTL", 12 * 3600, minimum=60),
-        trusted_proxies=_networks(env, "CMS_TRUSTED_PROXIES"),
-        login_limit_account_address=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT_ADDRESS", "5/900"),
-        login_limit_account=_limit(env, "CMS_LOGIN_LIMIT_ACCOUNT", "50/3600"),
-        login_limit_address=_limit(env, "CMS_LOGIN_LIMIT_ADDRESS", "30/900"),
-        password_threads=_int(env, "CMS_PASSWORD_THREADS", 2, minimum=1),
-        password_queue=_int(env, "CMS_PASSWORD_QUEUE", 64, minimum=0),
-        rate_limit_anonymous=_limit(env, "CMS_RATE_LIMIT_ANONYMOUS", "600/60"),
-        rate_limit_token=_limit(env, "CMS_RATE_LIMIT_TOKEN", "6000/60"),
-        trash_retention_days=_int(env, "CMS_TRASH_RETENTION_DAYS", 30, minimum=0),
-        feedback_limit_address=_limit(env, "CMS_FEEDBACK_LIMIT_ADDRESS", "10/3600"),
-        feedback_limit_contact=_limit(env, "CMS_FEEDBACK_LIMIT_CONTACT", "5/3600"),
-        feedback_dedupe_seconds=_int(env, "CMS_FEEDBACK_DEDUPE_SECONDS", 600, minimum=0),
-        feedback_retention_days=_int(env, "CMS_FEEDBACK_RETENTION_DAYS", 1825, minimum=1),
-        feedback_retention_mode=_choice(
-            env, "CMS_FEEDBACK_RETENTION_MODE", ("anonymize", "delete"), "anonymize"
-        ),
-        smtp_url=_smtp_url(env, "CMS_SMTP_URL"),
-        feedback_notify_to=_addresses(env, "CMS_FEEDBACK_NOTIFY_TO"),
-        feedback_notify_from=env.get("CMS_FEEDBACK_NOTIFY_FROM") or "cms@localhost",
-        feedback_queue_url=env.get("CMS_FEEDBACK_QUEUE_URL") or public_url + "/graphql",
-        media_max_bytes=_int(env, "CMS_MEDIA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
-        media_max_pixels=_int(env, "CMS_MEDIA_MAX_PIXELS", 60_000_000, minimum=10_000),
-        rendition_widths=_widths(env, "CMS_RENDITION_WIDTHS"),
-        rendition_ratios=_ratios(env, "CMS_RENDITION_RATIOS"),
-        rendition_concurrency=_int(env, "CMS_RENDITION_CONCURRENCY", 2, minimum=1),
-        max_query_bytes=_int(env, "CMS_MAX_QUERY_BYTES", 262_144, minimum=1024),
-        max_tokens=_int(env, "CMS_MAX_TOKENS", 5_000, minimum=100),
-        max_depth=_int(env, "CMS_MAX_DEPTH", 15, minimum=2),
-        max_aliases=_int(env, "CMS_MAX_ALIASES", 50, minimum=0),
-        max_directives=_int(env, "CMS_MAX_DIRECTIVES", 50, minimum=0),
-        max_fragments=_int(env, "CMS_MAX_FRAGMENTS", 100, minimum=0),
-        max_cost=_int(env, "CMS_MAX_COST", 10_000, minimum=1),
-        cost_list_size=_int(env, "CMS_COST_LIST_SIZE", 10, minimum=1),
-        max_response_bytes=_int(env, "CMS_MAX_RESPONSE_BYTES", 5 * 1024 * 1024, minimum=1024),
-        expensive_cost=_int(env, "CMS_EXPENSIVE_COST", 5_000, minimum=1),
-        expensive_concurrency=_int(env, "CMS_EXPENSIVE_CONCURRENCY", 2, minimum=1),
-        expensive_wait_ms=_int(env, "CMS_EXPENSIVE_WAIT_MS", 2_000, minimum=0),
-        introspection=_choice(env, "CMS_INTROSPECTION", INTROSPECTION_CHOICES, INTROSPECTION_AUTO),
-        cors_origins=_origins(env, "CMS_CORS_ORIGINS"),
-        response_cache=_bool(env, "CMS_RESPONSE_CACHE", True),
-        response_cache_max_entries=_int(env, "CMS_RESPONSE_CACHE_MAX_ENTRIES", 10_000, minimum=1),
-        response_cache_max_bytes=_int(
-            env, "CMS_RESPONSE_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024
-        ),
-        response_cache_ttl=_int(env, "CMS_RESPONSE_CACHE_TTL", 3600, minimum=1),
-        http_cache_max_age=_int(env, "CMS_HTTP_CACHE_MAX_AGE", 60, minimum=0),
-        http_cache_swr=_int(env, "CMS_HTTP_CACHE_SWR", 300, minimum=0),
-        trusted_documents=_bool(env, "CMS_TRUSTED_DOCUMENTS", False),
-        feed_length=_int(env, "CMS_FEED_LENGTH", 50, minimum=1),
-    )
+    if not (env.get("CMS_FEEDBACK_QUEUE_URL") or "").strip():
+        values["feedback_queue_url"] = values["public_url"] + "/graphql"
+    return Settings(**values, url_templates=UrlTemplates(**_read(UrlTemplates, env)))
+
+
+def documented_defaults() -> dict[str, str]:
+    """Each variable with its default as the README's configuration table states it."""
+    result: dict[str, str] = {}
+    for cls in (Settings, UrlTemplates):
+        for item in fields(cls):
+            if "env" in item.metadata:
+                shown = item.metadata["shown"]
+                result[item.metadata["env"]] = shown or _shown(item.default)
+    return result
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None or value == "":
+        return "unset"
+    if value == ():
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, Limit):
+        return f"{value.count}/{value.seconds}"
+    if isinstance(value, Path):
+        return f"{value}/"
+    if isinstance(value, tuple):
+        return " ".join(
+            ":".join(map(str, part)) if isinstance(part, tuple) else str(part) for part in value
+        )
+    return str(value)
 
 
 def _listen_url(host: str, port: int) -> str:
@@ -351,166 +689,3 @@ def _development_secret_key() -> str:
         except OSError:
             pass  # a read-only working directory: the key lives as long as the process
     return key
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not 0 < value <= 3600:
-        raise SettingsError(f"{name} must be more than 0 and at most 3600 seconds, not {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be true or false, not {raw!r}")
-
-
-def _limit(env: Mapping[str, str], name: str, default: str) -> Limit:
-    raw = env.get(name) or default
-    try:
-        return Limit.parse(raw)
-    except ValueError:
-        raise SettingsError(
-            f"{name} must look like COUNT/SECONDS (e.g. 5/60), not {raw!r}"
-        ) from None
-
-
-def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
-    raw = env.get(name, "")
-    try:
-        return tuple(
-            ipaddress.ip_network(part.strip(), strict=False)
-            for part in raw.split(",")
-            if part.strip()
-        )
-    except ValueError:
-        raise SettingsError(
-            f"{name} must be a comma-separated list of IPs or CIDRs: {raw!r}"
-        ) from None
-
-
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    value = (env.get(name) or default).strip().lower()
-    if value not in choices:
-        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
-SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
-
-
-def _smtp_url(env: Mapping[str, str], name: str) -> str | None:
-    """smtp://[user:password@]host[:port]; smtp+starttls:// and smtps:// encrypt."""
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return None
-    parts = urlsplit(raw)
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise SettingsError(f"{name} has a bad port") from None
-    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
-        # The value may hold a password: it is not repeated in the message.
-        raise SettingsError(f"{name} must look like smtp://user:password@host:port")
-    return raw
-
-
-def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    addresses = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
-    for address in addresses:
-        if "@" not in address:
-            raise SettingsError(f"{name} must be a comma-separated list of e-mails: {address!r}")
-    return addresses
-
-
-def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """Browser origins exactly as browsers send them: scheme://host[:port], no path."""
-    origins = tuple(
-        part.strip().rstrip("/") for part in env.get(name, "").split(",") if part.strip()
-    )
-    for origin in origins:
-        parts = urlsplit(origin)
-        if origin != "*" and (
-            parts.scheme not in ("http", "https") or not parts.hostname or parts.path
-        ):
-            raise SettingsError(
-                f"{name} must be comma-separated origins like https://invest.example, "
-                f"not {origin!r}"
-            )
-    return origins
-
-
-_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]")
-
-
-def _image_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
-    """The CMS's own media host, then CMS_RICHTEXT_IMAGE_HOSTS (default: the site's)."""
-    own = urlsplit(env.get("CMS_PUBLIC_URL", "http://127.0.0.1:8000")).hostname or ""
-    raw = env.get("CMS_RICHTEXT_IMAGE_HOSTS", "")
-    configured = [part.strip().lower() for part in raw.split(",") if part.strip()]
-    for host in configured:
-        if not _HOST.fullmatch(host):
-            raise SettingsError(
-                "CMS_RICHTEXT_IMAGE_HOSTS must be comma-separated host names like "
-                f"cdn.invest.example (no scheme, port or path), not {host!r}"
-            )
-    if not raw.strip():
-        site = urlsplit(env.get("CMS_SITE_URL", "http://localhost:3000")).hostname
-        configured = [site] if site else []
-    return tuple(dict.fromkeys(host for host in (own, *configured) if host))
-
-
-def _widths(env: Mapping[str, str], name: str) -> tuple[int, ...]:
-    raw = env.get(name, "").replace(",", " ").split()
-    if not raw:
-        return DEFAULT_RENDITION_WIDTHS
-    try:
-        widths = tuple(sorted({int(part) for part in raw}))
-    except ValueError:
-        raise SettingsError(f"{name} must be widths in pixels (e.g. 320 640): {raw!r}") from None
-    if widths[0] < 16 or widths[-1] > 8192:
-        raise SettingsError(f"{name} must lie between 16 and 8192 pixels: {raw!r}")
-    return widths
-
-
-def _ratios(env: Mapping[str, str], name: str) -> tuple[tuple[int, int], ...]:
-    raw = env.get(name, "").replace(",", " ").split()
-    if not raw:
-        return DEFAULT_RENDITION_RATIOS
-    ratios: list[tuple[int, int]] = []
-    for part in raw:
-        width, _, height = part.partition(":")
-        try:
-            ratio = (int(width), int(height))
-        except ValueError:
-            raise SettingsError(f"{name} must be ratios like '16:9 4:3 1:1': {raw!r}") from None
-        if not (1 <= ratio[0] <= 100 and 1 <= ratio[1] <= 100):
-            raise SettingsError(f"{name} must be ratios of numbers from 1 to 100: {raw!r}")
-        ratios.append(ratio)
-    return tuple(dict.fromkeys(ratios))

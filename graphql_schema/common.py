@@ -1,8 +1,11 @@
-"""Types shared by several areas."""
+"""Types and helpers shared by several areas."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
+from functools import cache
+from typing import Any
 
 import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
@@ -11,7 +14,11 @@ from strawberry.types.scalar import ScalarDefinition
 
 from cms.services import richtext
 from cms.services.publishing import PublicationStatus as DomainPublicationStatus
+from cms.services.sanitizing import BodyFormat as DomainBodyFormat
+from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
+from graphql_schema.media.dataloaders import media_by_id
+from graphql_schema.media.types import MediaAsset
 
 # Domain enums are the GraphQL enums: strawberry.enum registers the class in place
 # (a plain alias, so that annotations stay types for mypy).
@@ -21,8 +28,16 @@ strawberry.enum(
     name="PublicationStatus",
     description="SCHEDULED: published with publishedAt in the future.",
 )
+BodyFormat = DomainBodyFormat
+strawberry.enum(BodyFormat, name="BodyFormat")
 
 MAX_EXCERPT_LENGTH = 5000
+
+
+@cache
+def enum_type(domain: type[Enum]) -> Any:
+    """The API's enum of a domain enum, under the same name (registered once)."""
+    return strawberry.enum(domain, name=domain.__name__)
 
 
 @strawberry.type
@@ -69,3 +84,23 @@ DATETIME = ScalarDefinition(
     parse_literal=None,
     origin=datetime,
 )
+
+
+@strawberry.type
+class GeoPoint:
+    lat: float
+    lon: float
+
+
+@strawberry.input
+class GeoPointInput:
+    lat: float = strawberry.field(description="-90 to 90.")
+    lon: float = strawberry.field(description="-180 to 180.")
+
+
+async def media(info: Info, asset_id: int | None) -> MediaAsset | None:
+    """A media asset by id through the request's loader (None when absent or hidden)."""
+    if asset_id is None:
+        return None
+    row = await info.context.loaders[media_by_id].load(asset_id)
+    return MediaAsset.from_row(row) if row else None

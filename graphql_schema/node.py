@@ -15,38 +15,37 @@ from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 from graphql_schema.accounts import dataloaders as account_loaders
 from graphql_schema.accounts import types as accounts
+from graphql_schema.content import types
 from graphql_schema.context import BatchFunction, Info
 from graphql_schema.cooperation import dataloaders as cooperation_loaders
-from graphql_schema.cooperation import types as cooperation
 from graphql_schema.errors import bad_input
 from graphql_schema.feedback.dataloaders import feedback_by_id
 from graphql_schema.feedback.types import FeedbackMessage
 from graphql_schema.media.dataloaders import media_by_id
 from graphql_schema.media.types import MediaAsset
 from graphql_schema.news import dataloaders as news_loaders
-from graphql_schema.news import types as news
 from graphql_schema.relay import Node, parse_global_id
 
 # type name -> (batch function by primary key, row -> GraphQL object)
 NODE_TYPES: dict[str, tuple[BatchFunction, Callable[[Any], Node]]] = {
-    "News": (news_loaders.news_by_id, news.News.from_row),
-    "Tag": (news_loaders.tag_by_id, news.Tag.from_row),
-    "Region": (cooperation_loaders.region_by_id, cooperation.Region.from_row),
-    "Organization": (cooperation_loaders.organization_by_id, cooperation.Organization.from_row),
-    "Person": (cooperation_loaders.person_by_id, cooperation.Person.from_row),
+    "News": (news_loaders.news_by_id, types.News.from_row),
+    "Tag": (news_loaders.tag_by_id, types.Tag.from_row),
+    "Region": (cooperation_loaders.region_by_id, types.Region.from_row),
+    "Organization": (cooperation_loaders.organization_by_id, types.Organization.from_row),
+    "Person": (cooperation_loaders.person_by_id, types.Person.from_row),
     "CooperationDirection": (
         cooperation_loaders.direction_by_id,
-        cooperation.CooperationDirection.from_row,
+        types.CooperationDirection.from_row,
     ),
-    "Event": (cooperation_loaders.event_by_id, cooperation.Event.from_row),
-    "Agreement": (cooperation_loaders.agreement_by_id, cooperation.Agreement.from_row),
-    "ActionPlan": (cooperation_loaders.action_plan_by_id, cooperation.ActionPlan.from_row),
+    "Event": (cooperation_loaders.event_by_id, types.Event.from_row),
+    "Agreement": (cooperation_loaders.agreement_by_id, types.Agreement.from_row),
+    "ActionPlan": (cooperation_loaders.action_plan_by_id, types.ActionPlan.from_row),
     "ActionPlanItem": (
         cooperation_loaders.action_plan_item_by_id,
-        cooperation.ActionPlanItem.from_row,
+        types.ActionPlanItem.from_row,
     ),
-    "Visit": (cooperation_loaders.visit_by_id, cooperation.Visit.from_row),
-    "Enterprise": (cooperation_loaders.enterprise_by_id, cooperation.Enterprise.from_row),
+    "Visit": (cooperation_loaders.visit_by_id, types.Visit.from_row),
+    "Enterprise": (cooperation_loaders.enterprise_by_id, types.Enterprise.from_row),
     "MediaAsset": (media_by_id, MediaAsset.from_row),
     "FeedbackMessage": (feedback_by_id, FeedbackMessage.from_row),
     "User": (account_loaders.user_by_id, accounts.User.from_row),

@@ -15,7 +15,7 @@ from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
 from graphql_schema.audit import AuditMutation
 from graphql_schema.common import DATETIME
-from graphql_schema.cooperation import types as cooperation_types
+from graphql_schema.content import types as content_types
 from graphql_schema.cooperation.mutations import CooperationMutations
 from graphql_schema.cooperation.queries import CooperationQueries
 from graphql_schema.extensions import ErrorPolicy, SurrogateKeys
@@ -27,7 +27,6 @@ from graphql_schema.history.queries import HistoryQueries
 from graphql_schema.limits import OperationLimits
 from graphql_schema.media.mutations import MediaMutations
 from graphql_schema.media.types import MediaAsset
-from graphql_schema.news import types as news_types
 from graphql_schema.news.mutations import NewsMutations
 from graphql_schema.news.queries import NewsQueries
 from graphql_schema.node import NodeQueries
@@ -52,8 +51,8 @@ class Query(
 @strawberry.type
 class Mutation(
     AccountMutations,
-    NewsMutations,
-    CooperationMutations,
+    NewsMutations,  # type: ignore[misc]  # made from declarations (content/declared.py)
+    CooperationMutations,  # type: ignore[misc]
     HistoryMutations,
     FeedbackMutations,
     MediaMutations,
@@ -79,18 +78,18 @@ def build_schema() -> Schema:
         # Every Node type, so that `node` and `... on X` work even for types that
         # are only reachable through the interface.
         types=[
-            news_types.News,
-            news_types.Tag,
-            cooperation_types.Region,
-            cooperation_types.Organization,
-            cooperation_types.Person,
-            cooperation_types.CooperationDirection,
-            cooperation_types.Event,
-            cooperation_types.Agreement,
-            cooperation_types.ActionPlan,
-            cooperation_types.ActionPlanItem,
-            cooperation_types.Visit,
-            cooperation_types.Enterprise,
+            content_types.News,
+            content_types.Tag,
+            content_types.Region,
+            content_types.Organization,
+            content_types.Person,
+            content_types.CooperationDirection,
+            content_types.Event,
+            content_types.Agreement,
+            content_types.ActionPlan,
+            content_types.ActionPlanItem,
+            content_types.Visit,
+            content_types.Enterprise,
             MediaAsset,
             account_types.User,
             account_types.ApiToken,

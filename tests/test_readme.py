@@ -1,7 +1,7 @@
-"""The README tells a new user every command, the health endpoints and every setting."""
+"""The README tells a new user every command and the health endpoints (every setting:
+tests/cms/test_settings.py)."""
 
 import argparse
-import re
 from pathlib import Path
 
 from cms.__main__ import _parser
@@ -28,15 +28,3 @@ def test_health_endpoints_and_the_first_admin_are_documented() -> None:
     assert "`/healthz`" in README
     assert "`/readyz`" in README
     assert "The first `make run`" in README
-
-
-def test_configuration_is_one_table_naming_every_setting() -> None:
-    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    lines = section.strip().splitlines()
-    table = [line for line in lines if line.startswith("|")]
-    first = lines.index(table[0])
-    # One table: its rows follow each other with nothing in between.
-    assert lines[first : first + len(table)] == table
-    settings = (ROOT / "cms" / "settings.py").read_text(encoding="utf-8")
-    for name in sorted(set(re.findall(r'"(CMS_[A-Z_]+)"', settings))):
-        assert name in "\n".join(table), name

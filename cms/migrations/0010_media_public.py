@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0006_news_counts")]
+    dependencies = [("models", "0007_content_fields")]
 
     initial = False
 

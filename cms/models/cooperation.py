@@ -10,6 +10,8 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from cms.models.base import ContentModel, PublishableModel, SearchableMixin
+from cms.models.declare import Declaration, Field, Kind, declare
+from cms.models.identifiers import inn_problem, ogrn_problem
 
 
 class OrganizationKind(StrEnum):
@@ -61,6 +63,42 @@ class Organization(ContentModel):
         ordering = ("name", "id")
 
 
+ORGANIZATION = declare(
+    Declaration(
+        "Organization",
+        Organization,
+        "организация",
+        "организации",
+        "A government, ministry, agency, company or university taking part in cooperation.",
+        (
+            Field(
+                "name",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
+            Field(
+                "short_name",
+                Kind.TEXT,
+                "краткое название",
+            ),
+            Field(
+                "kind",
+                Kind.ENUM,
+                "вид",
+                enum=OrganizationKind,
+                default=OrganizationKind.OTHER,
+                input_doc="OTHER by default.",
+            ),
+            Field("region", Kind.REGION, "регион"),
+        ),
+        parent="organization",
+        title_field="name",
+        input_description="An organisation.",
+    )
+)
+
+
 class Person(ContentModel):
     full_name = fields.CharField(max_length=200)
     position = fields.TextField(null=True)
@@ -80,6 +118,40 @@ class Person(ContentModel):
         indexes = (Index(fields=("photo_id",)),)
 
 
+PERSON = declare(
+    Declaration(
+        "Person",
+        Person,
+        "персона",
+        "персоны",
+        "A person cited by the content or signing its documents.",
+        (
+            Field(
+                "full_name",
+                Kind.TEXT,
+                "имя",
+                required=True,
+            ),
+            Field(
+                "position",
+                Kind.TEXT,
+                "должность",
+                max_length=1000,
+                multiline=True,
+                doc="As of the content that cites them.",
+            ),
+            Field("organization", Kind.REFERENCE, "Организация", target="Organization"),
+            Field(
+                "photo", Kind.REFERENCE, "Медиафайл", target="MediaAsset", input_doc="A MediaAsset."
+            ),
+        ),
+        parent="person",
+        title_field="full_name",
+        input_description="A person cited by the content.",
+    )
+)
+
+
 class CooperationDirection(ContentModel):
     slug = fields.CharField(max_length=120, unique=True)
     name = fields.CharField(max_length=200)
@@ -87,6 +159,33 @@ class CooperationDirection(ContentModel):
     class Meta:
         table = "cooperation_direction"
         ordering = ("name", "id")
+
+
+DIRECTION = declare(
+    Declaration(
+        "CooperationDirection",
+        CooperationDirection,
+        "направление сотрудничества",
+        "направления",
+        "A direction of cooperation: trade, education, tourism ...",
+        (
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "name",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
+        ),
+        parent="direction",
+        title_field="name",
+        input_description="A direction of cooperation.",
+    )
+)
 
 
 class Event(ContentModel):
@@ -101,8 +200,45 @@ class Event(ContentModel):
         indexes = (Index(fields=("starts_on", "id")),)
 
 
+EVENT = declare(
+    Declaration(
+        "Event",
+        Event,
+        "событие",
+        "события",
+        "An event: a forum, a fair, a meeting of a commission.",
+        (
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "title",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
+            Field("starts_on", Kind.DATE, "начало"),
+            Field(
+                "ends_on",
+                Kind.DATE,
+                "окончание",
+                not_before=(("starts_on", "Событие не может закончиться раньше начала."),),
+            ),
+            Field(
+                "place",
+                Kind.TEXT,
+                "место",
+            ),
+        ),
+        parent="event",
+        input_description="An event.",
+    )
+)
+
+
 class Agreement(SearchableMixin, PublishableModel):
-    search_fields = ("title", "number", "summary", "body_text")
     slug = fields.CharField(max_length=200, unique=True)
     title = fields.CharField(max_length=500)
     number = fields.CharField(max_length=100, null=True)
@@ -125,6 +261,86 @@ class Agreement(SearchableMixin, PublishableModel):
             Index(fields=("status", "deleted_at", "published_at", "id")),
             Index(fields=("agreement_status", "id")),
         )
+
+
+AGREEMENT = declare(
+    Declaration(
+        "Agreement",
+        Agreement,
+        "соглашение",
+        "соглашения",
+        "An intergovernmental agreement with its parties, documents and action plans.",
+        (
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "title",
+                Kind.TEXT,
+                "название",
+                required=True,
+                searchable=True,
+            ),
+            Field(
+                "number",
+                Kind.TEXT,
+                "номер",
+                searchable=True,
+            ),
+            Field(
+                "parties",
+                Kind.REFERENCES,
+                "Организация",
+                target="Organization",
+                link="AgreementParty",
+                link_column="organization_id",
+                input_doc="Organizations, in order.",
+            ),
+            Field("signed_on", Kind.DATE, "дата подписания"),
+            Field("in_force_since", Kind.DATE, "вступило в силу"),
+            Field(
+                "valid_until",
+                Kind.DATE,
+                "действует до",
+                not_before=(
+                    ("in_force_since", "Срок действия не может кончиться раньше начала."),
+                    ("signed_on", "Срок действия не может кончиться раньше подписания."),
+                ),
+            ),
+            Field(
+                "agreement_status",
+                Kind.ENUM,
+                "статус соглашения",
+                enum=AgreementStatus,
+                default=AgreementStatus.DRAFTING,
+                input_doc="DRAFTING by default.",
+            ),
+            Field(
+                "summary",
+                Kind.TEXT,
+                "краткое содержание",
+                searchable=True,
+                max_length=5000,
+                multiline=True,
+                input_doc="Plain text.",
+            ),
+            Field("body", Kind.RICH_TEXT, "текст", searchable=True),
+            Field(
+                "documents",
+                Kind.REFERENCES,
+                "Медиафайл",
+                target="MediaAsset",
+                link="AgreementDocument",
+                link_column="asset_id",
+                input_doc="MediaAssets, in order.",
+            ),
+        ),
+        parent="agreement",
+        input_description="An agreement.",
+    )
+)
 
 
 class AgreementParty(Model):
@@ -177,6 +393,110 @@ class ActionPlan(PublishableModel):
             Index(fields=("agreement_id", "period_start", "id")),
             Index(fields=("period_start", "id")),
         )
+
+
+ACTION_PLAN = declare(
+    Declaration(
+        "ActionPlan",
+        ActionPlan,
+        "план мероприятий",
+        "плана мероприятий",
+        "An action plan of an agreement for a period, with its items.",
+        (
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "title",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
+            Field(
+                "agreement",
+                Kind.REFERENCE,
+                "Соглашение",
+                required=True,
+                target="Agreement",
+            ),
+            Field("period_start", Kind.DATE, "начало периода", required=True),
+            Field(
+                "period_end",
+                Kind.DATE,
+                "конец периода",
+                required=True,
+                not_before=(("period_start", "Период плана не может кончиться раньше начала."),),
+            ),
+            Field("signed_on", Kind.DATE, "дата подписания"),
+            Field(
+                "signed_at",
+                Kind.TEXT,
+                "место подписания",
+                doc="Where it was signed.",
+                input_doc="Where it was signed.",
+            ),
+            Field(
+                "signatories",
+                Kind.REFERENCES,
+                "Персона",
+                target="Person",
+                link="ActionPlanSignatory",
+                link_column="person_id",
+                input_doc="Persons, in order.",
+            ),
+            Field(
+                "directions",
+                Kind.REFERENCES,
+                "Направление",
+                target="CooperationDirection",
+                link="ActionPlanDirection",
+                link_column="direction_id",
+                input_doc="CooperationDirections, in order.",
+            ),
+            Field(
+                "items",
+                Kind.PARTS,
+                "пункты",
+                link="ActionPlanItem",
+                keeps_ids=True,
+                doc="One item of a plan, edited as part of the plan.",
+                id_doc="An item of this plan to keep; absent for a new item.",
+                input_doc="The whole list in order: items with an id are kept, the others "
+                "are new, items left out are removed.",
+                parts=(
+                    Field(
+                        "title",
+                        Kind.TEXT,
+                        "пункт плана",
+                        required=True,
+                        max_length=2000,
+                        multiline=True,
+                    ),
+                    Field(
+                        "direction", Kind.REFERENCE, "Направление", target="CooperationDirection"
+                    ),
+                    Field("due_on", Kind.DATE, "срок"),
+                    Field(
+                        "responsible", Kind.TEXT, "ответственные", max_length=1000, multiline=True
+                    ),
+                    Field(
+                        "item_status",
+                        Kind.ENUM,
+                        "статус пункта",
+                        enum=ActionItemStatus,
+                        default=ActionItemStatus.PLANNED,
+                        input_doc="PLANNED by default.",
+                    ),
+                    Field("event", Kind.REFERENCE, "Событие", target="Event"),
+                ),
+            ),
+        ),
+        parent="action_plan",
+        input_description="An action plan with its items.",
+    )
+)
 
 
 class ActionPlanSignatory(Model):
@@ -241,7 +561,6 @@ class ActionPlanItem(Model):
 
 
 class Enterprise(SearchableMixin, ContentModel):
-    search_fields = ("name", "description", "locality", "address")
     slug = fields.CharField(max_length=200, unique=True)
     name = fields.CharField(max_length=300)
     kind = fields.CharEnumField(OrganizationKind, max_length=16, default=OrganizationKind.COMPANY)
@@ -256,6 +575,8 @@ class Enterprise(SearchableMixin, ContentModel):
     longitude = fields.FloatField(null=True)
     website = fields.CharField(max_length=500, null=True)
     search_text = fields.TextField(default="")
+    inn = fields.CharField(max_length=12, null=True)
+    ogrn = fields.CharField(max_length=15, null=True)
     logo: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.MediaAsset", related_name="enterprise_logos", null=True, on_delete=fields.RESTRICT
     )
@@ -270,6 +591,90 @@ class Enterprise(SearchableMixin, ContentModel):
             Index(fields=("latitude", "longitude")),
             Index(fields=("logo_id",)),  # asked per asset (visibility.py)
         )
+
+
+ENTERPRISE = declare(
+    Declaration(
+        "Enterprise",
+        Enterprise,
+        "предприятие",
+        "предприятия",
+        "An enterprise: a factory, a farm, a university; shown on the investment map.",
+        (
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+            ),
+            Field(
+                "name",
+                Kind.TEXT,
+                "название",
+                required=True,
+                searchable=True,
+            ),
+            Field(
+                "kind",
+                Kind.ENUM,
+                "вид",
+                enum=OrganizationKind,
+                default=OrganizationKind.COMPANY,
+                input_doc="COMPANY by default.",
+            ),
+            Field(
+                "industries",
+                Kind.STRINGS,
+                "отрасль",
+                link="EnterpriseIndustry",
+                link_column="name",
+            ),
+            Field(
+                "description",
+                Kind.TEXT,
+                "описание",
+                searchable=True,
+                max_length=5000,
+                multiline=True,
+                input_doc="Plain text.",
+            ),
+            Field(
+                "locality",
+                Kind.TEXT,
+                "населённый пункт",
+                searchable=True,
+            ),
+            Field("region", Kind.REGION, "регион"),
+            Field(
+                "address",
+                Kind.TEXT,
+                "адрес",
+                searchable=True,
+            ),
+            Field("location", Kind.GEO_POINT, "координаты"),
+            Field("website", Kind.URL, "сайт", input_doc="An http(s) URL."),
+            Field(
+                "logo", Kind.REFERENCE, "Медиафайл", target="MediaAsset", input_doc="A MediaAsset."
+            ),
+            Field(
+                "inn",
+                Kind.TEXT,
+                "ИНН",
+                check=inn_problem,
+                doc="Taxpayer number (ИНН): 10 digits, 12 for an individual entrepreneur.",
+            ),
+            Field(
+                "ogrn",
+                Kind.TEXT,
+                "ОГРН",
+                check=ogrn_problem,
+                doc="State registration number (ОГРН): 13 digits, 15 for an ОГРНИП.",
+            ),
+        ),
+        parent="enterprise",
+        title_field="name",
+        input_description="An enterprise.",
+    )
+)
 
 
 class EnterpriseIndustry(Model):
@@ -310,6 +715,58 @@ class Visit(ContentModel):
     class Meta:
         table = "visit"
         ordering = ("starts_on", "id")
+
+
+VISIT = declare(
+    Declaration(
+        "Visit",
+        Visit,
+        "визит",
+        "визита",
+        "A visit of a delegation from one region to another, and the enterprises it saw.",
+        (
+            Field(
+                "title",
+                Kind.TEXT,
+                "название",
+                required=True,
+            ),
+            Field(
+                "delegation_region",
+                Kind.REGION,
+                "регион делегации",
+                required=True,
+            ),
+            Field(
+                "host_region",
+                Kind.REGION,
+                "принимающий регион",
+                required=True,
+            ),
+            Field("starts_on", Kind.DATE, "начало", required=True),
+            Field(
+                "ends_on",
+                Kind.DATE,
+                "окончание",
+                required=True,
+                not_before=(("starts_on", "Визит не может закончиться раньше начала."),),
+            ),
+            Field("organizer", Kind.REFERENCE, "Организация", target="Organization"),
+            Field("action_plan", Kind.REFERENCE, "План мероприятий", target="ActionPlan"),
+            Field(
+                "enterprises",
+                Kind.REFERENCES,
+                "Предприятие",
+                target="Enterprise",
+                link="VisitEnterprise",
+                link_column="enterprise_id",
+                input_doc="In the order visited.",
+            ),
+        ),
+        parent="visit",
+        input_description="A visit of a delegation.",
+    )
+)
 
 
 class VisitEnterprise(Model):

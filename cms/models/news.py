@@ -7,10 +7,10 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from cms.models.base import ContentModel, PublishableModel, SearchableMixin
+from cms.models.declare import Declaration, Field, Kind, declare
 
 
 class Tag(SearchableMixin, ContentModel):
-    search_fields = ("name",)
     slug = fields.CharField(max_length=120, unique=True)
     name = fields.CharField(max_length=120)
     search_text = fields.TextField(default="")
@@ -21,14 +21,46 @@ class Tag(SearchableMixin, ContentModel):
         indexes = (Index(fields=("name", "id")),)
 
 
+TAG = declare(
+    Declaration(
+        "Tag",
+        Tag,
+        "тег",
+        "тега",
+        "A tag of news; its slug names it in URLs.",
+        (
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+                doc='Transliterated Latin, e.g. "sotrudnichestvo".',
+                input_doc="Made from the name when creating.",
+            ),
+            Field(
+                "name",
+                Kind.TEXT,
+                "название",
+                required=True,
+                searchable=True,
+                doc='As editors wrote it, e.g. "сотрудничество".',
+            ),
+        ),
+        parent="tag",
+        title_field="name",
+        input_description="A tag.",
+    )
+)
+
+
 class News(SearchableMixin, PublishableModel):
-    search_fields = ("title", "lead", "body_text")
     slug = fields.CharField(max_length=200, unique=True)
     title = fields.CharField(max_length=300)
     lead = fields.TextField(null=True)
     body_html = fields.TextField(default="")
     body_text = fields.TextField(default="")
     search_text = fields.TextField(default="")
+    seo_title = fields.CharField(max_length=70, null=True)
+    seo_description = fields.CharField(max_length=160, null=True)
     cover: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.MediaAsset", related_name="news_covers", null=True, on_delete=fields.RESTRICT
     )
@@ -50,6 +82,123 @@ class News(SearchableMixin, PublishableModel):
             # Whether an asset is public is asked per asset (visibility.py).
             Index(fields=("cover_id",)),
         )
+
+
+NEWS = declare(
+    Declaration(
+        "News",
+        News,
+        "новость",
+        "новости",
+        "A news item with its body, tags, quotes and what it is about.",
+        (
+            Field(
+                "slug",
+                Kind.SLUG,
+                "адрес",
+                input_doc=(
+                    "Generated from the title when creating without one; a renamed item "
+                    "keeps resolving by its old slugs."
+                ),
+            ),
+            Field(
+                "title",
+                Kind.TEXT,
+                "заголовок",
+                required=True,
+                searchable=True,
+            ),
+            Field(
+                "lead",
+                Kind.TEXT,
+                "лид",
+                searchable=True,
+                max_length=2000,
+                multiline=True,
+                input_doc="Plain text.",
+            ),
+            Field("body", Kind.RICH_TEXT, "текст", searchable=True),
+            Field(
+                "tags",
+                Kind.TAGS,
+                "теги",
+                link="NewsTag",
+                link_column="tag_id",
+                target="Tag",
+                input_doc="Tag names; unknown names create tags.",
+            ),
+            Field(
+                "regions",
+                Kind.REGIONS,
+                "регионы",
+                link="NewsRegion",
+                link_column="region_id",
+                target="Region",
+                input_doc="Region codes.",
+            ),
+            Field(
+                "cover", Kind.REFERENCE, "Медиафайл", target="MediaAsset", input_doc="A MediaAsset."
+            ),
+            Field(
+                "agreements",
+                Kind.REFERENCES,
+                "Соглашение",
+                target="Agreement",
+                link="NewsAgreement",
+                link_column="agreement_id",
+            ),
+            Field(
+                "events",
+                Kind.REFERENCES,
+                "Событие",
+                target="Event",
+                link="NewsEvent",
+                link_column="event_id",
+            ),
+            Field("visit", Kind.REFERENCE, "Визит", target="Visit"),
+            Field(
+                "quotes",
+                Kind.PARTS,
+                "цитаты",
+                link="Quote",
+                doc="A quote of a person, as it stands in the text.",
+                parts=(
+                    Field(
+                        "person",
+                        Kind.REFERENCE,
+                        "Персона",
+                        required=True,
+                        target="Person",
+                        input_name="person_id",
+                    ),
+                    Field(
+                        "text",
+                        Kind.TEXT,
+                        "текст цитаты",
+                        required=True,
+                        max_length=5000,
+                        multiline=True,
+                    ),
+                ),
+            ),
+            Field(
+                "seo_title",
+                Kind.TEXT,
+                "SEO-заголовок",
+                doc="The page title for search engines and link previews, at most 70 characters.",
+            ),
+            Field(
+                "seo_description",
+                Kind.TEXT,
+                "SEO-описание",
+                multiline=True,
+                doc="The page description for search engines, at most 160 characters.",
+            ),
+        ),
+        parent="news",
+        input_description="A news item.",
+    )
+)
 
 
 class NewsCount(Model):

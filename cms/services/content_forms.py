@@ -4,23 +4,32 @@ A Form turns input values into column values and links (editing.Changes) and
 collects every problem on its Checker, with paths like ("input", "title").
 Absent values (None) leave a field unchanged; names in the input's `clear`
 list empty it. References are looked up one statement per referenced type.
+
+`declared_build` checks an input of any declared type (cms/models/declare.py)
+field by field from its declaration. The input is a mapping from field names to
+values: texts, dates and enum members as they are; references as ids; regions
+as codes; a geo point as (lat, lon); a rich text with "<name>_format" beside it;
+parts as lists of mappings (with "id" for parts that keep their identity); and
+"clear", the API names of the fields to empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.models import Model
 
+from cms import models
 from cms.db import flat_values
 from cms.errors import Code
 from cms.models import ContentModel, Region
+from cms.models.declare import Field, Kind, length_limit
 from cms.services.columns import fits as fits_column
 from cms.services.content_types import ContentType
-from cms.services.editing import Changes
+from cms.services.editing import Build, Changes
 from cms.services.sanitizing import BodyFormat, render_body
 from cms.services.slug_history import free_slug, slug_owner
 from cms.services.slugs import slugify
@@ -29,6 +38,10 @@ from cms.services.validation import Checker, clean_text
 MAX_BODY_LENGTH = 500_000
 MAX_LIST_LENGTH = 200
 MAX_URL_LENGTH = 500
+
+Values = Mapping[str, Any]
+# A type's own checks after the declared ones (a news item's tags), given the changes.
+Extra = Callable[["Form", Changes], Awaitable[None]]
 
 
 def path(*parts: str | int) -> tuple[str, ...]:
@@ -42,9 +55,11 @@ class Form:
         item: ContentModel | None,
         clear: Iterable[str] = (),
         clearable: Mapping[str, tuple[str, ...]] | None = None,
+        image_hosts: Collection[str] = (),
     ) -> None:
         self.check = check
         self.item = item
+        self.image_hosts = image_hosts  # rich text keeps images only from these (or the site)
         self.fields: dict[str, Any] = {}
         self.links: dict[str, list[Any]] = {}
         clearable = clearable or {}
@@ -114,8 +129,10 @@ class Form:
         if first is not None and last is not None and last < first:
             self.check.fail(path(end_name), Code.INVALID, message)
 
-    def url(self, name: str, column: str, value: str | None) -> None:
-        url = self.text(name, column, value, max_length=MAX_URL_LENGTH)
+    def url(
+        self, name: str, column: str, value: str | None, *, max_length: int = MAX_URL_LENGTH
+    ) -> None:
+        url = self.text(name, column, value, max_length=max_length)
         if url is None:
             return
         parts = urlsplit(url)
@@ -205,9 +222,20 @@ class Form:
     # ------------------------------------------------------------ references
 
     async def reference(
-        self, name: str, column: str, model: type[Model], pk: int | None, label: str
+        self,
+        name: str,
+        column: str,
+        model: type[Model],
+        pk: int | None,
+        label: str,
+        *,
+        required: bool = False,
     ) -> None:
-        if name in self.cleared or pk is None:
+        if name in self.cleared:
+            return
+        if pk is None:
+            if required and self.creating:
+                self.check.fail(path(name), Code.REQUIRED, f"Поле «{name}» обязательно.")
             return
         found = await existing_ids(model, {pk})
         if pk not in found:
@@ -267,6 +295,154 @@ class Form:
             elif pk not in ids:
                 ids.append(pk)
         self.links[name] = ids
+
+    # ------------------------------------------------------------ declared fields
+
+    async def declared(self, kind: ContentType, values: Values) -> None:
+        """Every editable field of a declared type, in input order."""
+        assert kind.declaration is not None
+        for field in kind.declaration.input_fields:
+            await self._declared_field(kind, field, values)
+
+    async def _declared_field(self, kind: ContentType, field: Field, values: Values) -> None:
+        name, value = field.api_name, values.get(field.name)
+        match field.kind:
+            case Kind.TEXT:
+                cleaned = self.text(
+                    name,
+                    field.column,
+                    value,
+                    max_length=length_limit(kind.model, field) or MAX_BODY_LENGTH,
+                    required=field.required,
+                    multiline=field.multiline,
+                )
+                message = field.check(cleaned) if field.check and cleaned is not None else None
+                if message is not None:
+                    self.check.fail(path(name), Code.INVALID, message)
+            case Kind.URL:
+                limit = length_limit(kind.model, field) or MAX_URL_LENGTH
+                self.url(name, field.column, value, max_length=limit)
+            case Kind.SLUG:
+                assert kind.declaration is not None
+                source = kind.declaration.field(kind.declaration.title_field).column
+                await self.slug(kind, value, self.fields.get(source))
+            case Kind.DATE | Kind.ENUM:
+                self.value(name, field.column, value, required=field.required)
+                for start, message in field.not_before:
+                    self.not_before(start, field.column, name, message)
+            case Kind.RICH_TEXT:
+                self.body(value, values.get(f"{field.name}_format"), self.image_hosts)
+            case Kind.GEO_POINT:
+                lat, lon = value if value is not None else (None, None)
+                self.location(name, lat, lon)
+            case Kind.REFERENCE:
+                model = getattr(models, field.target or "")
+                await self.reference(
+                    name, field.column, model, value, field.label, required=field.required
+                )
+            case Kind.REGION:
+                await self.region(name, field.column, value, required=field.required)
+            case Kind.REFERENCES:
+                model = getattr(models, field.target or "")
+                await self.references(name, model, value, field.label)
+            case Kind.REGIONS:
+                await self.regions(name, value)
+            case Kind.STRINGS:
+                link = getattr(models, field.link or "")
+                self.strings(name, value, max_length=length_limit(link, field) or MAX_URL_LENGTH)
+            case Kind.PARTS:
+                await self.parts(field, value)
+            case Kind.TAGS:
+                pass  # the type's own check (news_editing) creates missing tags
+
+    async def parts(self, field: Field, rows: Sequence[Mapping[str, Any]] | None) -> None:
+        """The whole list of an item's parts, checked part by part. Parts that keep
+        their identity are named by id: listed ids keep their rows, entries without
+        an id are new, rows left out are removed."""
+        if rows is None:
+            return
+        check = self.check
+        if len(rows) > MAX_LIST_LENGTH:
+            check.fail(path(field.name), Code.TOO_LONG, f"Не больше {MAX_LIST_LENGTH} значений.")
+            return
+        link = getattr(models, field.link or "")
+        own: set[int] = set()
+        if field.keeps_ids and self.item is not None:
+            own = set(
+                await flat_values(link.filter(**{f"{_parent_key(self.item)}": self.item.pk}), "id")
+            )
+        found: dict[str, set[int]] = {}
+        for part in field.parts:
+            if part.kind is Kind.REFERENCE:
+                wanted: set[int] = {
+                    value for row in rows if (value := row.get(part.name)) is not None
+                }
+                found[part.name] = await existing_ids(getattr(models, part.target or ""), wanted)
+        result = []
+        seen: set[int] = set()
+        for index, row in enumerate(rows):
+            values: dict[str, Any] = {}
+            if field.keeps_ids:
+                pk = row.get("id")
+                if pk is not None and (pk not in own or pk in seen):
+                    check.fail(
+                        path(field.name, index, "id"),
+                        Code.NOT_FOUND,
+                        f"В списке «{field.label}» этой записи нет такого элемента.",
+                    )
+                if pk is not None:
+                    seen.add(pk)
+                values["id"] = pk
+            for part in field.parts:
+                at = path(field.name, index, part.api_name)
+                value = row.get(part.name)
+                if part.kind is Kind.TEXT:
+                    value = check.text(
+                        value,
+                        at,
+                        required=part.required,
+                        max_length=length_limit(link, part),
+                        multiline=part.multiline,
+                        label=part.label,
+                    )
+                elif part.kind is Kind.REFERENCE and value is not None:
+                    if value not in found[part.name]:
+                        check.fail(at, Code.NOT_FOUND, f"{part.label} не найден(а).")
+                elif part.kind is Kind.ENUM and value is None:
+                    value = part.default
+                values[part.column] = value
+            result.append(values)
+        self.links[field.name] = result
+
+
+def _parent_key(item: ContentModel) -> str:
+    """The foreign key of an item's link rows: "action_plan_id"."""
+    declaration = item.declaration  # type: ignore[attr-defined]
+    return f"{declaration.parent}_id"
+
+
+def declared_build(
+    kind: ContentType,
+    values: Values,
+    extra: Extra | None = None,
+    *,
+    image_hosts: Collection[str],
+) -> Build:
+    """Checks an input of a declared type against the item it changes (None: creating);
+    rich text keeps images only from `image_hosts` (settings.richtext_image_hosts) or
+    the site."""
+    assert kind.declaration is not None
+    clearable = kind.declaration.clearable
+
+    async def build(check: Checker, item: ContentModel | None) -> Changes:
+        form = Form(check, item, values.get("clear", ()), clearable, image_hosts)
+        await form.declared(kind, values)
+        changes = form.changes()
+        if extra is not None:
+            await extra(form, changes)
+        return changes
+
+    return build
 
 
 async def existing_ids(model: type[Model], ids: set[int]) -> set[int]:

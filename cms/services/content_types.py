@@ -1,6 +1,7 @@
 """The editable content types: what a revision snapshot holds for each, and how
-its links are stored. Editing, revisions and the trash are written once against
-these descriptions instead of once per type."""
+its links are stored, derived from the declarations next to the models
+(cms/models/declare.py). Editing, revisions and the trash are written once
+against these descriptions instead of once per type."""
 
 from __future__ import annotations
 
@@ -9,33 +10,9 @@ from dataclasses import dataclass, field
 
 from tortoise.models import Model
 
-from cms.models import (
-    ActionPlan,
-    ActionPlanDirection,
-    ActionPlanItem,
-    ActionPlanSignatory,
-    Agreement,
-    AgreementDocument,
-    AgreementParty,
-    ContentModel,
-    CooperationDirection,
-    Enterprise,
-    EnterpriseIndustry,
-    Event,
-    MediaAsset,
-    News,
-    NewsAgreement,
-    NewsEvent,
-    NewsRegion,
-    NewsTag,
-    Organization,
-    Person,
-    Quote,
-    Region,
-    Tag,
-    Visit,
-    VisitEnterprise,
-)
+from cms import models
+from cms.models import ContentModel, PublishableModel, cooperation, news
+from cms.models.declare import LIST_KINDS, Declaration, Field, Kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,208 +44,79 @@ class ContentType:
     title_field: str = "title"
     links: tuple[LinkSpec, ...] = ()
     references: Mapping[str, type[Model]] = field(default_factory=dict)
+    declaration: Declaration | None = None
+
+    @property
+    def publishable(self) -> bool:
+        return issubclass(self.model, PublishableModel)
+
+    @property
+    def has_slug(self) -> bool:
+        return "slug" in self.fields
 
     def link(self, name: str) -> LinkSpec:
         return next(spec for spec in self.links if spec.name == name)
 
 
-def _link(
-    name: str,
-    model: type[Model],
-    parent: str,
-    *columns: str,
-    references: Mapping[str, type[Model]] | None = None,
-    keeps_ids: bool = False,
-) -> LinkSpec:
-    return LinkSpec(name, model, parent, columns, references or {}, keeps_ids)
+def _model(name: str) -> type[Model]:
+    model: type[Model] = getattr(models, name)
+    return model
 
 
-NEWS = ContentType(
-    "News",
-    News,
-    "новость",
-    (
-        "slug",
-        "title",
-        "lead",
-        "body_html",
-        "body_text",
-        "cover_id",
-        "visit_id",
-        "status",
-        "published_at",
-    ),
-    links=(
-        _link("tags", NewsTag, "news", "tag_id", references={"tag_id": Tag}),
-        _link("regions", NewsRegion, "news", "region_id", references={"region_id": Region}),
-        _link("events", NewsEvent, "news", "event_id", references={"event_id": Event}),
-        _link(
-            "agreements",
-            NewsAgreement,
-            "news",
-            "agreement_id",
-            references={"agreement_id": Agreement},
+def _references(fields: tuple[Field, ...]) -> dict[str, type[Model]]:
+    """Foreign-key columns among `fields` and the models they point at."""
+    return {
+        item.column: _model("Region" if item.kind is Kind.REGION else item.target or "")
+        for item in fields
+        if item.kind in (Kind.REFERENCE, Kind.REGION)
+    }
+
+
+def _link(declaration: Declaration, item: Field) -> LinkSpec:
+    model = _model(item.link or "")
+    if item.kind is Kind.PARTS:
+        columns = tuple(column for part in item.parts for column in part.columns)
+        return LinkSpec(
+            item.name, model, declaration.parent, columns, _references(item.parts), item.keeps_ids
+        )
+    column = item.link_column or ""
+    references: dict[str, type[Model]] = {}
+    if item.kind is Kind.TAGS or item.kind is Kind.REFERENCES:
+        references[column] = _model(item.target or "")
+    elif item.kind is Kind.REGIONS:
+        references[column] = models.Region
+    return LinkSpec(item.name, model, declaration.parent, (column,), references)
+
+
+def content_type(declaration: Declaration) -> ContentType:
+    """What editing, revisions and the trash need of a declared type."""
+    model = declaration.model
+    assert issubclass(model, ContentModel)
+    publishable = ("status", "published_at") if issubclass(model, PublishableModel) else ()
+    return ContentType(
+        declaration.name,
+        model,
+        declaration.label,
+        (*declaration.columns, *publishable),
+        title_field=declaration.title_field,
+        links=tuple(
+            _link(declaration, item) for item in declaration.fields if item.kind in LIST_KINDS
         ),
-        _link("quotes", Quote, "news", "person_id", "text", references={"person_id": Person}),
-    ),
-    references={"cover_id": MediaAsset, "visit_id": Visit},
-)
-TAG = ContentType("Tag", Tag, "тег", ("slug", "name"), title_field="name")
-ORGANIZATION = ContentType(
-    "Organization",
-    Organization,
-    "организация",
-    ("name", "short_name", "kind", "region_id"),
-    title_field="name",
-    references={"region_id": Region},
-)
-PERSON = ContentType(
-    "Person",
-    Person,
-    "персона",
-    ("full_name", "position", "organization_id", "photo_id"),
-    title_field="full_name",
-    references={"organization_id": Organization, "photo_id": MediaAsset},
-)
-DIRECTION = ContentType(
-    "CooperationDirection",
-    CooperationDirection,
-    "направление сотрудничества",
-    ("slug", "name"),
-    title_field="name",
-)
-EVENT = ContentType("Event", Event, "событие", ("slug", "title", "starts_on", "ends_on", "place"))
-AGREEMENT = ContentType(
-    "Agreement",
-    Agreement,
-    "соглашение",
-    (
-        "slug",
-        "title",
-        "number",
-        "signed_on",
-        "in_force_since",
-        "valid_until",
-        "agreement_status",
-        "summary",
-        "body_html",
-        "body_text",
-        "status",
-        "published_at",
-    ),
-    links=(
-        _link(
-            "parties",
-            AgreementParty,
-            "agreement",
-            "organization_id",
-            references={"organization_id": Organization},
-        ),
-        _link(
-            "documents",
-            AgreementDocument,
-            "agreement",
-            "asset_id",
-            references={"asset_id": MediaAsset},
-        ),
-    ),
-)
-ACTION_PLAN = ContentType(
-    "ActionPlan",
-    ActionPlan,
-    "план мероприятий",
-    (
-        "slug",
-        "title",
-        "agreement_id",
-        "period_start",
-        "period_end",
-        "signed_on",
-        "signed_at",
-        "status",
-        "published_at",
-    ),
-    links=(
-        _link(
-            "signatories",
-            ActionPlanSignatory,
-            "action_plan",
-            "person_id",
-            references={"person_id": Person},
-        ),
-        _link(
-            "directions",
-            ActionPlanDirection,
-            "action_plan",
-            "direction_id",
-            references={"direction_id": CooperationDirection},
-        ),
-        _link(
-            "items",
-            ActionPlanItem,
-            "action_plan",
-            "title",
-            "direction_id",
-            "due_on",
-            "responsible",
-            "item_status",
-            "event_id",
-            references={"direction_id": CooperationDirection, "event_id": Event},
-            keeps_ids=True,
-        ),
-    ),
-    references={"agreement_id": Agreement},
-)
-VISIT = ContentType(
-    "Visit",
-    Visit,
-    "визит",
-    (
-        "title",
-        "delegation_region_id",
-        "host_region_id",
-        "starts_on",
-        "ends_on",
-        "organizer_id",
-        "action_plan_id",
-    ),
-    links=(
-        _link(
-            "enterprises",
-            VisitEnterprise,
-            "visit",
-            "enterprise_id",
-            references={"enterprise_id": Enterprise},
-        ),
-    ),
-    references={
-        "delegation_region_id": Region,
-        "host_region_id": Region,
-        "organizer_id": Organization,
-        "action_plan_id": ActionPlan,
-    },
-)
-ENTERPRISE = ContentType(
-    "Enterprise",
-    Enterprise,
-    "предприятие",
-    (
-        "slug",
-        "name",
-        "kind",
-        "description",
-        "locality",
-        "region_id",
-        "address",
-        "latitude",
-        "longitude",
-        "website",
-        "logo_id",
-    ),
-    title_field="name",
-    links=(_link("industries", EnterpriseIndustry, "enterprise", "name"),),
-    references={"region_id": Region, "logo_id": MediaAsset},
-)
+        references=_references(declaration.fields),
+        declaration=declaration,
+    )
+
+
+NEWS = content_type(news.NEWS)
+TAG = content_type(news.TAG)
+ORGANIZATION = content_type(cooperation.ORGANIZATION)
+PERSON = content_type(cooperation.PERSON)
+DIRECTION = content_type(cooperation.DIRECTION)
+EVENT = content_type(cooperation.EVENT)
+AGREEMENT = content_type(cooperation.AGREEMENT)
+ACTION_PLAN = content_type(cooperation.ACTION_PLAN)
+VISIT = content_type(cooperation.VISIT)
+ENTERPRISE = content_type(cooperation.ENTERPRISE)
 
 CONTENT_TYPES: dict[str, ContentType] = {
     kind.name: kind

@@ -18,9 +18,12 @@ from string import Formatter
 from tortoise.transactions import in_transaction
 
 from cms.db import flat_values
-from cms.models import News, NewsRegion, NewsTag, PublicationState, Region, Tag
+from cms.models import ContentModel, News, NewsRegion, NewsTag, PublicationState, Region, Tag
+from cms.services import revisions
+from cms.services.content_types import NEWS, TAG, ContentType
 from cms.services.richtext import html_to_text
 from cms.services.slugs import slugify
+from cms.services.viewer import Viewer
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_SCHEDULED = 20
@@ -285,11 +288,23 @@ async def generate_demo(
                 )
             await NewsTag.bulk_create(tag_links, batch_size=len(tag_links))
             await NewsRegion.bulk_create(region_links, batch_size=len(region_links))
+            await _first_revisions(NEWS, await News.filter(id__in=list(ids.values())))
         number += size
         done += size
         if progress is not None:
             progress(done, news_count)
     return done
+
+
+async def _first_revisions(kind: ContentType, items: Sequence[ContentModel]) -> None:
+    """Revision 1 of items written in bulk, as editing records it for each item."""
+    links = await revisions.read_links(kind, [item.pk for item in items])
+    await revisions.record_many(
+        kind,
+        ((item.pk, 1, revisions.snapshot(kind, item, links[item.pk])) for item in items),
+        Viewer(),
+        [],
+    )
 
 
 async def _ensure_regions() -> list[int]:
@@ -316,6 +331,7 @@ async def _ensure_tags() -> list[int]:
                 missing.append(tag)
         if missing:
             await Tag.bulk_create(missing)
+            await _first_revisions(TAG, await Tag.filter(slug__in=[tag.slug for tag in missing]))
             existing = dict(await Tag.filter(slug__in=slugs).values_list("slug", "id"))
     return [existing[slug] for slug in slugs]
 

@@ -32,7 +32,7 @@ from cms.services import revisions
 from cms.services.content_types import ContentType
 from cms.services.events import ContentChange, content_changed
 from cms.services.permissions import Action, action_to_write, allowed
-from cms.services.revisions import LinkValues, Snapshot, jsonable, read_links, snapshot
+from cms.services.revisions import LinkValues, jsonable, read_links, snapshot
 from cms.services.slug_history import keep_old_slug, slug_owner
 from cms.services.validation import Checker
 from cms.services.viewer import Viewer
@@ -236,18 +236,10 @@ async def _apply(
         after = snapshot(kind, item, links)
         changed = revisions.changed_fields(before, after)
         changed += [name for name in changed_extra if name not in changed]
-        await _keep_baseline(kind, item.pk, base_revision, before)
         await revisions.record(kind, item.pk, base_revision + 1, viewer, changed, after)
     item.revision = base_revision + 1
     item.updated_at = moment
     await _announce(kind, item, action, changes.announce)
-
-
-async def _keep_baseline(kind: ContentType, pk: int, number: int, before: Snapshot) -> None:
-    """Items that were loaded rather than edited (seed, demo) have no revision for
-    their current state: it is stored, authorless, before the first change."""
-    if not await Revision.exists(content_type=kind.name, object_id=pk, number=number):
-        await revisions.record(kind, pk, number, None, [], before)
 
 
 async def _write_links(
@@ -389,7 +381,6 @@ async def _set_trashed(
         )
         if written == 0:
             raise conflict(kind, None)
-        await _keep_baseline(kind, item.pk, base_revision, state)
         await revisions.record(kind, item.pk, base_revision + 1, viewer, ["deletedAt"], state)
     item.revision = base_revision + 1
     item.updated_at = moment

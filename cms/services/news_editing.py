@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
 from cms.db import flat_values
 from cms.errors import Code, ValidationFailedError
 from cms.models import (
-    Agreement,
-    Event,
-    MediaAsset,
     News,
     NewsTag,
-    Person,
     SlugRedirect,
     Tag,
-    Visit,
+    news,
 )
+from cms.models.declare import length_limit
 from cms.services import batches, revisions
-from cms.services.content_forms import MAX_LIST_LENGTH, Form, existing_ids, path
+from cms.services.content_forms import Form, Values, declared_build, path
 from cms.services.content_types import NEWS, TAG
 from cms.services.editing import Build, Changes
 from cms.services.events import ContentChange, content_changed
 from cms.services.permissions import Action, allowed
-from cms.services.sanitizing import BodyFormat
 from cms.services.slug_history import slug_owner
 from cms.services.slugs import slugify
 from cms.services.validation import Checker
@@ -34,90 +29,17 @@ from cms.services.viewer import Viewer
 from cms.services.visibility import now
 
 MAX_TAGS = 50
+_NAME_LENGTH = length_limit(Tag, news.TAG.field("name")) or 120
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteData:
-    person_id: int
-    text: str
+def news_form(values: Values, viewer: Viewer, image_hosts: Collection[str]) -> Build:
+    """A news input: its declared fields, then its tags by name; images in the body
+    only from `image_hosts` (settings.richtext_image_hosts) or the site."""
 
+    async def tags(form: Form, changes: Changes) -> None:
+        await _tags(form, changes, values.get("tags"), viewer)
 
-@dataclass(frozen=True, slots=True)
-class NewsData:
-    """A news input; None leaves a field as it is, `clear` empties the named ones."""
-
-    title: str | None = None
-    slug: str | None = None
-    lead: str | None = None
-    body: str | None = None
-    body_format: BodyFormat | None = None
-    tags: list[str] | None = None  # names; unknown names create tags
-    regions: list[str] | None = None  # region codes
-    cover: int | None = None
-    agreements: list[int] | None = None
-    events: list[int] | None = None
-    visit: int | None = None
-    quotes: list[QuoteData] | None = None
-    clear: tuple[str, ...] = ()
-
-
-NEWS_CLEARABLE = {
-    "lead": ("lead",),
-    "body": ("body_html", "body_text"),
-    "cover": ("cover_id",),
-    "visit": ("visit_id",),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class TagData:
-    name: str | None = None
-    slug: str | None = None
-
-
-def news_form(data: NewsData, viewer: Viewer, image_hosts: Collection[str]) -> Build:
-    async def build(check: Checker, item: News | None) -> Changes:
-        form = Form(check, item, data.clear, NEWS_CLEARABLE)
-        title = form.text("title", "title", data.title, required=True, max_length=300)
-        await form.slug(NEWS, data.slug, title)
-        form.text("lead", "lead", data.lead, max_length=2000, multiline=True)
-        form.body(data.body, data.body_format, image_hosts)
-        await form.reference("cover", "cover_id", MediaAsset, data.cover, "Медиафайл")
-        await form.reference("visit", "visit_id", Visit, data.visit, "Визит")
-        await form.references("agreements", Agreement, data.agreements, "Соглашение")
-        await form.references("events", Event, data.events, "Событие")
-        await form.regions("regions", data.regions)
-        await _quotes(form, data.quotes)
-        changes = form.changes()
-        await _tags(form, changes, data.tags, viewer)
-        return changes
-
-    return build
-
-
-async def _quotes(form: Form, quotes: list[QuoteData] | None) -> None:
-    if quotes is None:
-        return
-    if len(quotes) > MAX_LIST_LENGTH:
-        form.check.fail(path("quotes"), Code.TOO_LONG, f"Не больше {MAX_LIST_LENGTH} цитат.")
-        return
-    people = await existing_ids(Person, {quote.person_id for quote in quotes})
-    rows = []
-    for index, quote in enumerate(quotes):
-        if quote.person_id not in people:
-            form.check.fail(
-                path("quotes", index, "personId"), Code.NOT_FOUND, "Персона не найдена."
-            )
-        text = form.check.text(
-            quote.text,
-            path("quotes", index, "text"),
-            required=True,
-            max_length=5000,
-            multiline=True,
-            label="текст цитаты",
-        )
-        rows.append({"person_id": quote.person_id, "text": text})
-    form.links["quotes"] = rows
+    return declared_build(NEWS, values, tags, image_hosts=image_hosts)
 
 
 async def _tags(form: Form, changes: Changes, names: Sequence[str] | None, viewer: Viewer) -> None:
@@ -131,7 +53,9 @@ async def _tags(form: Form, changes: Changes, names: Sequence[str] | None, viewe
         return
     wanted: dict[str, str] = {}  # slug -> name, in order
     for index, name in enumerate(names):
-        cleaned = check.text(name, path("tags", index), required=True, max_length=120, label="тег")
+        cleaned = check.text(
+            name, path("tags", index), required=True, max_length=_NAME_LENGTH, label="тег"
+        )
         if cleaned is None:
             continue
         slug = slugify(cleaned)
@@ -193,11 +117,12 @@ async def _tags(form: Form, changes: Changes, names: Sequence[str] | None, viewe
     changes.prepare = create_missing
 
 
-def tag_form(data: TagData) -> Build:
+def tag_form(values: Values) -> Build:
     async def build(check: Checker, item: Tag | None) -> Changes:
         form = Form(check, item)
-        name = form.text("name", "name", data.name, required=True, max_length=120)
-        if item is None and data.slug is None and name is not None:
+        name = form.text("name", "name", values.get("name"), required=True, max_length=_NAME_LENGTH)
+        requested = values.get("slug")
+        if item is None and requested is None and name is not None:
             # News name their tags: a second tag with the same slug could never be named.
             slug = slugify(name)
             if not slug:
@@ -207,7 +132,7 @@ def tag_form(data: TagData) -> Build:
             else:
                 form.fields["slug"] = slug
             return form.changes()
-        await form.slug(TAG, data.slug, name)
+        await form.slug(TAG, requested, name)
         return form.changes()
 
     return build

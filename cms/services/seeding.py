@@ -1,17 +1,19 @@
 """Loading the seed content (`cms/fixtures/amur_altai.json`) into the database.
 
 The fixture is plain data: every entity names the others by natural key (region
-code, organisation name, person's full name, visit title, slug). Loading finds
-each row by its key, creates it when missing and updates the fields that differ
-from the fixture, all in one transaction: a second run changes nothing, and a
+code, organisation name, person's full name, visit title, slug), and each entry
+is read by its type's declaration (cms/models/declare.py), field by field. Loading
+finds each item by its key and writes it through the editing service, all in one
+transaction: a missing item is created (revision 1, a "created" event), one that
+differs from the fixture gets a new revision; a second run changes nothing, and a
 failure writes nothing. Seeding never deletes: links and rows added by editors
-stay where they are.
+stay where they are, and items in the trash stay there.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -21,37 +23,19 @@ from typing import Any, TypeVar
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from cms.models import (
-    ActionItemStatus,
-    ActionPlan,
-    ActionPlanDirection,
-    ActionPlanItem,
-    ActionPlanSignatory,
-    Agreement,
-    AgreementParty,
-    AgreementStatus,
-    ContentModel,
-    CooperationDirection,
-    Enterprise,
-    EnterpriseIndustry,
-    Event,
-    News,
-    NewsAgreement,
-    NewsEvent,
-    NewsRegion,
-    NewsTag,
-    Organization,
-    OrganizationKind,
-    Person,
-    PublicationState,
-    Quote,
-    Region,
-    Tag,
-    Visit,
-    VisitEnterprise,
-)
+from cms.errors import ValidationFailedError
+from cms.models import ContentModel, PublicationState, Region, Role
+from cms.models.declare import Field, Kind
+from cms.services import content_types, editing
+from cms.services.content_forms import declared_build
+from cms.services.content_types import ContentType
+from cms.services.editing import Build, Changes
+from cms.services.revisions import jsonable, read_links
 from cms.services.richtext import html_to_text
+from cms.services.sanitizing import BodyFormat
 from cms.services.slugs import slugify
+from cms.services.validation import Checker
+from cms.services.viewer import Viewer
 
 DEFAULT_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "amur_altai.json"
 
@@ -103,10 +87,17 @@ def read_fixture(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
-async def load_seed(path: Path | None = None, *, progress: Progress | None = None) -> SeedReport:
-    """Load the fixture at `path` (default: the Amur–Altai seed) idempotently."""
+async def load_seed(
+    path: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    image_hosts: Collection[str] = (),
+) -> SeedReport:
+    """Load the fixture at `path` (default: the Amur–Altai seed) idempotently; its
+    bodies keep images only from `image_hosts` (settings.richtext_image_hosts) or
+    the site, as an editor's would."""
     data = read_fixture(path)
-    loader = _Loader(progress)
+    loader = _Loader(progress, image_hosts)
     async with in_transaction():
         await loader.load(data)
     return loader.report
@@ -207,285 +198,212 @@ def _unique(values: list[Any], what: str, owner: str) -> list[Any]:
 
 # ---------------------------------------------------------------- the loader
 
+# The seed writes as an administrator with no account: its revisions have no author.
+SEED_VIEWER = Viewer(role=Role.ADMIN)
+# Fixture sections in the order they refer to each other, with their content types.
+SECTIONS: tuple[tuple[str, str, ContentType | None], ...] = (
+    ("regions", "Регионы", None),
+    ("organizations", "Организации", content_types.ORGANIZATION),
+    ("persons", "Персоны", content_types.PERSON),
+    ("tags", "Теги", content_types.TAG),
+    ("directions", "Направления сотрудничества", content_types.DIRECTION),
+    ("events", "События", content_types.EVENT),
+    ("enterprises", "Предприятия", content_types.ENTERPRISE),
+    ("agreements", "Соглашения", content_types.AGREEMENT),
+    ("action_plans", "Планы мероприятий", content_types.ACTION_PLAN),
+    ("visits", "Визиты", content_types.VISIT),
+    ("news", "Новости", content_types.NEWS),
+)
+
 
 class _Loader:
-    def __init__(self, progress: Progress | None) -> None:
+    """Reads each entry by its type's declaration and writes it through the editing
+    service, like an editor would: new items get revision 1 and a "created" event,
+    changed ones a new revision. Lists only grow: links an editor added stay."""
+
+    def __init__(self, progress: Progress | None, image_hosts: Collection[str]) -> None:
         self.report = SeedReport()
         self._progress = progress
-        # natural key -> id of every entity the fixture defines
+        self._image_hosts = image_hosts
+        # model name -> natural key -> id of every entity the fixture defines
         self._ids: dict[str, dict[str, int]] = {}
 
     def _say(self, message: str) -> None:
         if self._progress is not None:
             self._progress(message)
 
-    def _remember(self, kind: str, key: str, row: Model) -> None:
-        known = self._ids.setdefault(kind, {})
+    def _count(self, counts: dict[str, int], name: str, number: int = 1) -> None:
+        if number:
+            counts[name] = counts.get(name, 0) + number
+
+    def _remember(self, model: str, key: str, pk: int) -> None:
+        known = self._ids.setdefault(model, {})
         if key in known:
-            raise SeedError(f"{kind}: {key!r} встречается в файле дважды")
-        known[key] = row.pk
+            raise SeedError(f"{model}: {key!r} встречается в файле дважды")
+        known[key] = pk
 
-    def _ref(self, kind: str, key: Any, owner: str) -> int:
+    def _ref(self, model: str, key: Any, owner: str) -> int:
         if not isinstance(key, str):
-            raise SeedError(f"{owner}: ссылка на {kind} должна быть строкой, не {key!r}")
+            raise SeedError(f"{owner}: ссылка на {model} должна быть строкой, не {key!r}")
         try:
-            return self._ids.get(kind, {})[key]
+            return self._ids.get(model, {})[key]
         except KeyError:
-            raise SeedError(f"{owner}: {kind} {key!r} не описан в файле") from None
-
-    def _optional_ref(self, kind: str, key: Any, owner: str) -> int | None:
-        return None if key is None else self._ref(kind, key, owner)
-
-    def _refs(self, kind: str, keys: list[Any], owner: str) -> list[int]:
-        return _unique([self._ref(kind, key, owner) for key in keys], kind, owner)
-
-    async def _upsert(self, model: type[M], key: dict[str, Any], values: dict[str, Any]) -> M:
-        """The row matching `key`: created with `values`, or updated where they differ."""
-        row = await model.filter(**key).order_by("id").first()
-        name = model.__name__
-        if row is None:
-            row = await model.create(**key, **values)
-            self.report.created[name] = self.report.created.get(name, 0) + 1
-            return row
-        changed = [field for field, value in values.items() if getattr(row, field) != value]
-        if changed:
-            for field_name in changed:
-                setattr(row, field_name, values[field_name])
-            if isinstance(row, ContentModel):
-                row.revision += 1
-                changed += ["revision", "updated_at"]
-            await row.save(update_fields=changed)
-            self.report.updated[name] = self.report.updated.get(name, 0) + 1
-        return row
-
-    async def _links(
-        self,
-        link_model: type[Model],
-        parent: tuple[str, int],
-        child_field: str,
-        child_ids: list[int],
-    ) -> None:
-        """Link rows parent → children, `position` in list order."""
-        parent_field, parent_id = parent
-        for position, child_id in enumerate(child_ids):
-            await self._upsert(
-                link_model,
-                {parent_field: parent_id, child_field: child_id},
-                {"position": position},
-            )
+            raise SeedError(f"{owner}: {model} {key!r} не описан в файле") from None
 
     async def load(self, data: Mapping[str, Any]) -> None:
-        sections: list[tuple[str, str, Callable[[Mapping[str, Any]], Any]]] = [
-            ("regions", "Регионы", self._region),
-            ("organizations", "Организации", self._organization),
-            ("persons", "Персоны", self._person),
-            ("tags", "Теги", self._tag),
-            ("directions", "Направления сотрудничества", self._direction),
-            ("events", "События", self._event),
-            ("enterprises", "Предприятия", self._enterprise),
-            ("agreements", "Соглашения", self._agreement),
-            ("action_plans", "Планы мероприятий", self._action_plan),
-            ("visits", "Визиты", self._visit),
-            ("news", "Новости", self._news),
-        ]
-        unknown = set(data) - {key for key, _, _ in sections} - {"_about"}
+        unknown = set(data) - {key for key, _, _ in SECTIONS} - {"_about"}
         if unknown:
             raise SeedError(f"Неизвестные разделы: {', '.join(sorted(unknown))}")
-        for key, label, load_one in sections:
+        for key, label, kind in SECTIONS:
             entries = _list(data, key)
             self._say(f"{label}: {len(entries)}")
             for entry in entries:
                 if not isinstance(entry, dict):
                     raise SeedError(f"{key}: ожидался объект, не {entry!r}")
-                await load_one(entry)
-
-    # ------------------------------------------------------------ one entity each
+                if kind is None:
+                    await self._region(entry)
+                else:
+                    await self._content(kind, entry)
 
     async def _region(self, entry: Mapping[str, Any]) -> None:
-        code = _text(entry, "code")
-        row = await self._upsert(Region, {"code": code}, {"name": _text(entry, "name")})
-        self._remember("region", code, row)
+        # Regions are reference data, not content: no revisions, no events.
+        code, name = _text(entry, "code"), _text(entry, "name")
+        row = await Region.get_or_none(code=code)
+        if row is None:
+            row = await Region.create(code=code, name=name)
+            self._count(self.report.created, "Region")
+        elif row.name != name:
+            row.name = name
+            await row.save(update_fields=["name"])
+            self._count(self.report.updated, "Region")
+        self._remember("Region", code, row.pk)
 
-    async def _organization(self, entry: Mapping[str, Any]) -> None:
-        name = _text(entry, "name")
-        values = {
-            "short_name": _optional_text(entry, "short_name"),
-            "kind": _enum(OrganizationKind, entry, "kind", OrganizationKind.OTHER),
-            "region_id": self._optional_ref("region", entry.get("region"), name),
-        }
-        row = await self._upsert(Organization, {"name": name}, values)
-        self._remember("organization", name, row)
+    # ------------------------------------------------------------ content
 
-    async def _person(self, entry: Mapping[str, Any]) -> None:
-        full_name = _text(entry, "full_name")
-        values = {
-            "position": _optional_text(entry, "position"),
-            "organization_id": self._optional_ref(
-                "organization", entry.get("organization"), full_name
-            ),
-        }
-        row = await self._upsert(Person, {"full_name": full_name}, values)
-        self._remember("person", full_name, row)
+    async def _content(self, kind: ContentType, entry: Mapping[str, Any]) -> None:
+        declaration = kind.declaration
+        assert declaration is not None
+        title = _text(entry, declaration.title_field)
+        has_slug = kind.has_slug
+        key = (entry.get("slug") or slugify(title)) if has_slug else title
+        values = self._values(kind, entry, key)
+        key_column = "slug" if has_slug else declaration.field(declaration.title_field).column
+        item = await kind.model.filter(**{key_column: key}).order_by("id").first()
+        self._remember(kind.model.__name__, key, item.pk if item else 0)
+        if item is not None and item.deleted_at is not None:
+            return  # an editor put it in the trash: seeding never brings it back
+        check = Checker()
+        changes = await declared_build(kind, values, image_hosts=self._image_hosts)(check, item)
+        if "tags" in values:
+            changes.links["tags"] = values["tags"]
+        changes.fields |= self._publication(kind, entry)
+        try:
+            check.raise_if_any()
+        except ValidationFailedError as error:
+            problems = "; ".join(problem.message for problem in error.errors)
+            raise SeedError(f"{kind.label} {key!r}: {problems}") from None
+        if item is None:
+            item = await editing.create(kind, SEED_VIEWER, _built(changes))
+            self._ids[kind.model.__name__][key] = item.pk
+            self._count(self.report.created, kind.model.__name__)
+            for spec in kind.links:
+                number = len(changes.links.get(spec.name, []))
+                self._count(self.report.created, spec.model.__name__, number)
+            return
+        changes = await self._differences(kind, item, changes)
+        if changes.fields or changes.links:
+            await editing.update(kind, SEED_VIEWER, item.pk, _built(changes), action="updated")
+            self._count(self.report.updated, kind.model.__name__)
 
-    async def _tag(self, entry: Mapping[str, Any]) -> None:
-        name = _text(entry, "name")
-        slug = entry.get("slug") or slugify(name)
-        row = await self._upsert(Tag, {"slug": slug}, {"name": name})
-        self._remember("tag", slug, row)
+    def _values(self, kind: ContentType, entry: Mapping[str, Any], owner: str) -> dict[str, Any]:
+        """The fixture entry as the declared form reads an input (content_forms.Values)."""
+        assert kind.declaration is not None
+        values: dict[str, Any] = {}
+        for declared in kind.declaration.input_fields:
+            values[declared.name] = self._value(declared, entry, owner)
+            if declared.kind is Kind.RICH_TEXT:
+                values[f"{declared.name}_format"] = BodyFormat.HTML
+        if kind.has_slug:
+            values["slug"] = owner
+        if values.get("quotes"):
+            body_text = html_to_text(values.get("body") or "")
+            for quote in values["quotes"]:
+                if quote["text"] not in body_text:
+                    raise SeedError(f"{owner}: цитаты нет в тексте новости: {quote['text'][:60]!r}")
+        return values
 
-    async def _direction(self, entry: Mapping[str, Any]) -> None:
-        name = _text(entry, "name")
-        slug = entry.get("slug") or slugify(name)
-        row = await self._upsert(CooperationDirection, {"slug": slug}, {"name": name})
-        self._remember("direction", slug, row)
+    def _value(self, field: Field, entry: Mapping[str, Any], owner: str) -> Any:
+        name = field.name
+        match field.kind:
+            case Kind.TEXT | Kind.URL | Kind.SLUG | Kind.REGION:
+                return _text(entry, name) if field.required else _optional_text(entry, name)
+            case Kind.DATE:
+                return _date(entry, name, required=field.required)
+            case Kind.ENUM:
+                assert field.enum is not None
+                return _enum(field.enum, entry, name, field.default)
+            case Kind.GEO_POINT:
+                lat, lon = _float(entry, "latitude"), _float(entry, "longitude")
+                return None if lat is None and lon is None else (lat, lon)
+            case Kind.RICH_TEXT:
+                return _body(entry)[0]
+            case Kind.REFERENCE:
+                key = entry.get(name)
+                return None if key is None else self._ref(field.target or "", key, owner)
+            case Kind.REFERENCES | Kind.TAGS:
+                keys = _list(entry, name)
+                return _unique([self._ref(field.target or "", k, owner) for k in keys], name, owner)
+            case Kind.REGIONS | Kind.STRINGS:
+                return _unique(_list(entry, name), name, owner)
+            case Kind.PARTS:
+                return [self._part(field, part, owner) for part in _list(entry, name)]
+        raise SeedError(f"{owner}: поле {name!r} не читается из файла")
 
-    async def _event(self, entry: Mapping[str, Any]) -> None:
-        title = _text(entry, "title")
-        slug = entry.get("slug") or slugify(title)
-        values = {
-            "title": title,
-            "starts_on": _date(entry, "starts_on"),
-            "ends_on": _date(entry, "ends_on"),
-            "place": _optional_text(entry, "place"),
-        }
-        row = await self._upsert(Event, {"slug": slug}, values)
-        self._remember("event", slug, row)
+    def _part(self, field: Field, entry: Any, owner: str) -> dict[str, Any]:
+        if not isinstance(entry, dict):
+            raise SeedError(f"{owner}: элемент списка {field.name!r} должен быть объектом")
+        return {part.name: self._value(part, entry, owner) for part in field.parts}
 
-    async def _enterprise(self, entry: Mapping[str, Any]) -> None:
-        name = _text(entry, "name")
-        slug = entry.get("slug") or slugify(name)
-        values = {
-            "name": name,
-            "kind": _enum(OrganizationKind, entry, "kind", OrganizationKind.COMPANY),
-            "description": _optional_text(entry, "description"),
-            "locality": _optional_text(entry, "locality"),
-            "region_id": self._optional_ref("region", entry.get("region"), slug),
-            "address": _optional_text(entry, "address"),
-            "latitude": _float(entry, "latitude"),
-            "longitude": _float(entry, "longitude"),
-            "website": _optional_text(entry, "website"),
-        }
-        row = await self._upsert(Enterprise, {"slug": slug}, values)
-        self._remember("enterprise", slug, row)
-        industries = _unique(_list(entry, "industries"), "industries", slug)
-        for position, industry in enumerate(industries):
-            if not isinstance(industry, str) or not industry.strip():
-                raise SeedError(f"{slug}: отрасль должна быть непустой строкой")
-            await self._upsert(
-                EnterpriseIndustry,
-                {"enterprise_id": row.pk, "name": industry},
-                {"position": position},
-            )
-
-    async def _agreement(self, entry: Mapping[str, Any]) -> None:
-        title = _text(entry, "title")
-        slug = entry.get("slug") or slugify(title)
-        body_html, body_text = _body(entry)
-        values = {
-            "title": title,
-            "number": _optional_text(entry, "number"),
-            "signed_on": _date(entry, "signed_on"),
-            "in_force_since": _date(entry, "in_force_since"),
-            "valid_until": _date(entry, "valid_until"),
-            "agreement_status": _enum(
-                AgreementStatus, entry, "agreement_status", AgreementStatus.DRAFTING
-            ),
-            "summary": _optional_text(entry, "summary"),
-            "body_html": body_html,
-            "body_text": body_text,
+    def _publication(self, kind: ContentType, entry: Mapping[str, Any]) -> dict[str, Any]:
+        if not kind.publishable:
+            return {}
+        return {
             "status": _enum(PublicationState, entry, "status", PublicationState.DRAFT),
             "published_at": _datetime(entry, "published_at"),
         }
-        parties = self._refs("organization", _list(entry, "parties"), slug)
-        row = await self._upsert(Agreement, {"slug": slug}, values)
-        self._remember("agreement", slug, row)
-        await self._links(AgreementParty, ("agreement_id", row.pk), "organization_id", parties)
 
-    async def _action_plan(self, entry: Mapping[str, Any]) -> None:
-        title = _text(entry, "title")
-        slug = entry.get("slug") or slugify(title)
-        values = {
-            "title": title,
-            "agreement_id": self._ref("agreement", entry.get("agreement"), slug),
-            "period_start": _date(entry, "period_start", required=True),
-            "period_end": _date(entry, "period_end", required=True),
-            "signed_on": _date(entry, "signed_on"),
-            "signed_at": _optional_text(entry, "signed_at"),
-            "status": _enum(PublicationState, entry, "status", PublicationState.DRAFT),
-            "published_at": _datetime(entry, "published_at"),
+    async def _differences(
+        self, kind: ContentType, item: ContentModel, changes: Changes
+    ) -> Changes:
+        """What the fixture changes in a stored item. Lists keep what editors added:
+        the fixture's entries come first, the others after them."""
+        fields = {
+            column: value
+            for column, value in changes.fields.items()
+            if jsonable(getattr(item, column)) != jsonable(value)
         }
-        signatories = self._refs("person", _list(entry, "signatories"), slug)
-        directions = self._refs("direction", _list(entry, "directions"), slug)
-        row = await self._upsert(ActionPlan, {"slug": slug}, values)
-        self._remember("action_plan", slug, row)
-        parent = ("action_plan_id", row.pk)
-        await self._links(ActionPlanSignatory, parent, "person_id", signatories)
-        await self._links(ActionPlanDirection, parent, "direction_id", directions)
-        for position, item in enumerate(_list(entry, "items")):
-            if not isinstance(item, dict):
-                raise SeedError(f"{slug}: пункт плана должен быть объектом")
-            item_values = {
-                "title": _text(item, "title"),
-                "direction_id": self._optional_ref("direction", item.get("direction"), slug),
-                "due_on": _date(item, "due_on"),
-                "responsible": _optional_text(item, "responsible"),
-                "item_status": _enum(
-                    ActionItemStatus, item, "item_status", ActionItemStatus.PLANNED
-                ),
-                "event_id": self._optional_ref("event", item.get("event"), slug),
-            }
-            await self._upsert(
-                ActionPlanItem, {"action_plan_id": row.pk, "position": position}, item_values
-            )
+        current = (await read_links(kind, [item.pk]))[item.pk]
+        links: dict[str, list[Any]] = {}
+        for spec in kind.links:
+            if spec.name not in changes.links:
+                continue
+            stored, wanted = current[spec.name], list(changes.links[spec.name])
+            if spec.simple:
+                merged = wanted + [value for value in stored if value not in wanted]
+            else:
+                if spec.keeps_ids:
+                    for row, old in zip(wanted, stored, strict=False):
+                        row["id"] = old["id"]
+                merged = wanted + stored[len(wanted) :]
+            if jsonable(merged) != jsonable(stored):
+                links[spec.name] = merged
+        return Changes(fields=fields, links=links)
 
-    async def _visit(self, entry: Mapping[str, Any]) -> None:
-        title = _text(entry, "title")
-        values = {
-            "delegation_region_id": self._ref("region", entry.get("delegation_region"), title),
-            "host_region_id": self._ref("region", entry.get("host_region"), title),
-            "starts_on": _date(entry, "starts_on", required=True),
-            "ends_on": _date(entry, "ends_on", required=True),
-            "organizer_id": self._optional_ref("organization", entry.get("organizer"), title),
-            "action_plan_id": self._optional_ref("action_plan", entry.get("action_plan"), title),
-        }
-        enterprises = self._refs("enterprise", _list(entry, "enterprises"), title)
-        row = await self._upsert(Visit, {"title": title}, values)
-        self._remember("visit", title, row)
-        await self._links(VisitEnterprise, ("visit_id", row.pk), "enterprise_id", enterprises)
 
-    async def _news(self, entry: Mapping[str, Any]) -> None:
-        title = _text(entry, "title")
-        slug = entry.get("slug") or slugify(title)
-        body_html, body_text = _body(entry)
-        values = {
-            "title": title,
-            "lead": _optional_text(entry, "lead"),
-            "body_html": body_html,
-            "body_text": body_text,
-            "status": _enum(PublicationState, entry, "status", PublicationState.DRAFT),
-            "published_at": _datetime(entry, "published_at"),
-            "visit_id": self._optional_ref("visit", entry.get("visit"), slug),
-        }
-        tags = self._refs("tag", _list(entry, "tags"), slug)
-        regions = self._refs("region", _list(entry, "regions"), slug)
-        events = self._refs("event", _list(entry, "events"), slug)
-        agreements = self._refs("agreement", _list(entry, "agreements"), slug)
-        quotes = []
-        for quote in _list(entry, "quotes"):
-            if not isinstance(quote, dict):
-                raise SeedError(f"{slug}: цитата должна быть объектом")
-            text = _text(quote, "text")
-            if text not in body_text:
-                raise SeedError(f"{slug}: цитаты нет в тексте новости: {text[:60]!r}")
-            quotes.append(
-                {"person_id": self._ref("person", quote.get("person"), slug), "text": text}
-            )
-        row = await self._upsert(News, {"slug": slug}, values)
-        self._remember("news", slug, row)
-        parent = ("news_id", row.pk)
-        await self._links(NewsTag, parent, "tag_id", tags)
-        await self._links(NewsRegion, parent, "region_id", regions)
-        await self._links(NewsEvent, parent, "event_id", events)
-        await self._links(NewsAgreement, parent, "agreement_id", agreements)
-        for position, quote_values in enumerate(quotes):
-            await self._upsert(Quote, {"news_id": row.pk, "position": position}, quote_values)
+def _built(changes: Changes) -> Build:
+    """A build that answers with changes checked beforehand."""
+
+    async def build(check: Checker, item: Any) -> Changes:
+        return changes
+
+    return build

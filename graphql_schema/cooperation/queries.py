@@ -8,25 +8,25 @@ from cms import models
 from cms.services import cooperation as service
 from cms.services.pagination import paginate
 from cms.services.visibility import visible
-from graphql_schema.context import Info
-from graphql_schema.cooperation import dataloaders as loaders
-from graphql_schema.cooperation.types import (
+from graphql_schema.common import enum_type
+from graphql_schema.content.types import (
     ActionPlan,
     Agreement,
-    AgreementStatus,
     CooperationDirection,
     Enterprise,
     Event,
     Region,
 )
-from graphql_schema.lookups import by_id_or_slug
+from graphql_schema.context import Info
+from graphql_schema.cooperation import dataloaders as loaders
+from graphql_schema.lookups import lookup_field
 from graphql_schema.relay import Connection, connection, page_window, parse_typed_id
 
 
 @strawberry.input
 class AgreementFilter:
     region: str | None = strawberry.field(default=None, description="A party's region code.")
-    agreement_status: AgreementStatus | None = None
+    agreement_status: enum_type(models.AgreementStatus) | None = None  # type: ignore[valid-type]
     search: str | None = None
 
 
@@ -71,22 +71,13 @@ class CooperationQueries:
         queryset = service.agreements_queryset(info.context.viewer, agreement_filter)
         return connection(await paginate(queryset, ordering, window), Agreement.from_row)
 
-    @strawberry.field(description="One agreement by id or slug; null when none is visible.")
-    async def agreement(
-        self,
-        info: Info,
-        id: strawberry.ID | None = None,
-        slug: str | None = None,
-    ) -> Agreement | None:
-        return await by_id_or_slug(
-            info,
-            "Agreement",
-            id=id,
-            slug=slug,
-            by_id=loaders.agreement_by_id,
-            by_slug=loaders.agreement_by_slug,
-            convert=Agreement.from_row,
-        )
+    agreement = lookup_field(
+        "Agreement",
+        Agreement,
+        loaders.agreement_by_id,
+        loaders.agreement_by_slug,
+        "One agreement by id or slug; null when none is visible.",
+    )
 
     @strawberry.field(description="Action plans, latest period first.")
     async def action_plans(
@@ -106,22 +97,13 @@ class CooperationQueries:
         queryset = service.action_plans_queryset(info.context.viewer, agreement_id)
         return connection(await paginate(queryset, ordering, window), ActionPlan.from_row)
 
-    @strawberry.field(description="One action plan by id or slug; null when none is visible.")
-    async def action_plan(
-        self,
-        info: Info,
-        id: strawberry.ID | None = None,
-        slug: str | None = None,
-    ) -> ActionPlan | None:
-        return await by_id_or_slug(
-            info,
-            "ActionPlan",
-            id=id,
-            slug=slug,
-            by_id=loaders.action_plan_by_id,
-            by_slug=loaders.action_plan_by_slug,
-            convert=ActionPlan.from_row,
-        )
+    action_plan = lookup_field(
+        "ActionPlan",
+        ActionPlan,
+        loaders.action_plan_by_id,
+        loaders.action_plan_by_slug,
+        "One action plan by id or slug; null when none is visible.",
+    )
 
     @strawberry.field(description="Enterprises by name.")
     async def enterprises(
@@ -150,22 +132,13 @@ class CooperationQueries:
         queryset = service.enterprises_queryset(info.context.viewer, enterprise_filter)
         return connection(await paginate(queryset, ordering, window), Enterprise.from_row)
 
-    @strawberry.field(description="One enterprise by id or slug; null when none is visible.")
-    async def enterprise(
-        self,
-        info: Info,
-        id: strawberry.ID | None = None,
-        slug: str | None = None,
-    ) -> Enterprise | None:
-        return await by_id_or_slug(
-            info,
-            "Enterprise",
-            id=id,
-            slug=slug,
-            by_id=loaders.enterprise_by_id,
-            by_slug=loaders.enterprise_by_slug,
-            convert=Enterprise.from_row,
-        )
+    enterprise = lookup_field(
+        "Enterprise",
+        Enterprise,
+        loaders.enterprise_by_id,
+        loaders.enterprise_by_slug,
+        "One enterprise by id or slug; null when none is visible.",
+    )
 
     @strawberry.field(description="Every region, by name.")
     async def regions(self, info: Info) -> list[Region]:

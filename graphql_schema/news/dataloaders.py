@@ -42,6 +42,7 @@ class TagRef:
     pk: int
     slug: str
     name: str
+    revision: int
 
 
 async def tags_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[TagRef]]:
@@ -51,11 +52,13 @@ async def tags_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[TagRef]
             visible_q(models.Tag, viewer, prefix="tag__"), news_id__in=set(news_ids)
         )
         .order_by("news_id", "position", "id")
-        .values("news_id", "tag_id", slug="tag__slug", name="tag__name")
+        .values("news_id", "tag_id", slug="tag__slug", name="tag__name", revision="tag__revision")
     )
     grouped: dict[int, list[TagRef]] = defaultdict(list)
     for row in rows:
-        grouped[row["news_id"]].append(TagRef(row["tag_id"], row["slug"], row["name"]))
+        grouped[row["news_id"]].append(
+            TagRef(row["tag_id"], row["slug"], row["name"], row["revision"])
+        )
     return [grouped.get(pk, []) for pk in news_ids]
 
 

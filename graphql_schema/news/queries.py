@@ -15,11 +15,11 @@ from cms.services.publishing import PublicationStatus as DomainPublicationStatus
 from cms.services.search import search_q
 from cms.services.visibility import visible
 from graphql_schema.common import PublicationStatus
+from graphql_schema.content.types import News, Tag
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
-from graphql_schema.lookups import by_id_or_slug
+from graphql_schema.lookups import lookup_field
 from graphql_schema.news import dataloaders as loaders
-from graphql_schema.news.types import News, Tag
 from graphql_schema.permissions import require_drafts
 from graphql_schema.relay import Connection, connection, page_window
 
@@ -90,22 +90,13 @@ class NewsQueries:
         page = await paginate(queryset, ordering, window, count=news_count(news_filter))
         return connection(page, News.from_row)
 
-    @strawberry.field(description="One news item by id or slug; null when none is visible.")
-    async def news_item(
-        self,
-        info: Info,
-        id: strawberry.ID | None = None,
-        slug: str | None = None,
-    ) -> News | None:
-        return await by_id_or_slug(
-            info,
-            "News",
-            id=id,
-            slug=slug,
-            by_id=loaders.news_by_id,
-            by_slug=loaders.news_by_slug,
-            convert=News.from_row,
-        )
+    news_item = lookup_field(
+        "News",
+        News,
+        loaders.news_by_id,
+        loaders.news_by_slug,
+        "One news item by id or slug; null when none is visible.",
+    )
 
     @strawberry.field(description="Tags by name.")
     async def tags(

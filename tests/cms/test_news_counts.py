@@ -278,7 +278,7 @@ async def test_concurrent_retagging_of_live_news_stays_exact(db: TestDatabase) -
     own connection on PostgreSQL): the counters of every tag stay exact, and every
     request succeeds (PostgreSQL's deadlock victims are tried again)."""
     from cms.errors import ValidationFailedError
-    from cms.services.news_editing import NewsData, news_form
+    from cms.services.news_editing import news_form
 
     editor = Viewer(user_id=None, role=Role.EDITOR)
     names = [f"Ротация {n}" for n in range(4)]
@@ -286,9 +286,7 @@ async def test_concurrent_retagging_of_live_news_stays_exact(db: TestDatabase) -
         await Tag.create(slug=f"rotatsiya-{n}", name=name)
     items = []
     for n in range(24):
-        item = await editing.create(
-            NEWS, editor, news_form(NewsData(title=f"Ротация {n}"), editor, ())
-        )
+        item = await editing.create(NEWS, editor, news_form({"title": f"Ротация {n}"}, editor, ()))
         await editing.publish(NEWS, editor, item.pk, None)
         items.append(item)
     await assert_exact()
@@ -297,9 +295,7 @@ async def test_concurrent_retagging_of_live_news_stays_exact(db: TestDatabase) -
         tags = names[n % 4 :] + names[: n % 4]
         if n % 2:
             tags.reverse()
-        return await editing.update(
-            NEWS, editor, item.pk, news_form(NewsData(tags=tags), editor, ())
-        )
+        return await editing.update(NEWS, editor, item.pk, news_form({"tags": tags}, editor, ()))
 
     results = await asyncio.gather(
         *(retag(n, item) for n, item in enumerate(items)), return_exceptions=True

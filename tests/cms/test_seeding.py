@@ -10,11 +10,14 @@ from cms.models import (
     NewsTag,
     Person,
     Quote,
+    Revision,
     Tag,
     Visit,
     VisitEnterprise,
 )
+from cms.services.content_types import CONTENT_TYPES
 from cms.services.demo import generate_demo
+from cms.services.events import ContentChange, subscribe, unsubscribe
 from cms.services.seeding import load_seed
 from tests.conftest import TestDatabase
 from tests.seed_content import AGREEMENT_SLUG, NEWS_SLUG, PLAN_SLUG, VISITED_ENTERPRISES
@@ -132,3 +135,31 @@ async def test_demo_news_are_realistic_and_unique(db: TestDatabase) -> None:
     assert any("а" <= char <= "я" for char in sample.title.lower())
     assert sample.search_text == sample.search_text.casefold()
     assert await NewsTag.filter(news_id=sample.pk).exists()
+
+
+async def test_seeded_content_has_its_first_revision_and_events(empty_db: TestDatabase) -> None:
+    changes: list[ContentChange] = []
+
+    async def listen(change: ContentChange) -> None:
+        changes.append(change)
+
+    subscribe(listen)
+    try:
+        await load_seed()
+    finally:
+        unsubscribe(listen)
+    created = {(change.content_type, change.object_ids[0]) for change in changes}
+    assert {change.action for change in changes} == {"created"}
+    for kind in CONTENT_TYPES.values():
+        ids = set(await kind.model.all().values_list("id", flat=True))
+        assert {(kind.name, pk) for pk in ids} <= created, kind.name
+        first = await Revision.filter(content_type=kind.name, number=1).values_list(
+            "object_id", flat=True
+        )
+        assert set(first) == ids, kind.name
+    news = await News.get(slug=NEWS_SLUG)
+    revision = await Revision.get(content_type="News", object_id=news.pk, number=1)
+    assert revision.author_id is None
+    assert revision.snapshot["fields"]["status"] == "published"
+    assert len(revision.snapshot["links"]["quotes"]) == 2
+    assert news.revision == 1

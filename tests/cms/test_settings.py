@@ -1,8 +1,17 @@
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from cms.settings import PRODUCTION, SettingsError, load_settings
+from cms.settings import (
+    PRODUCTION,
+    Settings,
+    SettingsError,
+    UrlTemplates,
+    documented_defaults,
+    load_settings,
+)
 
 
 def test_defaults_are_safe_for_development(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -154,3 +163,60 @@ def test_redis_pool_and_login_settings() -> None:
         20,
     )
     assert (settings.password_threads, settings.password_queue) == (4, 0)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_default(piece: str) -> str:
+    """`600/60` -> 600/60; "unset: in-process" -> unset; "`20971520` (20 MB)" -> 20971520."""
+    piece = piece.strip()
+    for word in ("unset", "none"):
+        if piece.startswith(word):
+            return word
+    quoted = re.search(r"`([^`]*)`", piece)
+    return quoted.group(1) if quoted else piece
+
+
+def _readme_table() -> dict[str, str]:
+    """Every CMS_* variable of the README's configuration table with its stated default."""
+    section = README.read_text(encoding="utf-8").split("## Configuration", 1)[1]
+    lines = section.split("\n## ", 1)[0].strip().splitlines()
+    rows = [line for line in lines if line.startswith("|")]
+    first = lines.index(rows[0])
+    # One table: its rows follow each other with nothing in between.
+    assert lines[first : first + len(rows)] == rows
+    table: dict[str, str] = {}
+    for line in rows:
+        if not line.startswith("| `CMS_"):
+            continue
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+        names = re.findall(r"`(CMS_[A-Z0-9_]+)`", cells[0])
+        defaults = [_readme_default(piece) for piece in cells[-1].split(", ")]
+        assert len(names) == len(defaults), line
+        for name, default in zip(names, defaults, strict=True):
+            assert name not in table, f"{name} appears twice in the README"
+            table[name] = default
+    return table
+
+
+def test_the_readme_states_every_setting_with_its_default() -> None:
+    documented = documented_defaults()
+    table = _readme_table()
+    assert sorted(set(documented) - set(table)) == [], "settings missing from the README"
+    assert sorted(set(table) - set(documented)) == [], "README rows with no setting"
+    different = {name: (table[name], documented[name]) for name in documented}
+    assert {name: pair for name, pair in different.items() if pair[0] != pair[1]} == {}
+
+
+def test_every_default_is_what_an_empty_environment_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    loaded = load_settings({"CMS_SECRET_KEY": "k"})
+    for item in fields(Settings):
+        if item.name in ("database_url", "secret_key", "media_root", "url_templates"):
+            continue  # computed when unset (a file, a key) or made absolute
+        assert getattr(loaded, item.name) == item.default, item.name
+    assert loaded.media_root == (tmp_path / "uploads").resolve()
+    assert loaded.url_templates == UrlTemplates()

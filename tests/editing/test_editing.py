@@ -18,9 +18,9 @@ from tests.seed_content import NEWS_SLUG
 CREATE_NEWS_STATEMENTS = 24
 # updateNews: the session; the item; the people; tags by slug (+ old slugs, + trashed);
 # its links (5); new tags (3); the compare-and-set; tags, regions, quotes (delete +
-# insert; no insert for an empty list); the baseline check and the revision; the audit
-# entry; the answer's five relations.
-UPDATE_NEWS_STATEMENTS = 28
+# insert; no insert for an empty list); the revision; the audit entry; the answer's
+# five relations.
+UPDATE_NEWS_STATEMENTS = 27
 
 
 async def _statements(client: GraphQLClient, document: str, variables: dict[str, Any]) -> int:

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from cms.models import Agreement, Role, User
-from cms.services import cooperation_editing as forms
 from cms.services import editing
+from cms.services.content_forms import declared_build
 from cms.services.content_types import (
     ACTION_PLAN,
     AGREEMENT,
@@ -36,7 +36,7 @@ from cms.services.content_types import (
     TAG,
     VISIT,
 )
-from cms.services.news_editing import NewsData, TagData, news_form, tag_form
+from cms.services.news_editing import news_form, tag_form
 from cms.services.viewer import Viewer
 from graphql_schema.relay import global_id
 from tests.conftest import GraphQLClient, TestDatabase
@@ -80,7 +80,7 @@ def _id(type_name: str, row: Any) -> str:
 
 
 async def _news(admin: Viewer) -> Any:
-    return await editing.create(NEWS, admin, news_form(NewsData(title="Чужая новость"), admin, ()))
+    return await editing.create(NEWS, admin, news_form({"title": "Чужая новость"}, admin, ()))
 
 
 _numbers = itertools.count(1)
@@ -88,61 +88,67 @@ _numbers = itertools.count(1)
 
 async def _tag(admin: Viewer, name: str = "Чужой тег") -> Any:
     name = f"{name} {next(_numbers)}"
-    return await editing.create(TAG, admin, tag_form(TagData(name=name)))
+    return await editing.create(TAG, admin, tag_form({"name": name}))
 
 
 async def _organization(admin: Viewer) -> Any:
     return await editing.create(
-        ORGANIZATION, admin, forms.organization_form(forms.OrganizationData(name="Организация"))
+        ORGANIZATION, admin, declared_build(ORGANIZATION, {"name": "Организация"}, image_hosts=())
     )
 
 
 async def _agreement(admin: Viewer) -> Any:
     return await editing.create(
-        AGREEMENT, admin, forms.agreement_form(forms.AgreementData(title="Соглашение"), ())
+        AGREEMENT, admin, declared_build(AGREEMENT, {"title": "Соглашение"}, image_hosts=())
     )
 
 
 async def _plan(admin: Viewer) -> Any:
     agreement = await Agreement.get(slug=AGREEMENT_SLUG)
-    data = forms.ActionPlanData(
-        title="План",
-        agreement=agreement.pk,
-        period_start=date(2024, 1, 1),
-        period_end=date(2024, 12, 31),
+    data = {
+        "title": "План",
+        "agreement": agreement.pk,
+        "period_start": date(2024, 1, 1),
+        "period_end": date(2024, 12, 31),
+    }
+    return await editing.create(
+        ACTION_PLAN, admin, declared_build(ACTION_PLAN, data, image_hosts=())
     )
-    return await editing.create(ACTION_PLAN, admin, forms.action_plan_form(data))
 
 
 async def _visit(admin: Viewer) -> Any:
-    data = forms.VisitData(
-        title="Визит",
-        delegation_region="RU-ALT",
-        host_region="RU-AMU",
-        starts_on=date(2024, 5, 1),
-        ends_on=date(2024, 5, 2),
-    )
-    return await editing.create(VISIT, admin, forms.visit_form(data))
+    data = {
+        "title": "Визит",
+        "delegation_region": "RU-ALT",
+        "host_region": "RU-AMU",
+        "starts_on": date(2024, 5, 1),
+        "ends_on": date(2024, 5, 2),
+    }
+    return await editing.create(VISIT, admin, declared_build(VISIT, data, image_hosts=()))
 
 
 async def _enterprise(admin: Viewer) -> Any:
     return await editing.create(
-        ENTERPRISE, admin, forms.enterprise_form(forms.EnterpriseData(name="Завод"))
+        ENTERPRISE, admin, declared_build(ENTERPRISE, {"name": "Завод"}, image_hosts=())
     )
 
 
 async def _person(admin: Viewer) -> Any:
-    return await editing.create(PERSON, admin, forms.person_form(forms.PersonData(full_name="Ф")))
+    return await editing.create(
+        PERSON, admin, declared_build(PERSON, {"full_name": "Ф"}, image_hosts=())
+    )
 
 
 async def _direction(admin: Viewer) -> Any:
     return await editing.create(
-        DIRECTION, admin, forms.direction_form(forms.DirectionData(name="Направление"))
+        DIRECTION, admin, declared_build(DIRECTION, {"name": "Направление"}, image_hosts=())
     )
 
 
 async def _event(admin: Viewer) -> Any:
-    return await editing.create(EVENT, admin, forms.event_form(forms.EventData(title="Событие")))
+    return await editing.create(
+        EVENT, admin, declared_build(EVENT, {"title": "Событие"}, image_hosts=())
+    )
 
 
 def _nothing() -> Setup:
