@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from cms.services.feedback.notifications import FeedbackMailer
-from cms.services.feedback.submission import notifications_enabled
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from cms.settings import Settings
 from web.response_cache import ResponseCache
@@ -22,7 +21,8 @@ class Runtime:
     settings: Settings
     redis: Redis | None
     limiter: RateLimiter
-    # Sends staff e-mails about new feedback; None when SMTP is not configured.
+    # Sends staff e-mails about new feedback and citizens' notices about their
+    # appeals; None when SMTP is not configured.
     feedback_mailer: FeedbackMailer | None = None
     # Public responses and APQ documents: in process, or in Redis when configured.
     response_cache: ResponseCache = field(init=False)
@@ -32,7 +32,7 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
-        mailer = FeedbackMailer(settings) if notifications_enabled(settings) else None
+        mailer = FeedbackMailer(settings) if settings.smtp_url else None
         if settings.redis_url:
             redis = Redis.from_url(settings.redis_url)
             return cls(settings, redis, RedisRateLimiter(redis), mailer)

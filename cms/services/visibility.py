@@ -14,6 +14,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from cms.models.appeals import Appeal, AppealEvent
 from cms.models.base import ContentModel, PublicationState, PublishableModel
 from cms.models.cooperation import ActionPlan, ActionPlanItem, Agreement
 from cms.models.feedback import FeedbackMessage
@@ -37,8 +38,11 @@ def visible_q(model: type[Model], viewer: Viewer, *, prefix: str = "") -> Q:
     """Conditions for rows of `model` the viewer may see; `prefix` (e.g. "news__")
     applies them to a related model from another one."""
     conditions: dict[str, object] = {}
-    if model is FeedbackMessage and not allowed(viewer, Action.READ_FEEDBACK):
-        # Messages hold personal data: only roles that may read it see any.
+    if model in (FeedbackMessage, Appeal, AppealEvent) and not allowed(
+        viewer, Action.READ_FEEDBACK
+    ):
+        # Messages hold personal data: only roles that may read it see any (an
+        # appeal and its history are part of its message).
         conditions[f"{prefix}id__in"] = []
     if issubclass(model, ContentModel):
         conditions[f"{prefix}deleted_at__isnull"] = True
