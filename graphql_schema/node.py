@@ -7,6 +7,8 @@ from typing import Any
 
 import strawberry
 
+from graphql_schema.appeals.dataloaders import appeal_by_id
+from graphql_schema.appeals.types import Appeal
 from graphql_schema.context import BatchFunction, Info
 from graphql_schema.cooperation import dataloaders as cooperation_loaders
 from graphql_schema.cooperation import types as cooperation
@@ -41,6 +43,7 @@ NODE_TYPES: dict[str, tuple[BatchFunction, Callable[[Any], Node]]] = {
     "Enterprise": (cooperation_loaders.enterprise_by_id, cooperation.Enterprise.from_row),
     "MediaAsset": (media_by_id, MediaAsset.from_row),
     "FeedbackMessage": (feedback_by_id, FeedbackMessage.from_row),
+    "Appeal": (appeal_by_id, Appeal.from_row),
 }
 
 

@@ -11,6 +11,9 @@ from strawberry.schema.config import StrawberryConfig
 from graphql_schema.accounts import types as account_types
 from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
+from graphql_schema.appeals.mutations import AppealMutations
+from graphql_schema.appeals.queries import AppealQueries
+from graphql_schema.appeals.types import Appeal
 from graphql_schema.audit import AuditMutation
 from graphql_schema.cooperation import types as cooperation_types
 from graphql_schema.cooperation.mutations import CooperationMutations
@@ -38,6 +41,7 @@ class Query(
     AccountQueries,
     HistoryQueries,
     FeedbackQueries,
+    AppealQueries,
 ):
     pass
 
@@ -49,6 +53,7 @@ class Mutation(
     CooperationMutations,
     HistoryMutations,
     FeedbackMutations,
+    AppealMutations,
     MediaMutations,
 ):
     pass
@@ -89,6 +94,7 @@ def build_schema() -> Schema:
             account_types.ApiToken,
             account_types.AuditEntry,
             FeedbackMessage,
+            Appeal,
         ],
         # Limits first: a refused operation is never parsed further, validated or run.
         # OperationLimits parses and validates itself (within the limits), with its

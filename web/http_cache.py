@@ -32,9 +32,19 @@ class CacheState:
     keys: set[str] = field(default_factory=set)
     is_query: bool = False
     succeeded: bool = False
+    # Set by a resolver whose answer must never be stored or shared (mark_private).
+    private: bool = False
 
 
 current_state: ContextVar[CacheState | None] = ContextVar("cms_cache_state", default=None)
+
+
+def mark_private() -> None:
+    """This response is for its caller alone (e.g. a status check by a contact): never
+    kept in the response cache nor marked cacheable for shared caches."""
+    state = current_state.get()
+    if state is not None:
+        state.private = True
 
 
 def record_node(type_name: str, pk: int) -> None:

@@ -214,6 +214,7 @@ class GraphQLView(GraphQL[Context, None]):
             state is not None
             and state.is_query
             and state.succeeded
+            and not state.private
             and response.status_code == 200
             and isinstance(getattr(response, "body", None), bytes)
         )

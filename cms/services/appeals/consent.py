@@ -97,3 +97,8 @@ async def publish(document_id: int) -> ConsentDocument:
     row = await _draft(document_id)
     await ConsentDocument.filter(id=row.pk, published_at__isnull=True).update(published_at=now())
     return await ConsentDocument.get(id=row.pk)
+
+
+async def versions() -> list[ConsentDocument]:
+    """Every version, newest first."""
+    return await ConsentDocument.all().order_by("-version")

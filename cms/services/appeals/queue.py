@@ -67,3 +67,49 @@ def appeals_queryset(
     if appeal_filter.number is not None and appeal_filter.number.strip():
         queryset = queryset.filter(number=appeal_filter.number.strip())
     return queryset
+
+
+async def overdue_lines(
+    settings: Settings, *, within: int, moment: datetime | None = None
+) -> list[str]:
+    """The daily report for the head: open appeals past their deadline, then those due
+    within `within` days; numbers, states, dates and assignees, no citizen's data."""
+    current = today(settings, moment)
+    rows = (
+        await Appeal.filter(
+            state__in=list(OPEN_STATES), deadline_on__lte=current + timedelta(days=within)
+        )
+        .order_by("deadline_on", "id")
+        .values(
+            "number",
+            "state",
+            "received_at",
+            "deadline_on",
+            "message__ticket",
+            "message__assigned_to__email",
+        )
+    )
+    late = [row for row in rows if row["deadline_on"] < current]
+    soon = [row for row in rows if row["deadline_on"] >= current]
+
+    def line(row: dict[str, object]) -> str:
+        deadline_on = row["deadline_on"]
+        assert isinstance(deadline_on, date)
+        state = AppealState(str(row["state"]))
+        what = "регистрация" if state is AppealState.RECEIVED else "ответ"
+        delta = (current - deadline_on).days
+        when = f"просрочено на {delta} дн." if delta > 0 else f"осталось {-delta} дн."
+        return (
+            f"{row['number'] or row['message__ticket']}\t{state.value}\t{what} до "
+            f"{deadline_on:%d.%m.%Y}\t{when}\t{row['message__assigned_to__email'] or '-'}"
+        )
+
+    lines = [
+        f"Обращения на {current:%d.%m.%Y}: просрочено {len(late)}, "
+        f"срок в ближайшие {within} дн. — {len(soon)}."
+    ]
+    if late:
+        lines += ["", "Просроченные:", *(line(row) for row in late)]
+    if soon:
+        lines += ["", "Срок подходит:", *(line(row) for row in soon)]
+    return lines
