@@ -83,7 +83,7 @@ async def test_the_queue_refuses_a_bad_window_and_callers_without_access(
 async def test_the_daily_overdue_report(db: TestDatabase) -> None:
     settings = make_settings(db.url, CMS_APPEAL_REGISTRATION="manual", **CALENDAR)
     # Received Monday 2 March 2026, never registered: due Thursday 5 March.
-    unregistered = await make_appeal(settings, at("2026-03-02T01:00"), ticket="T-unregistered")
+    await make_appeal(settings, at("2026-03-02T01:00"), ticket="T-unregistered")
     auto = make_settings(db.url, **CALENDAR)
     # Registered Monday 2 February 2026: due Wednesday 4 March.
     late = await make_appeal(auto, at("2026-02-02T01:00"), ticket="T-late")
