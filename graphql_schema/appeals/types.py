@@ -9,6 +9,7 @@ import strawberry
 
 from cms import models
 from cms.models.appeals import OPEN_STATES
+from cms.services.appeals.deadlines import forward_due
 from cms.services.appeals.queue import today
 from cms.services.appeals.reports import AppealReport as DomainAppealReport
 from graphql_schema.accounts.types import User
@@ -122,6 +123,14 @@ class Appeal(Node):
     revision: int = strawberry.field(description="Send it back as expectedRevision.")
     pk: strawberry.Private[int]
     message_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The last day to forward it to a competent body (7 days from registration)."
+    )
+    def forward_due_on(self, info: Info) -> date | None:
+        if self.registered_at is None:
+            return None
+        return forward_due(info.context.settings, self.registered_at)
 
     @strawberry.field(description="Open and past its running deadline (the office's date).")
     def overdue(self, info: Info) -> bool:

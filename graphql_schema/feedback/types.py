@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from cms import models
 from cms.services.feedback.queue import FeedbackStats as DomainFeedbackStats
 from graphql_schema.accounts.types import User
+from graphql_schema.appeals.dataloaders import appeal_by_message
 from graphql_schema.context import Info
 from graphql_schema.feedback.dataloaders import staff_by_id
 from graphql_schema.relay import Node, global_id
+
+if TYPE_CHECKING:
+    from graphql_schema.appeals.types import Appeal
+
+# The appeals area builds on this one: its types are resolved lazily.
+_APPEALS = "graphql_schema.appeals.types"
 
 FeedbackKind = strawberry.enum(
     models.FeedbackKind, name="FeedbackKind", description="APPEAL: to the envoy's office."
@@ -52,10 +60,20 @@ class FeedbackMessage(Node):
         row = await info.context.loaders[staff_by_id].load(self.assignee_id)
         return User.from_row(row) if row is not None else None
 
+    @strawberry.field(description="The appeal's registration and history (kind APPEAL).")
+    async def appeal(self, info: Info) -> Annotated[Appeal, strawberry.lazy(_APPEALS)] | None:
+        from graphql_schema.appeals.types import Appeal  # imports this module
+
+        row = await info.context.loaders[appeal_by_message].load(self.pk)
+        return Appeal.from_row(row) if row is not None else None
+
+    pk: strawberry.Private[int]
+
     @classmethod
     def from_row(cls, row: models.FeedbackMessage) -> FeedbackMessage:
         return cls(
             id=global_id("FeedbackMessage", row.pk),
+            pk=row.pk,
             ticket=row.ticket,
             kind=row.kind,
             name=row.name,

@@ -17,6 +17,7 @@ from tests.feedback.conftest import smtp_server  # noqa: F401 - the fixture, for
 E = "errors { field code message }"
 APPEAL_FIELDS = (
     "id number state receivedAt registrationDueOn registeredAt dueOn deadlineOn overdue "
+    "forwardDueOn "
     "extendedDays extensionReason closedAt noAnswerReason forwardedTo revision"
 )
 HISTORY = (

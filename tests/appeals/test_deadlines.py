@@ -14,6 +14,7 @@ from cms.services.appeals import workflow
 from cms.services.appeals.deadlines import (
     answer_due,
     extended_due,
+    forward_due,
     is_working_day,
     office_date,
     registration_due,
@@ -71,6 +72,12 @@ def test_the_extension_counts_from_the_current_due_date() -> None:
     # Due Wednesday 1 April + 30 days = Friday 1 May, a holiday -> Monday 4 May.
     assert extended_due(RU, date(2026, 4, 1), 30) == date(2026, 5, 4)
     assert extended_due(WEEKENDS, date(2026, 4, 1), 30) == date(2026, 5, 1)
+
+
+def test_forwarding_due_seven_days_after_registration() -> None:
+    # Registered Monday 2 March 2026: 9 March is the day off moved from 8 March -> 10 March.
+    assert forward_due(RU, at("2026-03-02T01:00")) == date(2026, 3, 10)
+    assert forward_due(WEEKENDS, at("2026-03-02T01:00")) == date(2026, 3, 9)
 
 
 def test_the_answer_period_is_configurable() -> None:

@@ -64,6 +64,16 @@ async def test_the_queue_by_deadline_overdue_and_due_soon(
     ]
     answered = await _queue(writer_client, state="ANSWERED")
     assert [node["number"] for node in answered] == [answered_late.number]
+    # From a message, its appeal.
+    messages = await writer_client.data(
+        "{ feedbackMessages(kind: APPEAL) { edges { node { ticket appeal { number } } } } }"
+    )
+    by_ticket = {
+        edge["node"]["ticket"]: edge["node"]["appeal"]["number"]
+        for edge in messages["feedbackMessages"]["edges"]
+    }
+    assert by_ticket["T-late"] == late.number
+    assert by_ticket["T-fresh"] == fresh.number
 
 
 async def test_the_queue_refuses_a_bad_window_and_callers_without_access(

@@ -102,6 +102,7 @@ async def test_manual_registration_by_staff(db: TestDatabase, smtp_server: SmtpS
     assert re.fullmatch(r"ОГ-2026-00001", registered["number"])
     assert registered["history"][-1]["actor"] == {"email": editor.email}
     assert registered["history"][-1]["noticeQueued"] is True
+    assert registered["forwardDueOn"] is not None
     # The acknowledgement, mailed once however often the outbox is looked at.
     mailer = FeedbackMailer(settings)
     assert (await mailer.deliver_due()).sent == 1

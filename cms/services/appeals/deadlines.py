@@ -2,7 +2,8 @@
 
 59-FZ counts in calendar days: an appeal is registered within 3 days of its
 receipt (art. 8 p. 2) and answered within 30 days of its registration (art. 12
-p. 1); the head may extend the answer's deadline once by up to 30 days (art. 12
+p. 1), or forwarded within 7 days of its registration to the body competent to
+answer it (art. 8 p. 3); the head may extend the answer's deadline once by up to 30 days (art. 12
 p. 2). A period counted in days starts the day after the event, so it ends on
 the event's date plus the number of days. The law does not say what happens when
 that day is not a working day; the common practice (Civil Code art. 193, which
@@ -24,6 +25,10 @@ from datetime import date, datetime, timedelta
 import holidays
 
 from cms.settings import Settings
+
+# An appeal outside the office's competence is forwarded within 7 days of its
+# registration (art. 8 p. 3).
+FORWARD_DAYS = 7
 
 
 @functools.cache
@@ -62,6 +67,10 @@ def registration_due(settings: Settings, received_at: datetime) -> date:
 
 def answer_due(settings: Settings, registered_at: datetime) -> date:
     return deadline(settings, office_date(settings, registered_at), settings.appeal_answer_days)
+
+
+def forward_due(settings: Settings, registered_at: datetime) -> date:
+    return deadline(settings, office_date(settings, registered_at), FORWARD_DAYS)
 
 
 def extended_due(settings: Settings, due_on: date, days: int) -> date:
