@@ -26,3 +26,9 @@ async def appeal_by_message(viewer: Viewer, ids: list[int]) -> list[models.Appea
 async def appeal_by_id(viewer: Viewer, ids: list[int]) -> list[models.Appeal | None]:
     # visible() returns no appeal to a caller who may not read personal data.
     return await batches.by_ids(models.Appeal, viewer, ids)
+
+
+async def consent_by_id(viewer: Viewer, ids: list[int]) -> list[models.ConsentDocument | None]:
+    # Consent texts are public documents: no visibility rule applies.
+    rows = {row.pk: row for row in await models.ConsentDocument.filter(id__in=set(ids))}
+    return [rows.get(pk) for pk in ids]

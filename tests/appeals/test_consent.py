@@ -129,6 +129,17 @@ async def test_each_submission_records_the_exact_version_time_and_channel(
     assert rows["По первой редакции"].consent_channel is ConsentChannel.WEB_FORM
     assert rows["По первой редакции"].consent_at is not None
     assert rows["Из приложения"].consent_version.version == 1  # type: ignore[union-attr]
+    # Staff see them with the message.
+    async with feedback_app(db) as app:
+        await sign_in(app.client, "editor")
+        listed = await app.client.data(
+            "{ feedbackMessages { edges { node { message consentChannel "
+            "consentDocument { version text } } } } }"
+        )
+    seen = {edge["node"]["message"]: edge["node"] for edge in listed["feedbackMessages"]["edges"]}
+    assert seen["Из приложения"]["consentChannel"] == "MOBILE_APP"
+    assert seen["По первой редакции"]["consentDocument"] == {"version": 1, "text": "Редакция 1"}
+    assert seen["До согласия"]["consentDocument"] is None
     assert rows["Из приложения"].consent_channel is ConsentChannel.MOBILE_APP
     assert rows["По второй"].consent_version.version == 2  # type: ignore[union-attr]
     assert "Старая форма" not in rows

@@ -17,7 +17,13 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from cms.errors import Code
-from cms.models import Appeal, AppealEvent, FeedbackMessage, FeedbackNotification
+from cms.models import (
+    Appeal,
+    AppealEvent,
+    ConsentDocument,
+    FeedbackMessage,
+    FeedbackNotification,
+)
 from cms.services.phones import normalize_russian_phone
 from cms.services.validation import Checker
 from cms.services.visibility import now
@@ -74,6 +80,11 @@ async def export_personal_data(contact: Contact) -> dict[str, Any]:
                 "attempts": item.attempts,
             }
         )
+    versions = dict(
+        await ConsentDocument.filter(
+            id__in={row.consent_version_id for row in rows}  # type: ignore[attr-defined]
+        ).values_list("id", "version")
+    )
     appeals = {
         appeal.message_id: appeal  # type: ignore[attr-defined]
         for appeal in await Appeal.filter(message_id__in=[row.pk for row in rows])
@@ -107,7 +118,7 @@ async def export_personal_data(contact: Contact) -> dict[str, Any]:
                 "created_at": _moment(row.created_at),
                 "updated_at": _moment(row.updated_at),
                 "consent_at": _moment(row.consent_at),
-                "consent_version_id": row.consent_version_id,  # type: ignore[attr-defined]
+                "consent_version": versions.get(row.consent_version_id),  # type: ignore[attr-defined]
                 "consent_channel": row.consent_channel.name if row.consent_channel else None,
                 "appeal": _appeal_data(appeals.get(row.pk), events),
                 "anonymized_at": _moment(row.anonymized_at),
