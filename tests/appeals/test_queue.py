@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from cms.db import count_statements
 from cms.services.appeals import workflow
 from cms.services.appeals.queue import overdue_lines
 from cms.services.visibility import now
@@ -128,3 +129,37 @@ async def test_the_daily_overdue_report(db: TestDatabase) -> None:
     assert late.number in output
     assert "Иван" not in output
     assert "ivan.petrov" not in output
+
+
+QUEUE_DEEP = """
+query($first: Int) { appeals(first: $first) { totalCount edges { node {
+  number overdue forwardDueOn
+  message { name assignee { email } appeal { number } consentDocument { version } }
+  history { action actor { email } attachments { fileName } }
+} } } }
+"""
+
+
+async def test_the_queue_costs_the_same_statements_whatever_the_page_size(
+    writer_client: GraphQLClient, db: TestDatabase
+) -> None:
+    settings = make_settings(db.url, **CALENDAR)
+    for n in range(12):
+        appeal = await make_appeal(settings, now() - timedelta(days=n), ticket=f"T-{n}")
+        await workflow.start_review(appeal.pk, workflow.StepContext(None, settings))
+    await sign_in(writer_client, "editor")
+    await writer_client.data("{ appeals(first: 1) { totalCount } }")  # the session's first use
+    counts = []
+    for first in (2, 10):
+        with count_statements() as statements:
+            data = await writer_client.data(QUEUE_DEEP, {"first": first})
+        assert len(data["appeals"]["edges"]) == first
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    assert counts[0] == QUEUE_DEEP_STATEMENTS
+
+
+# The viewer's session; the page and its count; the messages; the histories; the
+# messages' appeals. Assignees, consent versions, actors and attachments cost nothing
+# here: none is set on these appeals.
+QUEUE_DEEP_STATEMENTS = 6
