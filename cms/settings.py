@@ -11,6 +11,8 @@ import ipaddress
 import os
 import re
 import secrets
+import string
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -137,6 +139,16 @@ class Settings:
     feedback_notify_to: tuple[str, ...] = ()
     feedback_notify_from: str = "cms@localhost"
     feedback_queue_url: str = "http://127.0.0.1:8000/graphql"
+    # Appeals (59-FZ): registration on receipt ("auto") or by staff ("manual"), the
+    # number's pattern, the office's time zone and calendar, the deadlines in days.
+    appeal_registration: str = "auto"
+    appeal_number_pattern: str = "ОГ-{year}-{seq:05d}"
+    appeal_timezone: str = "Asia/Vladivostok"
+    appeal_calendar: str = "ru"  # Russian production calendar, or "weekends" only
+    appeal_registration_days: int = 3
+    appeal_answer_days: int = 30
+    appeal_max_extension_days: int = 30
+    appeal_status_limit: Limit = field(default_factory=lambda: Limit(20, 3600))
     # Media: the largest upload, the largest image (pixels, against decompression
     # bombs), the allowed rendition widths and aspect ratios, parallel renderings.
     media_max_bytes: int = 20 * 1024 * 1024
@@ -279,6 +291,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         feedback_notify_to=_addresses(env, "CMS_FEEDBACK_NOTIFY_TO"),
         feedback_notify_from=env.get("CMS_FEEDBACK_NOTIFY_FROM") or "cms@localhost",
         feedback_queue_url=env.get("CMS_FEEDBACK_QUEUE_URL") or public_url + "/graphql",
+        appeal_registration=_choice(env, "CMS_APPEAL_REGISTRATION", ("auto", "manual"), "auto"),
+        appeal_number_pattern=_number_pattern(env, "CMS_APPEAL_NUMBER_PATTERN"),
+        appeal_timezone=_timezone(env, "CMS_APPEAL_TIMEZONE", "Asia/Vladivostok"),
+        appeal_calendar=_choice(env, "CMS_APPEAL_CALENDAR", ("ru", "weekends"), "ru"),
+        appeal_registration_days=_int(env, "CMS_APPEAL_REGISTRATION_DAYS", 3, minimum=1),
+        appeal_answer_days=_int(env, "CMS_APPEAL_ANSWER_DAYS", 30, minimum=1),
+        appeal_max_extension_days=_int(env, "CMS_APPEAL_MAX_EXTENSION_DAYS", 30, minimum=1),
+        appeal_status_limit=_limit(env, "CMS_APPEAL_STATUS_LIMIT", "20/3600"),
         media_max_bytes=_int(env, "CMS_MEDIA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
         media_max_pixels=_int(env, "CMS_MEDIA_MAX_PIXELS", 60_000_000, minimum=10_000),
         rendition_widths=_widths(env, "CMS_RENDITION_WIDTHS"),
@@ -419,6 +439,31 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
     value = (env.get(name) or default).strip().lower()
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _number_pattern(env: Mapping[str, str], name: str) -> str:
+    """A str.format pattern with {year} and {seq} (format specs allowed, e.g.
+    {seq:05d}); the sequence restarts every year, so both must be in it."""
+    pattern = env.get(name) or "ОГ-{year}-{seq:05d}"
+    try:
+        names = {part[1] for part in string.Formatter().parse(pattern) if part[1] is not None}
+        sample = pattern.format(year=2026, seq=1)
+    except (ValueError, KeyError, IndexError):
+        raise SettingsError(f"{name} is not a valid pattern: {pattern!r}") from None
+    if names != {"year", "seq"}:
+        raise SettingsError(f"{name} must use {{year}} and {{seq}} and nothing else: {pattern!r}")
+    if len(sample) > 40:
+        raise SettingsError(f"{name} gives numbers too long: {sample!r}")
+    return pattern
+
+
+def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name} must be a time zone such as Asia/Vladivostok") from None
     return value
 
 

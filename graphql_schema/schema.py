@@ -13,6 +13,9 @@ from strawberry.types.base import get_object_definition
 from graphql_schema.accounts import types as account_types
 from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
+from graphql_schema.appeals.mutations import AppealMutations
+from graphql_schema.appeals.queries import AppealQueries
+from graphql_schema.appeals.types import Appeal
 from graphql_schema.audit import AuditMutation
 from graphql_schema.common import DATETIME
 from graphql_schema.cooperation import types as cooperation_types
@@ -45,6 +48,7 @@ class Query(
     FeedbackQueries,
     SyndicationQueries,
     SyncQueries,
+    AppealQueries,
 ):
     pass
 
@@ -56,6 +60,7 @@ class Mutation(
     CooperationMutations,
     HistoryMutations,
     FeedbackMutations,
+    AppealMutations,
     MediaMutations,
 ):
     pass
@@ -96,6 +101,7 @@ def build_schema() -> Schema:
             account_types.ApiToken,
             account_types.AuditEntry,
             FeedbackMessage,
+            Appeal,
         ],
         # Limits first: a refused operation is never parsed further, validated or run.
         # OperationLimits parses and validates itself (within the limits), with its
