@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cms import db
 from cms.errors import ValidationFailedError
@@ -71,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
         contact.add_argument("--email", default=None)
         contact.add_argument("--phone", default=None)
     commands.add_parser("feeds", help="print the URLs of every feed and of the sitemap")
+    overdue = commands.add_parser(
+        "appeals-overdue",
+        help="list open appeals past their deadline and those due soon (a daily report)",
+    )
+    overdue.add_argument(
+        "--within", type=int, default=3, metavar="DAYS", help="also those due within DAYS (3)"
+    )
+    report = commands.add_parser(
+        "appeals-report", help="print counts of appeals received in a period as CSV"
+    )
+    report.add_argument("--from", dest="start", default=None, help="YYYY-MM-DD, inclusive")
+    report.add_argument("--to", dest="end", default=None, help="YYYY-MM-DD, inclusive")
     documents = commands.add_parser(
         "register-documents",
         help="register trusted GraphQL documents: a directory of .graphql files or a "
@@ -287,6 +299,42 @@ async def _feeds(settings: Settings) -> None:
             print(f"  {fmt:<5} {url}")
 
 
+async def _appeals_overdue(settings: Settings, *, within: int) -> None:
+    from cms.services.appeals.queue import overdue_lines
+
+    if not 0 <= within <= 366:
+        raise SystemExit("--within must be from 0 to 366")
+    async with db.database(settings.database_url):
+        lines = await overdue_lines(settings, within=within)
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _office_day(settings: Settings, value: str | None, name: str, *, end: bool) -> Any:
+    """The start of the day (or of the next one, for an inclusive end) in the office's zone."""
+    import zoneinfo
+    from datetime import date, datetime, timedelta
+
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be a date like 2026-01-31, not {value!r}") from None
+    if end:
+        day += timedelta(days=1)
+    return datetime.combine(day, datetime.min.time(), zoneinfo.ZoneInfo(settings.appeal_timezone))
+
+
+async def _appeals_report(settings: Settings, *, start: str | None, end: str | None) -> None:
+    from cms.services.appeals.reports import appeal_report, report_csv
+
+    after = _office_day(settings, start, "--from", end=False)
+    before = _office_day(settings, end, "--to", end=True)
+    async with db.database(settings.database_url):
+        report = await appeal_report(settings, after, before)
+    sys.stdout.write(report_csv(report))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
@@ -317,6 +365,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_purge_trash(settings))
     elif args.command == "feedback-retention":
         asyncio.run(_feedback_retention(settings, dry_run=args.dry_run))
+    elif args.command == "appeals-overdue":
+        asyncio.run(_appeals_overdue(settings, within=args.within))
+    elif args.command == "appeals-report":
+        asyncio.run(_appeals_report(settings, start=args.start, end=args.end))
     elif args.command in ("feedback-export", "feedback-erase"):
         asyncio.run(
             _feedback_contact(

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from cms.services.feedback.notifications import FeedbackMailer
-from cms.services.feedback.submission import notifications_enabled
 from cms.services.passwords import PasswordPool
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from cms.services.redis_guard import connect
@@ -60,7 +59,8 @@ class Runtime:
     settings: Settings
     redis: Redis | None
     limiter: RateLimiter
-    # Sends staff e-mails about new feedback; None when SMTP is not configured.
+    # Sends staff e-mails about new feedback and citizens' notices about their
+    # appeals; None when SMTP is not configured.
     feedback_mailer: FeedbackMailer | None = None
     # Operations above CMS_EXPENSIVE_COST, a few at a time (graphql_schema/limits.py).
     expensive_operations: ConcurrencyGate = field(init=False)
@@ -75,7 +75,7 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
-        mailer = FeedbackMailer(settings) if notifications_enabled(settings) else None
+        mailer = FeedbackMailer(settings) if settings.smtp_url else None
         if settings.redis_url:
             redis = connect(settings)
             return cls(settings, redis, RedisRateLimiter(redis), mailer)

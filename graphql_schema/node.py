@@ -15,6 +15,8 @@ from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 from graphql_schema.accounts import dataloaders as account_loaders
 from graphql_schema.accounts import types as accounts
+from graphql_schema.appeals.dataloaders import appeal_by_id
+from graphql_schema.appeals.types import Appeal
 from graphql_schema.content import types
 from graphql_schema.context import BatchFunction, Info
 from graphql_schema.cooperation import dataloaders as cooperation_loaders
@@ -48,6 +50,7 @@ NODE_TYPES: dict[str, tuple[BatchFunction, Callable[[Any], Node]]] = {
     "Enterprise": (cooperation_loaders.enterprise_by_id, types.Enterprise.from_row),
     "MediaAsset": (media_by_id, MediaAsset.from_row),
     "FeedbackMessage": (feedback_by_id, FeedbackMessage.from_row),
+    "Appeal": (appeal_by_id, Appeal.from_row),
     "User": (account_loaders.user_by_id, accounts.User.from_row),
     "ApiToken": (account_loaders.token_by_id, accounts.ApiToken.from_row),
     "AuditEntry": (account_loaders.audit_entry_by_id, accounts.AuditEntry.from_row),

@@ -13,6 +13,9 @@ from strawberry.types.base import get_object_definition
 from graphql_schema.accounts import types as account_types
 from graphql_schema.accounts.mutations import AccountMutations
 from graphql_schema.accounts.queries import AccountQueries
+from graphql_schema.appeals.mutations import AppealMutations
+from graphql_schema.appeals.queries import AppealQueries
+from graphql_schema.appeals.types import Appeal
 from graphql_schema.audit import AuditMutation
 from graphql_schema.common import DATETIME
 from graphql_schema.content import types as content_types
@@ -44,6 +47,7 @@ class Query(
     FeedbackQueries,
     SyndicationQueries,
     SyncQueries,
+    AppealQueries,
 ):
     pass
 
@@ -55,6 +59,7 @@ class Mutation(
     CooperationMutations,  # type: ignore[misc]
     HistoryMutations,
     FeedbackMutations,
+    AppealMutations,
     MediaMutations,
 ):
     pass
@@ -95,6 +100,7 @@ def build_schema() -> Schema:
             account_types.ApiToken,
             account_types.AuditEntry,
             FeedbackMessage,
+            Appeal,
         ],
         # Limits first: a refused operation is never parsed further, validated or run.
         # OperationLimits parses and validates itself (within the limits), with its

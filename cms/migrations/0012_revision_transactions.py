@@ -46,7 +46,7 @@ async def drop_column(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_media_public')]
+    dependencies = [('models', '0011_appeals')]
 
     initial = False
 

@@ -1,6 +1,16 @@
 """All Tortoise models of the CMS, one module per area; Tortoise discovers them here."""
 
 from cms.models.accounts import ApiToken, AuditEntry, AuthSession, Role, TokenScope, User
+from cms.models.appeals import (
+    Appeal,
+    AppealAction,
+    AppealEvent,
+    AppealNumberCounter,
+    AppealState,
+    ConsentChannel,
+    ConsentDocument,
+    NoAnswerReason,
+)
 from cms.models.base import ContentModel, PublicationState, PublishableModel
 from cms.models.cooperation import (
     ActionItemStatus,
@@ -55,8 +65,15 @@ __all__ = [
     "AgreementParty",
     "AgreementStatus",
     "ApiToken",
+    "Appeal",
+    "AppealAction",
+    "AppealEvent",
+    "AppealNumberCounter",
+    "AppealState",
     "AuditEntry",
     "AuthSession",
+    "ConsentChannel",
+    "ConsentDocument",
     "ContentModel",
     "CooperationDirection",
     "Enterprise",
@@ -74,6 +91,7 @@ __all__ = [
     "NewsEvent",
     "NewsRegion",
     "NewsTag",
+    "NoAnswerReason",
     "Organization",
     "OrganizationKind",
     "Person",

@@ -16,6 +16,8 @@ class Role(StrEnum):
     EDITOR = "editor"
     AUTHOR = "author"
     VIEWER = "viewer"
+    # The head of the office: handles citizens' appeals and may extend their deadline.
+    HEAD = "head"
 
 
 class TokenScope(StrEnum):

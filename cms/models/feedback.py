@@ -9,6 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from cms.models.appeals import ConsentChannel
 from cms.models.base import SearchableMixin, UtcDatetimeField
 
 
@@ -52,6 +53,11 @@ class FeedbackMessage(SearchableMixin, Model):
     assigned_to_id: int | None
     # When the sender ticked the personal-data consent box.
     consent_at = UtcDatetimeField(null=True)
+    # The exact consent document the sender accepted, and through which channel.
+    consent_version: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "models.ConsentDocument", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    consent_channel = fields.CharEnumField(ConsentChannel, max_length=16, null=True)
     # HMAC of the sender's address: tells messages from one source apart without
     # keeping the address itself.
     address_hash = fields.CharField(max_length=64, null=True)
@@ -88,11 +94,15 @@ class FeedbackTicketCounter(Model):
 class FeedbackNotification(Model):
     # The outbox: one staff e-mail per new message, written in the message's own
     # transaction and sent after the commit by a background task, with retries.
+    # A row with an appeal event is a notice to the citizen about that step instead.
     id = fields.IntField(primary_key=True)
     message: fields.ForeignKeyRelation[FeedbackMessage] = fields.ForeignKeyField(
         "models.FeedbackMessage", related_name=False, on_delete=fields.CASCADE
     )
     message_id: int  # Tortoise's column of the foreign key (typed for mypy)
+    event: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "models.AppealEvent", related_name=False, null=True, on_delete=fields.CASCADE
+    )
     created_at = UtcDatetimeField(auto_now_add=True)
     # Due time; a sender claims a row by moving it forward (a lease), so several
     # server processes never send the same row at once.

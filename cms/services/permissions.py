@@ -26,6 +26,9 @@ class Action(StrEnum):
     MANAGE_PERSONAL_DATA = "manage_personal_data"  # export and erase one person's data
     MANAGE_TOKENS = "manage_tokens"
     MANAGE_USERS = "manage_users"
+    # Appeals (59-FZ): extending an answer's deadline is the head of office's decision.
+    EXTEND_APPEAL_DEADLINE = "extend_appeal_deadline"
+    MANAGE_CONSENT_DOCUMENTS = "manage_consent_documents"  # the 152-FZ consent text
 
 
 _ROLES: dict[Role, frozenset[Action]] = {
@@ -36,6 +39,8 @@ _ROLES: dict[Role, frozenset[Action]] = {
         Action.MANAGE_TOKENS,
         Action.MANAGE_USERS,
         Action.MANAGE_PERSONAL_DATA,
+        Action.EXTEND_APPEAL_DEADLINE,
+        Action.MANAGE_CONSENT_DOCUMENTS,
     },
     Role.AUTHOR: frozenset(
         {
@@ -47,6 +52,17 @@ _ROLES: dict[Role, frozenset[Action]] = {
         }
     ),
     Role.VIEWER: frozenset({Action.READ_DRAFTS, Action.READ_HISTORY, Action.COUNT_FEEDBACK}),
+    # The head of the office: the appeals and their deadlines, no content editing.
+    Role.HEAD: frozenset(
+        {
+            Action.READ_DRAFTS,
+            Action.READ_HISTORY,
+            Action.READ_FEEDBACK,
+            Action.COUNT_FEEDBACK,
+            Action.MANAGE_FEEDBACK,
+            Action.EXTEND_APPEAL_DEADLINE,
+        }
+    ),
 }
 _SCOPES: dict[TokenScope, frozenset[Action]] = {
     TokenScope.READ: frozenset(),

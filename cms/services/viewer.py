@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from cms.models.accounts import Role, TokenScope
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.AUTHOR, Role.VIEWER})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.AUTHOR, Role.VIEWER, Role.HEAD})
 
 
 @dataclass(frozen=True, slots=True)

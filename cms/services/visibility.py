@@ -15,6 +15,7 @@ from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from cms.models.appeals import Appeal, AppealEvent
 from cms.models.base import ContentModel, PublicationState, PublishableModel
 from cms.models.cooperation import (
     ActionPlan,
@@ -61,8 +62,11 @@ def visible_q(
     applies them to a related model from another one, `via` (needed for MediaAsset,
     whose conditions refer to its row by the query's name for it)."""
     conditions: dict[str, Any] = {}
-    if model is FeedbackMessage and not allowed(viewer, Action.READ_FEEDBACK):
-        # Messages hold personal data: only roles that may read it see any.
+    if model in (FeedbackMessage, Appeal, AppealEvent) and not allowed(
+        viewer, Action.READ_FEEDBACK
+    ):
+        # Messages hold personal data: only roles that may read it see any (an
+        # appeal and its history are part of its message).
         conditions[f"{prefix}id__in"] = []
     if issubclass(model, ContentModel):
         conditions[f"{prefix}deleted_at__isnull"] = True

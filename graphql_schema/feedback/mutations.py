@@ -5,10 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from cms.errors import ValidationFailedError
+from cms.models import ConsentChannel as DomainConsentChannel
 from cms.models import FeedbackKind as DomainFeedbackKind
 from cms.services.feedback import privacy, queue
 from cms.services.feedback.submission import Submission, submit_feedback
 from cms.services.permissions import Action
+from graphql_schema.appeals.types import ConsentChannel
 from graphql_schema.context import Info
 from graphql_schema.feedback.types import FeedbackKind, FeedbackMessage, FeedbackStatus
 from graphql_schema.payloads import UserError, user_errors
@@ -32,12 +34,24 @@ class SubmitFeedbackInput:
     website: str | None = strawberry.field(
         default=None, description="Leave empty: a field hidden from people, filled by bots."
     )
+    consent_version: int | None = strawberry.field(
+        default=None,
+        description="The version of consentDocument the form showed; CONFLICT when a newer "
+        "one is in force. Null: the one in force.",
+    )
+    channel: ConsentChannel = strawberry.field(
+        default=DomainConsentChannel.WEB_FORM, description="Where the consent was given."
+    )
 
 
 @strawberry.type
 class SubmitFeedbackPayload:
     ticket: str | None = strawberry.field(description="Null when errors is not empty.")
     errors: list[UserError]
+    registration_number: str | None = strawberry.field(
+        default=None,
+        description="An appeal's registration number, when registered on receipt.",
+    )
 
 
 @strawberry.input
@@ -100,6 +114,8 @@ class FeedbackMutations:
             message=input.message,
             consent_to_processing=input.consent_to_processing,
             website=input.website,
+            consent_version=input.consent_version,
+            channel=input.channel,
         )
         try:
             receipt = await submit_feedback(
@@ -112,7 +128,9 @@ class FeedbackMutations:
             return SubmitFeedbackPayload(ticket=None, errors=user_errors(error))
         if receipt.created and context.runtime.feedback_mailer is not None:
             context.runtime.feedback_mailer.wake()
-        return SubmitFeedbackPayload(ticket=receipt.ticket, errors=[])
+        return SubmitFeedbackPayload(
+            ticket=receipt.ticket, errors=[], registration_number=receipt.appeal_number
+        )
 
     @strawberry.mutation(description="Moves a message along the queue, with a staff note.")
     async def update_feedback_status(

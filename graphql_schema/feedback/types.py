@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from cms import models
 from cms.services.feedback.queue import FeedbackStats as DomainFeedbackStats
 from graphql_schema.accounts.types import User
+from graphql_schema.appeals.dataloaders import appeal_by_message, consent_by_id
 from graphql_schema.context import Info
 from graphql_schema.feedback.dataloaders import staff_by_id
 from graphql_schema.relay import Node, global_id
+
+if TYPE_CHECKING:
+    from graphql_schema.appeals.types import Appeal, ConsentChannel, ConsentDocument
+
+# The appeals area builds on this one: its types are resolved lazily.
+_APPEALS = "graphql_schema.appeals.types"
 
 # Domain enums are the GraphQL enums: strawberry.enum registers the class in place
 # (a plain alias, so that annotations stay types for mypy).
@@ -54,10 +62,37 @@ class FeedbackMessage(Node):
         row = await info.context.loaders[staff_by_id].load(self.assignee_id)
         return User.from_row(row) if row is not None else None
 
+    @strawberry.field(description="The appeal's registration and history (kind APPEAL).")
+    async def appeal(self, info: Info) -> Annotated[Appeal, strawberry.lazy(_APPEALS)] | None:
+        from graphql_schema.appeals.types import Appeal  # imports this module
+
+        row = await info.context.loaders[appeal_by_message].load(self.pk)
+        return Appeal.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The exact consent version the sender accepted.")
+    async def consent_document(
+        self, info: Info
+    ) -> Annotated[ConsentDocument, strawberry.lazy(_APPEALS)] | None:
+        from graphql_schema.appeals.types import ConsentDocument  # imports this module
+
+        if self.consent_document_id is None:
+            return None
+        row = await info.context.loaders[consent_by_id].load(self.consent_document_id)
+        return ConsentDocument.from_row(row) if row is not None else None
+
+    consent_channel: Annotated[ConsentChannel, strawberry.lazy(_APPEALS)] | None = strawberry.field(
+        description="Where the consent was given."
+    )
+    pk: strawberry.Private[int]
+    consent_document_id: strawberry.Private[int | None]
+
     @classmethod
     def from_row(cls, row: models.FeedbackMessage) -> FeedbackMessage:
         return cls(
             id=global_id("FeedbackMessage", row.pk),
+            pk=row.pk,
+            consent_document_id=row.consent_version_id,  # type: ignore[attr-defined]
+            consent_channel=row.consent_channel,
             ticket=row.ticket,
             kind=row.kind,
             name=row.name,

@@ -20,9 +20,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from tortoise.transactions import in_transaction
 
-from cms.models import Agreement, Role, User
+from cms.models import Agreement, FeedbackKind, FeedbackMessage, Role, User
 from cms.services import editing
+from cms.services.appeals import consent
+from cms.services.appeals import workflow as appeal_workflow
 from cms.services.content_forms import declared_build
 from cms.services.content_types import (
     ACTION_PLAN,
@@ -38,8 +41,9 @@ from cms.services.content_types import (
 )
 from cms.services.news_editing import news_form, tag_form
 from cms.services.viewer import Viewer
+from cms.services.visibility import now
 from graphql_schema.relay import global_id
-from tests.conftest import GraphQLClient, TestDatabase
+from tests.conftest import GraphQLClient, TestDatabase, make_settings
 from tests.editing.helpers import act_as
 from tests.seed_content import AGREEMENT_SLUG
 
@@ -52,17 +56,25 @@ CALLERS = [
     "author",
     "editor",
     "admin",
+    "head",  # the head of the office: appeals and their deadlines, no content editing
 ]
 U, F, OK, OWN = "UNAUTHENTICATED", "FORBIDDEN", "ok", "OWN"
 # Expected outcome per caller, in the order of CALLERS.
-CREATE = (U, F, F, OK, F, OK, OK, OK)
+CREATE = (U, F, F, OK, F, OK, OK, OK, F)
 # Creating, changing or deleting what is public without publication.
-UNREVIEWED = (U, F, F, OWN, F, OWN, OK, OK)
-CHANGE_OTHERS = (U, F, F, OWN, F, OWN, OK, OK)
-PUBLISH = (U, F, F, F, F, F, OK, OK)
-ADMIN_ONLY = (U, F, F, F, F, F, F, OK)
-HISTORY = (U, F, F, F, OK, OK, OK, OK)
-DRAFTS = (U, F, OK, OK, OK, OK, OK, OK)
+UNREVIEWED = (U, F, F, OWN, F, OWN, OK, OK, F)
+CHANGE_OTHERS = (U, F, F, OWN, F, OWN, OK, OK, F)
+PUBLISH = (U, F, F, F, F, F, OK, OK, F)
+ADMIN_ONLY = (U, F, F, F, F, F, F, OK, F)
+HISTORY = (U, F, F, F, OK, OK, OK, OK, OK)
+DRAFTS = (U, F, OK, OK, OK, OK, OK, OK, OK)
+# Appeals: handled by editors, admins and the head; the extension is the head's (and
+# the admin's); consent versions are the admin's; counts are for every staff role.
+APPEAL_STEP = (U, F, F, F, F, F, OK, OK, OK)
+APPEAL_EXTEND = (U, F, F, F, F, F, F, OK, OK)
+APPEAL_READ = (U, F, F, F, F, F, OK, OK, OK)
+APPEAL_COUNT = (U, F, F, F, OK, OK, OK, OK, OK)
+PUBLIC = (OK,) * 9
 
 Setup = Callable[[Viewer], Awaitable[dict[str, Any]]]
 
@@ -148,6 +160,43 @@ async def _direction(admin: Viewer) -> Any:
 async def _event(admin: Viewer) -> Any:
     return await editing.create(
         EVENT, admin, declared_build(EVENT, {"title": "Событие"}, image_hosts=())
+    )
+
+
+_APPEAL_SETTINGS = make_settings("sqlite://:memory:", CMS_APPEAL_REGISTRATION="manual")
+
+
+async def _appeal(admin: Viewer, *, registered: bool = True) -> Any:
+    async with in_transaction() as connection:
+        message = await FeedbackMessage.create(
+            ticket=f"M-{next(_numbers)}",
+            kind=FeedbackKind.APPEAL,
+            name="Гражданин",
+            email="citizen@example.ru",
+            message="Обращение",
+            using_db=connection,
+        )
+        appeal = await appeal_workflow.receive(connection, message, _APPEAL_SETTINGS, now())
+    if registered:
+        context = appeal_workflow.StepContext(admin.user_id, _APPEAL_SETTINGS)
+        appeal = await appeal_workflow.register(appeal.pk, context)
+    return appeal
+
+
+async def _received_appeal(admin: Viewer) -> Any:
+    return await _appeal(admin, registered=False)
+
+
+async def _consent_draft(admin: Viewer) -> Any:
+    return await consent.create_draft("Согласие", "Текст согласия", actor_id=admin.user_id)
+
+
+def _appeal_case(name: str, input_type: str, fields: str, make: Any, expected: Any) -> Case:
+    return Case(
+        name,
+        f"mutation($id: ID!) {{ {name}(input: {{id: $id{fields}}}) {{ {E} }} }}",
+        _target("Appeal", make),
+        expected,
     )
 
 
@@ -313,6 +362,62 @@ CASES: list[Case] = [
         _target("News", _news),
         # Lookups never fail: callers who may not read drafts get null, checked below.
         (OK,) * len(CALLERS),
+    ),
+    _appeal_case("registerAppeal", "AppealStepInput", "", _received_appeal, APPEAL_STEP),
+    _appeal_case("startAppealReview", "AppealStepInput", "", _appeal, APPEAL_STEP),
+    _appeal_case(
+        "extendAppealDeadline",
+        "ExtendAppealDeadlineInput",
+        ', days: 10, reason: "Запрос в министерство"',
+        _appeal,
+        APPEAL_EXTEND,
+    ),
+    _appeal_case("answerAppeal", "AnswerAppealInput", ', text: "Ответ"', _appeal, APPEAL_STEP),
+    _appeal_case(
+        "forwardAppeal",
+        "ForwardAppealInput",
+        ', body: "Минвостокразвития", coveringLetter: "Направляем"',
+        _appeal,
+        APPEAL_STEP,
+    ),
+    _appeal_case(
+        "leaveAppealWithoutAnswer",
+        "LeaveAppealWithoutAnswerInput",
+        ", reason: UNREADABLE",
+        _appeal,
+        APPEAL_STEP,
+    ),
+    _appeal_case(
+        "withdrawAppeal", "WithdrawAppealInput", ', comment: "Заявление"', _appeal, APPEAL_STEP
+    ),
+    Case("appeals", "{ appeals { totalCount } }", _nothing(), APPEAL_READ),
+    Case("appealReport", "{ appealReport { total } }", _nothing(), APPEAL_COUNT),
+    Case(
+        "appealStatus",
+        '{ appealStatus(number: "ОГ-2026-00001", contact: "a@example.ru") { state } }',
+        _nothing(),
+        PUBLIC,
+    ),
+    Case("consentDocument", "{ consentDocument { version } }", _nothing(), PUBLIC),
+    Case("consentDocuments", "{ consentDocuments { version } }", _nothing(), ADMIN_ONLY),
+    Case(
+        "createConsentDocument",
+        f'mutation {{ createConsentDocument(input: {{title: "С", text: "Т"}}) {{ {E} }} }}',
+        _nothing(),
+        ADMIN_ONLY,
+    ),
+    Case(
+        "updateConsentDocument",
+        "mutation($id: ID!) "
+        f'{{ updateConsentDocument(input: {{id: $id, title: "С", text: "Т2"}}) {{ {E} }} }}',
+        _target("ConsentDocument", _consent_draft),
+        ADMIN_ONLY,
+    ),
+    Case(
+        "publishConsentDocument",
+        f"mutation($id: ID!) {{ publishConsentDocument(id: $id) {{ {E} }} }}",
+        _target("ConsentDocument", _consent_draft),
+        ADMIN_ONLY,
     ),
 ]
 

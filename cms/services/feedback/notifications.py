@@ -23,7 +23,15 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 
-from cms.models import FeedbackKind, FeedbackMessage, FeedbackNotification
+from cms.models import (
+    Appeal,
+    AppealEvent,
+    FeedbackKind,
+    FeedbackMessage,
+    FeedbackNotification,
+    MediaAsset,
+)
+from cms.services.appeals.notices import compose_notice
 from cms.services.mail import Mail, SmtpServer, send_mail
 from cms.services.visibility import now
 from cms.settings import Settings
@@ -94,8 +102,10 @@ class FeedbackMailer:
         poll_seconds: float = 30.0,
         clock: Callable[[], datetime] = now,
     ) -> None:
-        if not settings.smtp_url or not settings.feedback_notify_to:
-            raise ValueError("notifications need CMS_SMTP_URL and CMS_FEEDBACK_NOTIFY_TO")
+        # Staff e-mails also need CMS_FEEDBACK_NOTIFY_TO (see submission.py); the
+        # citizens' notices about appeals need only the server.
+        if not settings.smtp_url:
+            raise ValueError("notifications need CMS_SMTP_URL")
         self.settings = settings
         self.server = SmtpServer.from_url(settings.smtp_url)
         self.policy = policy or RetryPolicy()
@@ -120,11 +130,12 @@ class FeedbackMailer:
     async def _deliver(self, row: FeedbackNotification, moment: datetime) -> bool:
         attempts = row.attempts + 1
         message = await FeedbackMessage.get_or_none(id=row.message_id)
-        if message is None:  # erased meanwhile: nothing to tell
+        mail = await self._compose(row, message) if message is not None else None
+        if message is None or mail is None:  # erased meanwhile: nothing to tell
             await FeedbackNotification.filter(id=row.pk).delete()
             return True
         try:
-            await send_mail(self.server, compose(self.settings, message))
+            await send_mail(self.server, mail)
         except Exception as error:  # any failure is retried; cancellation is not caught
             described = _describe(error)
             if attempts >= self.policy.max_attempts:
@@ -151,6 +162,23 @@ class FeedbackMailer:
         await FeedbackNotification.filter(id=row.pk).update(sent_at=self.clock(), last_error=None)
         logger.info("notification of %s sent", message.ticket)
         return True
+
+    async def _compose(self, row: FeedbackNotification, message: FeedbackMessage) -> Mail | None:
+        """The staff e-mail, or the citizen's notice of an appeal's step; None when
+        the citizen's address is gone (anonymised)."""
+        event_id = row.event_id  # type: ignore[attr-defined]
+        if event_id is None:
+            return compose(self.settings, message)
+        if not message.email:
+            return None
+        event = await AppealEvent.get(id=event_id)
+        appeal = await Appeal.get(id=event.appeal_id)  # type: ignore[attr-defined]
+        assets = (
+            await MediaAsset.filter(id__in=event.attachment_ids).order_by("id")
+            if event.attachment_ids
+            else []
+        )
+        return compose_notice(self.settings, message, appeal, event, list(assets))
 
     async def deliver_due(self, *, batch: int = 20) -> DeliveryReport:
         """Sends the notifications due now, oldest first; one batch."""

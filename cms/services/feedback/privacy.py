@@ -11,14 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from cms.db import flat_values
 from cms.errors import Code
-from cms.models import FeedbackMessage, FeedbackNotification
+from cms.models import (
+    Appeal,
+    AppealEvent,
+    ConsentDocument,
+    FeedbackMessage,
+    FeedbackNotification,
+)
 from cms.services.phones import normalize_russian_phone
 from cms.services.validation import Checker
 from cms.services.visibility import now
@@ -75,6 +81,27 @@ async def export_personal_data(contact: Contact) -> dict[str, Any]:
                 "attempts": item.attempts,
             }
         )
+    versions: dict[int, Any] = dict(
+        await ConsentDocument.filter(
+            id__in={row.consent_version_id for row in rows}  # type: ignore[attr-defined]
+        ).values_list("id", "version")
+    )
+    appeals = {
+        appeal.message_id: appeal  # type: ignore[attr-defined]
+        for appeal in await Appeal.filter(message_id__in=[row.pk for row in rows])
+    }
+    events: dict[int, list[dict[str, Any]]] = {}
+    for event in await AppealEvent.filter(
+        appeal_id__in=[appeal.pk for appeal in appeals.values()]
+    ).order_by("id"):
+        events.setdefault(event.appeal_id, []).append(  # type: ignore[attr-defined]
+            {
+                "at": _moment(event.at),
+                "action": event.action.name,
+                "comment": event.comment,
+                "letter": event.letter,
+            }
+        )
     return {
         "contact": {"email": contact.email, "phone": contact.phone},
         "exported_at": now().isoformat(),
@@ -92,6 +119,9 @@ async def export_personal_data(contact: Contact) -> dict[str, Any]:
                 "created_at": _moment(row.created_at),
                 "updated_at": _moment(row.updated_at),
                 "consent_at": _moment(row.consent_at),
+                "consent_version": versions.get(row.consent_version_id),  # type: ignore[attr-defined]
+                "consent_channel": row.consent_channel.name if row.consent_channel else None,
+                "appeal": _appeal_data(appeals.get(row.pk), events),
                 "anonymized_at": _moment(row.anonymized_at),
                 "assigned_to_id": row.assigned_to_id,
                 # Keyed hashes (HMAC with the server's secret) of the sender's
@@ -105,8 +135,32 @@ async def export_personal_data(contact: Contact) -> dict[str, Any]:
     }
 
 
+def _appeal_data(appeal: Appeal | None, events: dict[int, list[dict[str, Any]]]) -> Any:
+    if appeal is None:
+        return None
+    return {
+        "number": appeal.number,
+        "state": appeal.state.name,
+        "received_at": _moment(appeal.received_at),
+        "registered_at": _moment(appeal.registered_at),
+        "due_on": appeal.due_on.isoformat() if appeal.due_on else None,
+        "history": events.get(appeal.pk, []),
+    }
+
+
 async def anonymize(queryset: QuerySet[FeedbackMessage], moment: datetime) -> int:
-    """Empties the personal data of the matching messages not anonymised yet."""
+    """Empties the personal data of the matching messages not anonymised yet, and
+    the texts of their appeals' history (comments, letters). An appeal's registration
+    data (number, dates, state, the reason or body of its ending) stays: the office
+    must keep it."""
+    async with in_transaction():
+        count = await _anonymize_messages(queryset, moment)
+        touched = Appeal.filter(message__anonymized_at=moment).values_list("id", flat=True)
+        await AppealEvent.filter(appeal_id__in=Subquery(touched)).update(comment=None, letter=None)
+    return count
+
+
+async def _anonymize_messages(queryset: QuerySet[FeedbackMessage], moment: datetime) -> int:
     return await queryset.filter(anonymized_at__isnull=True).update(
         name="",
         email=None,

@@ -26,8 +26,16 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from cms.errors import Code, FieldError, ValidationFailedError
-from cms.models import FeedbackKind, FeedbackMessage, FeedbackNotification, FeedbackStatus
+from cms.models import (
+    ConsentChannel,
+    ConsentDocument,
+    FeedbackKind,
+    FeedbackMessage,
+    FeedbackNotification,
+    FeedbackStatus,
+)
 from cms.models.base import fold_for_search
+from cms.services.appeals import workflow
 from cms.services.feedback.tickets import next_ticket
 from cms.services.phones import normalize_russian_phone
 from cms.services.ratelimit import RateLimiter
@@ -60,6 +68,9 @@ class Submission:
     message: str | None
     consent_to_processing: bool
     website: str | None = None  # the honeypot
+    # The consent document's version the form showed (None: the current one).
+    consent_version: int | None = None
+    channel: ConsentChannel = ConsentChannel.WEB_FORM
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +89,8 @@ class Receipt:
     ticket: str
     message_id: int
     created: bool  # False when collapsed into an earlier identical submission
+    # An appeal's registration number, once registered (CMS_APPEAL_REGISTRATION=auto).
+    appeal_number: str | None = None
 
 
 class _DuplicateFoundError(Exception):
@@ -226,11 +239,39 @@ async def _recent_duplicate(digest: str, since: datetime) -> Receipt | None:
         await FeedbackMessage.filter(fingerprint=digest, created_at__gte=since)
         .order_by("id")
         .first()
-        .values("id", "ticket")
+        .values("id", "ticket", "appeal__number")
     )
     if row is None:
         return None
-    return Receipt(ticket=row["ticket"], message_id=row["id"], created=False)
+    return Receipt(
+        ticket=row["ticket"],
+        message_id=row["id"],
+        created=False,
+        appeal_number=row["appeal__number"],
+    )
+
+
+async def _consent_document(submission: Submission) -> int | None:
+    """The id of the consent version the sender accepted: the published one, which
+    the form must have shown (a form showing an older text is refused, so nobody
+    is recorded as agreeing to a text they did not see). None while no version
+    has been published."""
+    current = (
+        await ConsentDocument.filter(published_at__isnull=False)
+        .order_by("-version")
+        .first()
+        .values("id", "version")
+    )
+    if submission.consent_version is None:
+        return current["id"] if current else None
+    if current is None or current["version"] != submission.consent_version:
+        raise ValidationFailedError.one(
+            ("input", "consentVersion"),
+            Code.CONFLICT,
+            "Текст согласия на обработку персональных данных изменился: "
+            "ознакомьтесь с действующей редакцией и отправьте обращение снова.",
+        )
+    return int(current["id"])
 
 
 async def _check_limits(
@@ -275,6 +316,8 @@ async def submit_feedback(
         if earlier is not None:
             return earlier
     await _check_limits(limiter, settings, address, clean, count=False)
+    consent_id = await _consent_document(submission)
+    appeal_number = None
     try:
         async with in_transaction() as connection:
             ticket = await next_ticket(connection, moment.year)
@@ -294,6 +337,8 @@ async def submit_feedback(
                 feedback_status=FeedbackStatus.SPAM if clean.is_spam else FeedbackStatus.NEW,
                 staff_note=HONEYPOT_NOTE if clean.is_spam else None,
                 consent_at=moment,
+                consent_version_id=consent_id,
+                consent_channel=submission.channel,
                 address_hash=address_hash(settings.secret_key, address),
                 fingerprint=digest,
             )
@@ -302,6 +347,9 @@ async def submit_feedback(
                 await FeedbackNotification.create(
                     message_id=row.pk, next_attempt_at=moment, using_db=connection
                 )
+            if clean.kind == FeedbackKind.APPEAL and not clean.is_spam:
+                appeal = await workflow.receive(connection, row, settings, moment)
+                appeal_number = appeal.number
     except _DuplicateFoundError as duplicate:
         return duplicate.receipt
-    return Receipt(ticket=ticket, message_id=row.pk, created=True)
+    return Receipt(ticket=ticket, message_id=row.pk, created=True, appeal_number=appeal_number)

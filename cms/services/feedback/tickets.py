@@ -14,13 +14,15 @@ The lock also serialises the duplicate check that follows it (see submission.py)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from cms.db import placeholders
 
+# Appeals' registration numbers take theirs the same way, from their own counter.
+CounterTable = Literal["feedback_ticket_counter", "appeal_number_counter"]
 _UPSERT = (
-    "INSERT INTO feedback_ticket_counter (year, last_number) VALUES ({year}, 1) "
-    "ON CONFLICT (year) DO UPDATE SET last_number = feedback_ticket_counter.last_number + 1 "
+    "INSERT INTO {table} (year, last_number) VALUES ({year}, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
     "RETURNING last_number"
 )
 
@@ -29,8 +31,16 @@ def format_ticket(year: int, number: int) -> str:
     return f"FB-{year}-{number:06d}"
 
 
+async def next_number(connection: Any, table: CounterTable, year: int) -> int:
+    """The next number of `year` in `table`; `connection` is the caller's open
+    transaction, which holds the counter's lock until it ends."""
+    (placeholder,) = placeholders(1)
+    rows = await connection.execute_query_dict(
+        _UPSERT.format(table=table, year=placeholder), [year]
+    )
+    return int(rows[0]["last_number"])
+
+
 async def next_ticket(connection: Any, year: int) -> str:
     """The next ticket of `year`; `connection` is the submission's open transaction."""
-    (placeholder,) = placeholders(1)
-    rows = await connection.execute_query_dict(_UPSERT.format(year=placeholder), [year])
-    return format_ticket(year, int(rows[0]["last_number"]))
+    return format_ticket(year, await next_number(connection, "feedback_ticket_counter", year))

@@ -1,0 +1,1 @@
+"""Citizens' appeals (59-FZ): registration, deadlines, the workflow, reports."""
