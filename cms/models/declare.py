@@ -6,7 +6,7 @@ it is called for people (a Russian label used in messages). Everything else read
 it: the revision snapshot and the trash (cms/services/content_types.py), the
 checks of an input (cms/services/content_forms.py), the seed loader, and in the
 API the output type, the create/update input and its conversion
-(graphql_schema/content.py). Adding a field is adding it to the model and here.
+(graphql_schema/content/declared.py). Adding a field is adding it to the model and here.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ class Field:
     editable: bool = True  # part of the create/update input
     searchable: bool = False  # folded into the item's search text
     public: bool = True  # shown in the API's output type
-    # Texts: the longest value. A CharField column states it already (length_limit
-    # reads it there); a TextField has none, so the declaration gives one.
+    # Texts: the longest value. A CharField column states it already
+    # (cms/services/columns.length_limit reads it there); a TextField has none, so
+    # the declaration gives one.
     max_length: int | None = None
     multiline: bool = False
     target: str | None = None  # the referenced model: "Organization", "MediaAsset"
@@ -150,18 +151,6 @@ class Declaration:
     def clearable(self) -> dict[str, tuple[str, ...]]:
         """What an input's `clear` may name, and the columns that empties."""
         return {item.api_name: item.columns for item in self.fields if item.clearable}
-
-
-def length_limit(model: type[Model], item: Field) -> int | None:
-    """The longest text `item` takes: its declared limit, else its column's (the
-    value column of the link model for a list of strings)."""
-    if item.max_length is not None:
-        return item.max_length
-    column = item.link_column if item.kind is Kind.STRINGS else item.column
-    if column is None:
-        return None
-    limit: int | None = getattr(model._meta.fields_map.get(column), "max_length", None)
-    return limit
 
 
 def declare(declaration: Declaration) -> Declaration:

@@ -11,6 +11,8 @@ from typing import Any
 
 from tortoise.models import Model
 
+from cms.models.declare import Field, Kind
+
 
 def _constraints(model: type[Model], field: str) -> dict[str, Any]:
     return model._meta.fields_map[field].constraints
@@ -20,6 +22,17 @@ def max_length(model: type[Model], field: str) -> int | None:
     """The longest text the column holds (None: unlimited)."""
     value = _constraints(model, field).get("max_length")
     return int(value) if value is not None else None
+
+
+def length_limit(model: type[Model], item: Field) -> int | None:
+    """The longest text a declared field takes: its declared limit, else its column's
+    (the value column of the link model for a list of strings)."""
+    if item.max_length is not None:
+        return item.max_length
+    column = item.link_column if item.kind is Kind.STRINGS else item.column
+    if column is None or column not in model._meta.fields_map:
+        return None
+    return max_length(model, column)
 
 
 def fits(model: type[Model], field: str, value: object) -> bool:

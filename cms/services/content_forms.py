@@ -26,8 +26,9 @@ from cms import models
 from cms.db import flat_values
 from cms.errors import Code
 from cms.models import ContentModel, Region
-from cms.models.declare import Field, Kind, length_limit
+from cms.models.declare import Field, Kind
 from cms.services.columns import fits as fits_column
+from cms.services.columns import length_limit
 from cms.services.content_types import ContentType
 from cms.services.editing import Build, Changes
 from cms.services.sanitizing import BodyFormat, render_body

@@ -15,8 +15,8 @@ from cms.models import (
     Tag,
     news,
 )
-from cms.models.declare import length_limit
 from cms.services import batches, revisions
+from cms.services.columns import length_limit
 from cms.services.content_forms import Form, Values, declared_build, path
 from cms.services.content_types import NEWS, TAG
 from cms.services.editing import Build, Changes

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cms.models import ContentModel, PublishableModel
-from cms.models.declare import Kind, length_limit
+from cms.models.declare import Kind
+from cms.services.columns import length_limit
 from cms.services.content_types import CONTENT_TYPES, ContentType
 from tests.conftest import TestDatabase
 
