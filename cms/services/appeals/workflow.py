@@ -6,12 +6,14 @@
                      +------------+----> withdrawn (by the citizen; also from received)
 
 Registered and in-review appeals may also be answered, forwarded or left directly
-from "registered". Every step is one transaction: the appeal's change (guarded by
-its revision, as content is), an AppealEvent row (who, when, what, comment,
-letter) and, when the citizen is to be told, the notice in the outbox
-(FeedbackNotification with the event). A step that fails or is rolled back leaves
-no trace, the notice included; a committed one is mailed once by the
-FeedbackMailer.
+from "registered". Each step is data (a Transition: the states it starts from, the
+one it leads to, whether it tells the citizen and closes the appeal) taken by one
+helper, `_step`, with the step's own change beside it. Every step is one
+transaction: the appeal's change (guarded by its revision, as content is), an
+AppealEvent row (who, when, what, comment, letter) and, when the citizen is to be
+told, the notice in the outbox (FeedbackNotification with the event). A step that
+fails or is rolled back leaves no trace, the notice included; a committed one is
+mailed once by the FeedbackMailer.
 
 Who may take which step is checked by the API (services/permissions.py):
 MANAGE_FEEDBACK for every step, EXTEND_APPEAL_DEADLINE for the extension.
