@@ -4,16 +4,18 @@ head of office), and the consent document's versions (admin)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Protocol
 
 import strawberry
 
 from cms import models
-from cms.errors import ValidationFailedError
 from cms.services.appeals import consent, workflow
 from cms.services.permissions import Action
 from graphql_schema.appeals.types import Appeal, ConsentDocument, NoAnswerReason
 from graphql_schema.context import Info
-from graphql_schema.payloads import UserError, user_errors
+from graphql_schema.editing import payload
+from graphql_schema.payloads import UserError
 from graphql_schema.permissions import require
 from graphql_schema.relay import parse_typed_id
 
@@ -96,22 +98,26 @@ class ConsentDocumentPayload:
     errors: list[UserError]
 
 
-Step = Callable[[int, workflow.StepContext], Awaitable[models.Appeal]]
+class _StepInput(Protocol):
+    id: strawberry.ID
+    expected_revision: int | None
 
 
-async def _run(info: Info, raw_id: strawberry.ID, step: Step) -> AppealPayload:
-    appeal_id = parse_typed_id(raw_id, "Appeal", "input.id")
+async def _run(
+    info: Info, input: _StepInput, step: Callable[..., Awaitable[models.Appeal]]
+) -> AppealPayload:
+    """The body every workflow mutation shares, after its permission check: `step` is
+    the workflow function with the step's own arguments bound."""
+    appeal_id = parse_typed_id(input.id, "Appeal", "input.id")
     context = workflow.StepContext(
         actor_id=info.context.viewer.user_id, settings=info.context.settings
     )
-    try:
-        row = await step(appeal_id, context)
-    except ValidationFailedError as error:
-        return AppealPayload(appeal=None, errors=user_errors(error))
+    write = step(appeal_id, context, expected_revision=input.expected_revision)
+    result = await payload(AppealPayload, "appeal", Appeal.from_row, write)
     mailer = info.context.runtime.feedback_mailer
-    if mailer is not None:
+    if result.appeal is not None and mailer is not None:
         mailer.wake()  # a notice may be waiting in the outbox
-    return AppealPayload(appeal=Appeal.from_row(row), errors=[])
+    return result
 
 
 def _media_ids(ids: list[strawberry.ID]) -> list[int]:
@@ -122,6 +128,10 @@ def _consent_id(raw_id: strawberry.ID) -> int:
     return parse_typed_id(raw_id, "ConsentDocument", "input.id")
 
 
+async def _consent_payload(write: Awaitable[models.ConsentDocument]) -> ConsentDocumentPayload:
+    return await payload(ConsentDocumentPayload, "document", ConsentDocument.from_row, write)
+
+
 @strawberry.type
 class AppealMutations:
     @strawberry.mutation(
@@ -130,24 +140,12 @@ class AppealMutations:
     )
     async def register_appeal(self, info: Info, input: AppealStepInput) -> AppealPayload:
         require(info.context.viewer, Action.MANAGE_FEEDBACK, "Регистрация обращений")
-        return await _run(
-            info,
-            input.id,
-            lambda pk, ctx: workflow.register(
-                pk, ctx, comment=input.comment, expected_revision=input.expected_revision
-            ),
-        )
+        return await _run(info, input, partial(workflow.register, comment=input.comment))
 
     @strawberry.mutation(description="Takes a registered appeal into review.")
     async def start_appeal_review(self, info: Info, input: AppealStepInput) -> AppealPayload:
         require(info.context.viewer, Action.MANAGE_FEEDBACK, "Рассмотрение обращений")
-        return await _run(
-            info,
-            input.id,
-            lambda pk, ctx: workflow.start_review(
-                pk, ctx, comment=input.comment, expected_revision=input.expected_revision
-            ),
-        )
+        return await _run(info, input, partial(workflow.start_review, comment=input.comment))
 
     @strawberry.mutation(
         description="Extends the answer's deadline once, with a reason (the head of office); "
@@ -157,34 +155,17 @@ class AppealMutations:
         self, info: Info, input: ExtendAppealDeadlineInput
     ) -> AppealPayload:
         require(info.context.viewer, Action.EXTEND_APPEAL_DEADLINE, "Продление срока")
-        return await _run(
-            info,
-            input.id,
-            lambda pk, ctx: workflow.extend(
-                pk,
-                ctx,
-                days=input.days,
-                reason=input.reason,
-                expected_revision=input.expected_revision,
-            ),
-        )
+        step = partial(workflow.extend, days=input.days, reason=input.reason)
+        return await _run(info, input, step)
 
     @strawberry.mutation(description="Answers the appeal; the answer is mailed and kept.")
     async def answer_appeal(self, info: Info, input: AnswerAppealInput) -> AppealPayload:
         require(info.context.viewer, Action.MANAGE_FEEDBACK, "Ответ на обращение")
         attachments = _media_ids(input.attachments)
-        return await _run(
-            info,
-            input.id,
-            lambda pk, ctx: workflow.answer(
-                pk,
-                ctx,
-                text=input.text,
-                attachment_ids=attachments,
-                comment=input.comment,
-                expected_revision=input.expected_revision,
-            ),
+        step = partial(
+            workflow.answer, text=input.text, attachment_ids=attachments, comment=input.comment
         )
+        return await _run(info, input, step)
 
     @strawberry.mutation(
         description="Forwards the appeal to the competent body with a covering letter; the "
@@ -192,20 +173,14 @@ class AppealMutations:
     )
     async def forward_appeal(self, info: Info, input: ForwardAppealInput) -> AppealPayload:
         require(info.context.viewer, Action.MANAGE_FEEDBACK, "Переадресация обращения")
-        attachments = _media_ids(input.attachments)
-        return await _run(
-            info,
-            input.id,
-            lambda pk, ctx: workflow.forward(
-                pk,
-                ctx,
-                body=input.body,
-                covering_letter=input.covering_letter,
-                attachment_ids=attachments,
-                comment=input.comment,
-                expected_revision=input.expected_revision,
-            ),
+        step = partial(
+            workflow.forward,
+            body=input.body,
+            covering_letter=input.covering_letter,
+            attachment_ids=_media_ids(input.attachments),
+            comment=input.comment,
         )
+        return await _run(info, input, step)
 
     @strawberry.mutation(
         description="Leaves the appeal without an answer on the merits for an art. 11 reason; "
@@ -215,41 +190,23 @@ class AppealMutations:
         self, info: Info, input: LeaveAppealWithoutAnswerInput
     ) -> AppealPayload:
         require(info.context.viewer, Action.MANAGE_FEEDBACK, "Обращение без ответа")
-        return await _run(
-            info,
-            input.id,
-            lambda pk, ctx: workflow.leave_without_answer(
-                pk,
-                ctx,
-                reason=input.reason,
-                comment=input.comment,
-                expected_revision=input.expected_revision,
-            ),
-        )
+        step = partial(workflow.leave_without_answer, reason=input.reason, comment=input.comment)
+        return await _run(info, input, step)
 
     @strawberry.mutation(description="Records that the citizen withdrew the appeal.")
     async def withdraw_appeal(self, info: Info, input: WithdrawAppealInput) -> AppealPayload:
         require(info.context.viewer, Action.MANAGE_FEEDBACK, "Отзыв обращения")
-        return await _run(
-            info,
-            input.id,
-            lambda pk, ctx: workflow.withdraw(
-                pk, ctx, comment=input.comment, expected_revision=input.expected_revision
-            ),
-        )
+        return await _run(info, input, partial(workflow.withdraw, comment=input.comment))
 
     @strawberry.mutation(description="A new version of the consent document, as a draft (admin).")
     async def create_consent_document(
         self, info: Info, input: ConsentDocumentInput
     ) -> ConsentDocumentPayload:
         require(info.context.viewer, Action.MANAGE_CONSENT_DOCUMENTS, "Версии согласия")
-        try:
-            row = await consent.create_draft(
-                input.title, input.text, actor_id=info.context.viewer.user_id
-            )
-        except ValidationFailedError as error:
-            return ConsentDocumentPayload(document=None, errors=user_errors(error))
-        return ConsentDocumentPayload(document=ConsentDocument.from_row(row), errors=[])
+        actor_id = info.context.viewer.user_id
+        return await _consent_payload(
+            consent.create_draft(input.title, input.text, actor_id=actor_id)
+        )
 
     @strawberry.mutation(
         description="Changes a draft version (admin); published ones never change."
@@ -258,19 +215,12 @@ class AppealMutations:
         self, info: Info, input: UpdateConsentDocumentInput
     ) -> ConsentDocumentPayload:
         require(info.context.viewer, Action.MANAGE_CONSENT_DOCUMENTS, "Версии согласия")
-        try:
-            row = await consent.update_draft(_consent_id(input.id), input.title, input.text)
-        except ValidationFailedError as error:
-            return ConsentDocumentPayload(document=None, errors=user_errors(error))
-        return ConsentDocumentPayload(document=ConsentDocument.from_row(row), errors=[])
+        document_id = _consent_id(input.id)
+        return await _consent_payload(consent.update_draft(document_id, input.title, input.text))
 
     @strawberry.mutation(description="Puts a draft version in force (admin).")
     async def publish_consent_document(
         self, info: Info, id: strawberry.ID
     ) -> ConsentDocumentPayload:
         require(info.context.viewer, Action.MANAGE_CONSENT_DOCUMENTS, "Версии согласия")
-        try:
-            row = await consent.publish(_consent_id(id))
-        except ValidationFailedError as error:
-            return ConsentDocumentPayload(document=None, errors=user_errors(error))
-        return ConsentDocumentPayload(document=ConsentDocument.from_row(row), errors=[])
+        return await _consent_payload(consent.publish(_consent_id(id)))

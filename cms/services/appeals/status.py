@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from cms.errors import Code, FieldError, ValidationFailedError
+from cms.errors import Code, ValidationFailedError
 from cms.models import Appeal, AppealState
+from cms.services.feedback.submission import check_limits
 from cms.services.phones import normalize_russian_phone
 from cms.services.ratelimit import RateLimiter
 from cms.services.validation import clean_text, normalize_email
@@ -43,36 +44,13 @@ def _contact_condition(contact: str) -> dict[str, str]:
     return {"message__phone": phone}
 
 
-async def _limit(limiter: RateLimiter, settings: Settings, keys: list[str]) -> None:
-    waits = []
-    for key in keys:
-        decision = await limiter.hit(key, settings.appeal_status_limit)
-        if not decision.allowed:
-            waits.append(decision.retry_after)
-    if waits:
-        wait = max(waits)
-        raise ValidationFailedError(
-            [
-                FieldError(
-                    None,
-                    Code.RATE_LIMITED,
-                    f"Слишком много проверок подряд. Повторите через {wait} с.",
-                    retry_after=wait,
-                )
-            ]
-        )
-
-
 async def appeal_status(
     number: str, contact: str, *, address: str, settings: Settings, limiter: RateLimiter
 ) -> PublicStatus | None:
     """The state and due date when both match; None otherwise (whichever is wrong)."""
     clean_number = clean_text(number)[:MAX_NUMBER_LENGTH]
-    await _limit(
-        limiter,
-        settings,
-        [f"appeal-status:address:{address}", f"appeal-status:number:{clean_number}"],
-    )
+    keys = [f"appeal-status:address:{address}", f"appeal-status:number:{clean_number}"]
+    await check_limits(limiter, [(key, settings.appeal_status_limit) for key in keys], "проверок")
     if len(contact) > MAX_CONTACT_LENGTH:
         return None
     condition = _contact_condition(contact)

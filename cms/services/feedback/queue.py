@@ -101,7 +101,7 @@ async def feedback_stats(
 # ---------------------------------------------------------------- changes
 
 
-def _conflict(expected: int, actual: int) -> ValidationFailedError:
+def revision_conflict(expected: int, actual: int) -> ValidationFailedError:
     return ValidationFailedError.one(
         ("input", "expectedRevision"),
         Code.CONFLICT,
@@ -118,14 +118,14 @@ async def _apply(
     if row is None:
         raise ValidationFailedError.one(("input", "id"), Code.NOT_FOUND, "Обращение не найдено.")
     if expected_revision is not None and expected_revision != row.revision:
-        raise _conflict(expected_revision, row.revision)
+        raise revision_conflict(expected_revision, row.revision)
     # The revision in the WHERE clause makes a concurrent change lose, not overwrite.
     updated = await FeedbackMessage.filter(id=message_id, revision=row.revision).update(
         **changes, revision=row.revision + 1, updated_at=now()
     )
     if updated == 0:
         current = await FeedbackMessage.get_or_none(id=message_id)
-        raise _conflict(row.revision, current.revision if current else row.revision)
+        raise revision_conflict(row.revision, current.revision if current else row.revision)
     return await FeedbackMessage.get(id=message_id)
 
 

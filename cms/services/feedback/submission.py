@@ -45,7 +45,7 @@ from cms.services.validation import (
     has_hidden_characters,
 )
 from cms.services.visibility import now
-from cms.settings import Settings
+from cms.settings import Limit, Settings
 
 MAX_NAME_LENGTH = 200
 MAX_SUBJECT_LENGTH = 300
@@ -274,13 +274,13 @@ async def _consent_document(submission: Submission) -> int | None:
     return int(current["id"])
 
 
-async def _check_limits(
-    limiter: RateLimiter, settings: Settings, address: str, clean: CleanSubmission, *, count: bool
+async def check_limits(
+    limiter: RateLimiter, keys: list[tuple[str, Limit]], what: str, *, count: bool = True
 ) -> None:
-    """RATE_LIMITED when a limit is reached; `count` records this submission too."""
+    """RATE_LIMITED ("too many `what` in a row") when any key is over its limit, with the
+    longest wait; every key is counted (`count`) or only looked at."""
     refused: list[int] = []
-    for key, is_contact in _limit_keys(address, clean):
-        limit = settings.feedback_limit_contact if is_contact else settings.feedback_limit_address
+    for key, limit in keys:
         decision = await (limiter.hit(key, limit) if count else limiter.peek(key, limit))
         if not decision.allowed:
             refused.append(decision.retry_after)
@@ -291,11 +291,22 @@ async def _check_limits(
                 FieldError(
                     None,
                     Code.RATE_LIMITED,
-                    f"Слишком много обращений подряд. Повторите через {wait} с.",
+                    f"Слишком много {what} подряд. Повторите через {wait} с.",
                     retry_after=wait,
                 )
             ]
         )
+
+
+async def _check_limits(
+    limiter: RateLimiter, settings: Settings, address: str, clean: CleanSubmission, *, count: bool
+) -> None:
+    """RATE_LIMITED when a limit is reached; `count` records this submission too."""
+    keys = [
+        (key, settings.feedback_limit_contact if is_contact else settings.feedback_limit_address)
+        for key, is_contact in _limit_keys(address, clean)
+    ]
+    await check_limits(limiter, keys, "обращений", count=count)
 
 
 def notifications_enabled(settings: Settings) -> bool:
