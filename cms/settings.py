@@ -114,6 +114,13 @@ class Settings:
     graphiql: bool = True
     access_log: bool = True
     log_level: str = "INFO"
+    # Operations (web/metrics.py, web/logs.py, web/lifecycle.py): Prometheus /metrics
+    # (off by default; a bearer token when set), "text" or "json" log lines, and how
+    # long a stopping server lets requests in flight finish.
+    metrics: bool = False
+    metrics_token: str | None = None
+    log_format: str = "text"  # or "json"
+    shutdown_timeout: int = 30
     max_body_size: int = 1_048_576
     session_ttl_seconds: int = 12 * 3600
     trusted_proxies: tuple[Network, ...] = ()
@@ -269,6 +276,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         graphiql=_bool(env, "CMS_GRAPHIQL", mode != PRODUCTION),
         access_log=_bool(env, "CMS_ACCESS_LOG", True),
         log_level=env.get("CMS_LOG_LEVEL", "INFO").upper(),
+        metrics=_bool(env, "CMS_METRICS", False),
+        metrics_token=env.get("CMS_METRICS_TOKEN") or None,
+        log_format=_choice(env, "CMS_LOG_FORMAT", ("text", "json"), "text"),
+        shutdown_timeout=_int(env, "CMS_SHUTDOWN_TIMEOUT", 30, minimum=1),
         max_body_size=_int(env, "CMS_MAX_BODY_SIZE", 1_048_576, minimum=1024),
         session_ttl_seconds=_int(env, "CMS_SESSION_TTL", 12 * 3600, minimum=60),
         trusted_proxies=_networks(env, "CMS_TRUSTED_PROXIES"),
