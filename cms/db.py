@@ -123,21 +123,22 @@ class _WithoutValues(logging.Filter):
 
 
 _counter_handler = _StatementCounter()
-_without_values = _WithoutValues()
+
+# On import, before any connection is made (the server, the CLI, scripts): statements
+# are logged without their values, and aiosqlite, which logs every call with its
+# arguments at DEBUG, is kept at INFO whatever the level.
+logging.getLogger("tortoise.db_client").addFilter(_WithoutValues())
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def install_statement_counter() -> None:
     """Route Tortoise's statement log to the counter only: statements are printed
-    only when the log level is DEBUG, and never with their values. aiosqlite logs
-    every call with its arguments at DEBUG: kept at INFO whatever the level."""
+    only when the log level is DEBUG (and never with their values, above)."""
     db_logger = logging.getLogger("tortoise.db_client")
-    if _without_values not in db_logger.filters:
-        db_logger.addFilter(_without_values)
     if _counter_handler not in db_logger.handlers:
         db_logger.addHandler(_counter_handler)
     db_logger.setLevel(logging.DEBUG)
     db_logger.propagate = logging.getLogger().isEnabledFor(logging.DEBUG)
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 @contextlib.contextmanager
