@@ -46,9 +46,7 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         rid = _incoming(scope) or secrets.token_hex(16)
         scope[SCOPE_KEY] = rid
-        # Not reset afterwards: the server runs each request in a task of its own, and
-        # Starlette's handler of unexpected errors (outside this middleware) logs with it.
-        request_id.set(rid)
+        token = request_id.set(rid)
         header = (HEADER, rid.encode("ascii"))
         status = 500
 
@@ -59,12 +57,19 @@ class RequestIdMiddleware:
                 message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
-        if self.metrics is None:
-            await self.app(scope, receive, send_with_id)
-            return
         try:
             await self.app(scope, receive, send_with_id)
-        finally:
+        except BaseException:
+            # Kept set: Starlette's handler of unexpected errors, outside this
+            # middleware, logs with it (the server runs each request in a task of its
+            # own, so it goes no further).
+            self._count(scope, status, started)
+            raise
+        self._count(scope, status, started)
+        request_id.reset(token)
+
+    def _count(self, scope: Scope, status: int, started: float) -> None:
+        if self.metrics is not None:
             self.metrics.observe(
                 scope["path"],
                 scope["method"],
