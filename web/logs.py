@@ -57,12 +57,11 @@ def formatter(settings: Settings) -> logging.Formatter:
 def logging_config(settings: Settings) -> dict[str, Any]:
     """A logging.config.dictConfig for the server: one stream handler on the root
     logger (uvicorn's own loggers propagate to it), at CMS_LOG_LEVEL."""
-    text = {"format": TEXT_FORMAT}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": RequestIdFilter}},
-        "formatters": {"line": {"()": JsonFormatter} if settings.log_format == "json" else text},
+        "formatters": {"line": {"()": formatter, "settings": settings}},
         "handlers": {
             "stream": {
                 "class": "logging.StreamHandler",

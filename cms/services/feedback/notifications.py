@@ -31,7 +31,7 @@ from cms.models import (
     FeedbackNotification,
     MediaAsset,
 )
-from cms.observability import hooks
+from cms.observability import hooks, report_unexpected
 from cms.services.appeals.notices import compose_notice
 from cms.services.mail import Mail, SmtpServer, send_mail
 from cms.services.visibility import now
@@ -237,8 +237,9 @@ class FeedbackMailer:
                 wait = 0.0 if report.sent + report.failed else await self._seconds_to_next()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 # The database may be briefly away; the outbox keeps the work.
+                report_unexpected(error)
                 logger.exception("feedback notifications: a round failed")
                 wait = self.poll_seconds
             if wait > 0:
