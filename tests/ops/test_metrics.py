@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,6 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from cms.observability import hooks
 from tests.conftest import TestDatabase, make_settings
 from tests.feedback.conftest import SUBMIT, form
+from tests.media.conftest import make_media_app
+from tests.media.test_renditions import rendition, upload_photo
 from web.app import create_app
 from web.metrics import MAX_OPERATION_NAMES, Metrics, route_of
 
@@ -214,3 +217,28 @@ def test_labels_have_bounded_values() -> None:
     assert route_of("/media/ab/cd/file.jpg") == "/media/{key}"
     assert route_of("/feeds/news.rss") == "/feeds/{feed}"
     assert route_of("/anything/else") == "other"
+
+
+async def test_rendition_time_is_measured_once_per_rendition_made(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    async for app in make_media_app(db, tmp_path / "media", CMS_METRICS="on"):
+        asset = await upload_photo(app)
+        made = await rendition(app, asset["id"], width=300)
+        assert made is not None
+        for _ in range(2):  # made by the first GET, served by the second
+            assert (await app.http.get(app.local(made["url"]))).status_code == 200
+        scraped = samples((await app.http.get("/metrics")).text)
+    assert value(scraped, "cms_rendition_seconds_count") == 1
+    assert value(scraped, "cms_rendition_seconds_sum") > 0
+    assert (
+        value(
+            scraped,
+            "cms_http_requests_total",
+            route="/media/{key}",
+            method="GET",
+            status="200",
+            operation="",
+        )
+        == 2
+    )
