@@ -64,6 +64,10 @@ _STATEMENT_BUCKETS = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89)
 _RENDITION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
+# A request's counter, latency histogram and statements histogram.
+_Series = tuple[Counter, Histogram, Histogram]
+
+
 def route_of(path: str) -> str:
     if path in _EXACT:
         return path
@@ -163,12 +167,27 @@ class Metrics:
         self.workers.set(1)
         self._outbox = _Outbox()
         self._names: set[str] = set()
+        # (route, method, status, operation) -> its series: labels() costs a lock and
+        # a few tuples per call, a dict lookup does not (the fast lane stays cheap).
+        self._series: dict[tuple[str, str, int, object], _Series] = {}
 
     def register_hooks(self) -> None:
         hooks.database_error = self.database_errors.inc
         hooks.redis_error = self.redis_errors.inc
         hooks.delivery_failed = self.delivery_failures.inc
         hooks.rendition_made = self.renditions.observe
+
+    def _series_of(self, route: str, method: str, status: int, operation: object) -> _Series:
+        return (
+            self.requests.labels(
+                route,
+                method if method in _METHODS else "other",
+                str(status),
+                self.operation_label(operation),
+            ),
+            self.latency.labels(route),
+            self.statements.labels(route),
+        )
 
     def operation_label(self, name: object) -> str:
         if not isinstance(name, str) or not name:
@@ -192,14 +211,16 @@ class Metrics:
     ) -> None:
         """One answered request (called by the outermost middleware)."""
         route = route_of(path)
-        self.requests.labels(
-            route,
-            method if method in _METHODS else "other",
-            str(status),
-            self.operation_label(operation),
-        ).inc()
-        self.latency.labels(route).observe(seconds)
-        self.statements.labels(route).observe(statements)
+        key = (route, method, status, operation)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series_of(route, method, status, operation)
+            if len(self._series) < 4096:  # label values are bounded; the keys too
+                self._series[key] = series
+        requests, latency, statements_histogram = series
+        requests.inc()
+        latency.observe(seconds)
+        statements_histogram.observe(statements)
         if cache is not None:
             self.cache.labels(cache).inc()
         if status == 429:
