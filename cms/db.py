@@ -104,12 +104,36 @@ class _StatementCounter(logging.Handler):
                 bucket.append(statement)
 
 
+class _WithoutValues(logging.Filter):
+    """Leaves the values out of Tortoise's statement lines ("%s: %s", statement,
+    values) and the parameters out of its connection lines: values are passwords'
+    hashes, tokens' digests, citizens' names and contacts. The statement stays, for
+    the counter and for DEBUG logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not isinstance(record.args, tuple) or not record.args:
+            return True
+        message = str(record.msg)
+        if message == "%s: %s":
+            record.msg, record.args = "%s", record.args[:1]
+        elif " with params" in message:
+            record.msg = message.split(" with params", 1)[0]
+            record.args = record.args[: record.msg.count("%s")]
+        return True
+
+
 _counter_handler = _StatementCounter()
+
+# On import, before any connection is made (the server, the CLI, scripts): statements
+# are logged without their values, and aiosqlite, which logs every call with its
+# arguments at DEBUG, is kept at INFO whatever the level.
+logging.getLogger("tortoise.db_client").addFilter(_WithoutValues())
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def install_statement_counter() -> None:
-    """Route Tortoise's statement log to the counter only: statements carry values
-    (personal data), so they are never printed unless the log level is DEBUG."""
+    """Route Tortoise's statement log to the counter only: statements are printed
+    only when the log level is DEBUG (and never with their values, above)."""
     db_logger = logging.getLogger("tortoise.db_client")
     if _counter_handler not in db_logger.handlers:
         db_logger.addHandler(_counter_handler)

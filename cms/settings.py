@@ -378,6 +378,17 @@ class Settings:
     graphiql: bool = field(default=True, metadata=variable("CMS_GRAPHIQL", _bool))
     access_log: bool = field(default=True, metadata=variable("CMS_ACCESS_LOG", _bool))
     log_level: str = field(default="INFO", metadata=variable("CMS_LOG_LEVEL", _upper))
+    # Operations (web/metrics.py, web/logs.py, web/lifecycle.py): Prometheus /metrics
+    # (off by default; a bearer token when set), "text" or "json" log lines, and how
+    # long a stopping server lets requests in flight finish.
+    metrics: bool = field(default=False, metadata=variable("CMS_METRICS", _bool))
+    metrics_token: str | None = field(default=None, metadata=variable("CMS_METRICS_TOKEN"))
+    log_format: str = field(
+        default="text", metadata=variable("CMS_LOG_FORMAT", _choice, choices=("text", "json"))
+    )
+    shutdown_timeout: int = field(
+        default=30, metadata=variable("CMS_SHUTDOWN_TIMEOUT", _int, minimum=1)
+    )
     max_body_size: int = field(
         default=1_048_576, metadata=variable("CMS_MAX_BODY_SIZE", _int, minimum=1024)
     )

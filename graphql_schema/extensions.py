@@ -12,6 +12,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from cms.errors import Code, InvalidArgumentError
+from cms.observability import report_unexpected, request_id
 from cms.settings import Settings
 from graphql_schema.relay import recording_surrogate_keys
 
@@ -81,6 +82,7 @@ class ErrorPolicy(SchemaExtension):
                 extensions={"code": Code.BAD_USER_INPUT},
             )
         error_id = secrets.token_hex(8)
+        report_unexpected(original)
         logger.error(
             "unexpected error %s in %s",
             error_id,
@@ -91,7 +93,11 @@ class ErrorPolicy(SchemaExtension):
             f"Внутренняя ошибка сервера. Код ошибки: {error_id}.",
             nodes=error.nodes,
             path=error.path,
-            extensions={"code": Code.INTERNAL_SERVER_ERROR, "errorId": error_id},
+            extensions={
+                "code": Code.INTERNAL_SERVER_ERROR,
+                "errorId": error_id,
+                "requestId": request_id.get(),
+            },
         )
 
 

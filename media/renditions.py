@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import math
 import re
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import aiofiles.os
 from PIL import Image, ImageOps, features
 
+from cms.observability import hooks
 from cms.settings import Settings
 from media.locks import KeyedLocks
 from media.storage import Storage, temporary_path
@@ -222,7 +224,9 @@ class RenditionMaker:
                 target = temporary_path(self.storage.staging_dir, f".{spec.format.extension}")
                 try:
                     size = output_size(spec, source_size)
+                    started = time.perf_counter()
                     await asyncio.to_thread(render, source, spec, size, target)
+                    hooks.rendition_made(time.perf_counter() - started)
                     await self.storage.put_file(key, target)
                 finally:
                     with contextlib.suppress(FileNotFoundError):

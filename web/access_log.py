@@ -11,18 +11,28 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.db import count_statements
+from web.metrics import STATEMENTS
 
 access_logger = logging.getLogger("cms.access")
 
 
 def log_request(method: str, path: str, status: int, started: float, statements: int) -> None:
+    milliseconds = round((time.perf_counter() - started) * 1000, 1)
     access_logger.info(
         "%s %s %s %.1fms sql=%d",
         method,
         path,
         status,
-        (time.perf_counter() - started) * 1000,
+        milliseconds,
         statements,
+        # The same as fields, for JSON log lines (web/logs.py).
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": milliseconds,
+            "sql": statements,
+        },
     )
 
 
@@ -54,5 +64,6 @@ class AccessLogMiddleware:
             try:
                 await self.app(scope, receive, send_with_count)
             finally:
+                scope[STATEMENTS] = len(statements)  # for the metrics (web/request_id.py)
                 if self.log_lines:
                     log_request(scope["method"], scope["path"], status, started, len(statements))

@@ -20,6 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from cms.db import install_statement_counter, tortoise_config
 from cms.errors import Code
+from cms.observability import hooks, report_unexpected
 from cms.runtime import Runtime
 from cms.services.redis_guard import redis_status
 from cms.settings import Settings, load_settings
@@ -30,7 +31,11 @@ from web.body_limit import BodyLimitMiddleware
 from web.cors import CORS
 from web.fast_lane import FastLane
 from web.feeds import Syndication
+from web.lifecycle import Draining, watch_signals
 from web.media import media_routes
+from web.metrics import Metrics
+from web.request_id import SCOPE_KEY as REQUEST_ID
+from web.request_id import RequestIdMiddleware
 from web.requests import PREFLIGHT_HEADERS
 from web.response_cache import ResponseCache
 from web.responses import error_response, method_not_allowed, not_found
@@ -48,11 +53,14 @@ async def readyz(request: Request) -> Response:
     root; else 503. Without Redis the process still answers every request correctly,
     only with per-process limits and no shared cache: it says "degraded" but stays
     ready. Every process shares the one Redis, so taking them out of rotation for it
-    would turn a slower API into none."""
+    would turn a slower API into none. A stopping process is "draining" (503)."""
+    if request.app.state.draining.active:
+        return JSONResponse({"status": "draining"}, status_code=503)
     body = {"status": "ok", "database": "ok", "media": "ok"}
     try:
         await get_connection("default").execute_query("SELECT 1")
     except Exception:
+        hooks.database_error()
         logger.exception("readiness check failed")
         body["database"] = "error"
     runtime = request.app.state.runtime
@@ -86,14 +94,19 @@ async def _internal_error(request: Request, error: Exception) -> Response:
     """A failure no check foresaw: logged with its traceback under an id that the
     caller sees, never the details."""
     error_id = secrets.token_hex(8)
+    report_unexpected(error)
     logger.error(
         "unexpected error %s on %s %s", error_id, request.method, request.url.path, exc_info=error
     )
+    # Answered outside the request-id middleware: the header is set here.
+    request_id = request.scope.get(REQUEST_ID, "-")
     return error_response(
         500,
         f"Внутренняя ошибка сервера. Код ошибки: {error_id}.",
         Code.INTERNAL_SERVER_ERROR,
+        headers={"x-request-id": request_id},
         errorId=error_id,
+        requestId=request_id,
     )
 
 
@@ -104,12 +117,17 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     runtime = Runtime.create(settings)
     # Public responses and APQ documents: in process, or in Redis when configured.
     cache = ResponseCache.create(settings, runtime.redis)
+    metrics = Metrics(settings) if settings.metrics else None
+    if metrics is not None:
+        metrics.register_hooks()
+    draining = Draining()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Stale staged uploads swept; an unwritable media root logged (and /readyz
         # reports it) without stopping reads.
         await asyncio.to_thread(check_at_start, settings.media_root)
+        restore_signals = watch_signals(draining)
         try:
             if manage_database:
                 async with (
@@ -124,7 +142,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 async with runtime.background():
                     yield
         finally:
+            # Background tasks stopped (claims given back) and the database closed
+            # above; then Redis.
             await runtime.close()
+            restore_signals()
+            if metrics is not None:
+                metrics.process_exited()
 
     graphql = GraphQLView(schema, runtime, cache)
     app = Starlette(
@@ -132,12 +155,16 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *([Route("/metrics", metrics.endpoint, methods=["GET"])] if metrics else []),
             *media_routes(runtime),  # POST /media, GET /media/...
             *(graphql.graphiql.routes() if settings.graphiql else []),  # GET /graphiql-assets/...
             # /feeds/..., /sitemap.xml, /sitemaps/...
             *Syndication(settings, cache).routes(),
         ],
         middleware=[
+            # The request's id (kept from X-Request-ID or made) for its log lines and its
+            # answer, and its count in the metrics; outermost, so cache hits have both.
+            Middleware(RequestIdMiddleware, metrics=metrics),
             # Anonymous response-cache hits, answered first (no routing, no GraphQL, no
             # other middleware): it logs them itself, keeps under the body limit and
             # leaves browsers' cross-origin requests (Origin) to the CORS middleware.
@@ -159,7 +186,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 allow_origins=settings.cors_allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "authorization", *PREFLIGHT_HEADERS],
-                expose_headers=["etag"],
+                expose_headers=["etag", "x-request-id"],
                 max_age=600,
             ),
             # Instead of Starlette's max_body_size: the same limit, refused with a reason.
@@ -170,4 +197,5 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     app.state.runtime = runtime
     app.state.response_cache = cache
+    app.state.draining = draining
     return app

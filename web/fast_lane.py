@@ -10,7 +10,8 @@ generation read with the lookup) is handed to the view in the ASGI scope
 (`web.params.Prepared`): the view neither parses, hashes nor looks up again, and
 stores what it executes under that key.
 
-It is the outermost middleware, so a hit pays for nothing else: it writes the hit's
+It is the outermost middleware but for the request id (web/request_id.py), so a
+hit pays for nothing else: it writes the hit's
 access log line itself (web/access_log.py), reads a body only below the
 body limit, and lets requests with an Origin header (browsers calling across origins)
 through to the CORS middleware. A failure while looking up is logged and falls
@@ -31,6 +32,7 @@ from cms.services.trusted_documents import document_hash
 from cms.services.viewer import Viewer
 from web import http_cache, params
 from web.access_log import log_request
+from web.metrics import CACHE, OPERATION
 from web.params import PREPARED, GraphQLParams, Prepared
 from web.response_cache import (
     CachedResponse,
@@ -202,6 +204,7 @@ class FastLane:
         if parsed is None:
             return None  # the view answers what cannot be read
         data, digest, key = parsed
+        scope[OPERATION] = data.operation_name
         generation = 0
         if key is not None:
             try:
@@ -212,6 +215,7 @@ class FastLane:
                 )
                 key = None
             else:
+                scope[CACHE] = "miss" if entry is None else "hit"
                 if entry is not None:
                     return entry
         scope[PREPARED] = Prepared(data, digest, key, generation)

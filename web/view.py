@@ -41,6 +41,7 @@ from graphql_schema.limits import parse_within_limits, within_response_size
 from web import gate, http_cache, params
 from web.caller import admit
 from web.graphiql.page import GraphiQLPage
+from web.metrics import CACHE, OPERATION
 from web.params import PREPARED, GraphQLParams, Prepared, Problem
 from web.persisted import PersistedQueries
 from web.requests import is_multipart
@@ -118,6 +119,8 @@ class GraphQLView:
         operation = self._operation(query, data.operation_name)
         if isinstance(operation, Response):
             return operation
+        if operation is not None and operation.name is not None:
+            request.scope[OPERATION] = operation.name.value
         is_get = request.method == "GET"
         is_read = operation is None or operation.operation is OperationType.QUERY
         if is_get and not is_read:
@@ -147,6 +150,7 @@ class GraphQLView:
                 logger.exception("response cache lookup failed; answering without the cache")
                 cacheable = False
             else:
+                request.scope[CACHE] = "miss" if entry is None else "hit"
                 if entry is not None:
                     return self._public_response(entry, is_get, viewer, request.headers)
         if not self.cache.enabled:

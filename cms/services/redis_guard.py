@@ -18,6 +18,7 @@ from typing import TypeVar
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
+from cms.observability import hooks
 from cms.settings import Settings
 
 logger = logging.getLogger("cms.redis")
@@ -89,6 +90,7 @@ class RedisGuard:
         return result
 
     def _failed(self, error: RedisError) -> None:
+        hooks.redis_error()
         now = time.monotonic()
         self._retry_at = now + RETRY_PAUSE_SECONDS
         if self._down_since is None:
@@ -123,5 +125,6 @@ async def redis_status(redis: Redis) -> str:
     try:
         await redis.ping()
     except RedisError:
+        hooks.redis_error()
         return "unavailable"
     return "ok"

@@ -31,6 +31,7 @@ from cms.models import (
     FeedbackNotification,
     MediaAsset,
 )
+from cms.observability import hooks, report_unexpected
 from cms.services.appeals.notices import compose_notice
 from cms.services.mail import Mail, SmtpServer, send_mail
 from cms.services.visibility import now
@@ -137,6 +138,7 @@ class FeedbackMailer:
         try:
             await send_mail(self.server, mail)
         except Exception as error:  # any failure is retried; cancellation is not caught
+            hooks.delivery_failed()
             described = _describe(error)
             if attempts >= self.policy.max_attempts:
                 await FeedbackNotification.filter(id=row.pk).update(
@@ -194,11 +196,25 @@ class FeedbackMailer:
         for row in due:
             if not await self._claim(row, moment):
                 continue
-            if await self._deliver(row, moment):
+            try:
+                delivered = await self._deliver(row, moment)
+            except asyncio.CancelledError:
+                # The server is stopping: the row goes back to the outbox at once, for
+                # another process (or the next start), instead of waiting out the lease.
+                await asyncio.shield(self._release(row, moment))
+                raise
+            if delivered:
                 sent += 1
             else:
                 failed += 1
         return DeliveryReport(sent=sent, failed=failed)
+
+    async def _release(self, row: FeedbackNotification, moment: datetime) -> None:
+        """Undoes `_claim` for a row whose delivery was interrupted (the attempt did
+        not happen, so it is not counted)."""
+        await FeedbackNotification.filter(
+            id=row.pk, sent_at__isnull=True, failed_at__isnull=True
+        ).update(next_attempt_at=moment, attempts=row.attempts)
 
     async def _seconds_to_next(self) -> float:
         upcoming = (
@@ -221,10 +237,20 @@ class FeedbackMailer:
                 wait = 0.0 if report.sent + report.failed else await self._seconds_to_next()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 # The database may be briefly away; the outbox keeps the work.
+                report_unexpected(error)
                 logger.exception("feedback notifications: a round failed")
                 wait = self.poll_seconds
             if wait > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+
+
+async def outbox_depth() -> tuple[int, int]:
+    """(notifications waiting to be sent, notifications given up on), for metrics."""
+    pending = await FeedbackNotification.filter(
+        sent_at__isnull=True, failed_at__isnull=True
+    ).count()
+    failed = await FeedbackNotification.filter(failed_at__isnull=False).count()
+    return pending, failed
