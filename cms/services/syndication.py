@@ -172,7 +172,9 @@ async def _tags_of(news_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     if not news_ids:
         return {}
     rows = (
-        await NewsTag.filter(visible_q(Tag, ANONYMOUS, prefix="tag__"), news_id__in=news_ids)
+        await NewsTag.filter(
+            visible_q(Tag, ANONYMOUS, prefix="tag__", via=NewsTag), news_id__in=news_ids
+        )
         .order_by("news_id", "position", "id")
         .values_list("news_id", "tag__name", "tag__slug")
     )

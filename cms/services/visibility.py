@@ -27,7 +27,7 @@ from cms.models.cooperation import (
 )
 from cms.models.feedback import FeedbackMessage
 from cms.models.media import MediaAsset
-from cms.models.news import News, NewsTag, Tag
+from cms.models.news import News, Tag
 from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 
@@ -59,8 +59,8 @@ def visible_q(
     model: type[Model], viewer: Viewer, *, prefix: str = "", via: type[Model] | None = None
 ) -> Q:
     """Conditions for rows of `model` the viewer may see; `prefix` (e.g. "news__")
-    applies them to a related model from another one, `via` (needed for MediaAsset,
-    whose conditions refer to its row by the query's name for it)."""
+    applies them to a related model from another one, `via` (needed for MediaAsset
+    and Tag, whose conditions refer to their row by the query's name for it)."""
     conditions: dict[str, Any] = {}
     if model in (FeedbackMessage, Appeal, AppealEvent) and not allowed(
         viewer, Action.READ_FEEDBACK
@@ -79,8 +79,7 @@ def visible_q(
     if model is Tag and not viewer.sees_drafts:
         # A tag is public once a news item the caller sees uses it: one that an
         # author's draft brought in is not, until that news is published (review).
-        in_use: dict[str, Any] = {f"{prefix}id__in": _tags_in_use(viewer)}
-        q &= Q(**in_use)
+        q &= _tag_in_use_q(viewer, prefix, via)
     parent = _PART_OF.get(model)
     if parent is not None:
         # A part is hidden whenever the whole it belongs to is.
@@ -116,8 +115,24 @@ def _row_reference(model: type[Model], prefix: str, via: type[Model] | None, col
     return f'"{alias}"."{column}"'
 
 
-def _tags_in_use(viewer: Viewer) -> Subquery:
-    return Subquery(NewsTag.filter(visible_q(News, viewer, prefix="news__")).values("tag_id"))
+def _tag_in_use_q(viewer: Viewer, prefix: str, via: type[Model] | None) -> Q:
+    """Tags with a news item the viewer sees: the tag's live news, counted by the
+    database's triggers (table news_count, scheduled ones included), less its
+    scheduled news (a short range of the (status, deleted_at, published_at) index,
+    each probing the (news_id, tag_id) link). Both are tied to the tag's row: a few
+    index probes per tag. Listing every tag of every visible news instead took 0.2 s a
+    statement at 100,000 news. Hand-written so that the scheduled news drive the
+    count; the moment is a literal in the format the column is stored in."""
+    tag = _row_reference(Tag, prefix, via, "id")
+    moment = now().isoformat(sep=" ")
+    sql = (
+        f"(SELECT c.scope_id FROM news_count c WHERE c.scope = 'tag' AND c.scope_id = {tag} "
+        "AND c.n > (SELECT COUNT(*) FROM news n JOIN news_tag l ON l.news_id = n.id "
+        f"AND l.tag_id = {tag} WHERE n.status = '{PublicationState.PUBLISHED.value}' "
+        f"AND n.deleted_at IS NULL AND n.published_at > '{moment}'))"
+    )
+    in_use: dict[str, Any] = {f"{prefix}id__in": RawSQL(sql)}
+    return Q(**in_use)
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:

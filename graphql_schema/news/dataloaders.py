@@ -49,7 +49,8 @@ async def tags_of_news(viewer: Viewer, news_ids: list[int]) -> list[list[TagRef]
     """Visible tags of each news item, in link order (one statement)."""
     rows = (
         await models.NewsTag.filter(
-            visible_q(models.Tag, viewer, prefix="tag__"), news_id__in=set(news_ids)
+            visible_q(models.Tag, viewer, prefix="tag__", via=models.NewsTag),
+            news_id__in=set(news_ids),
         )
         .order_by("news_id", "position", "id")
         .values("news_id", "tag_id", slug="tag__slug", name="tag__name", revision="tag__revision")
