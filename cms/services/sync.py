@@ -342,7 +342,7 @@ async def _changed_keys(position: Position, limit: int) -> list[tuple[str, int, 
         if issubclass(model, PublishableModel):
             sources.append(
                 f"SELECT {arg(name)}, id FROM {model._meta.db_table} WHERE status = 'published' "
-                f"AND published_at > {since} AND published_at <= {until}"
+                f"AND deleted_at IS NULL AND published_at > {since} AND published_at <= {until}"
             )
     changed = " UNION ".join(sources)
     for leader, followers in _FOLLOWERS.items():
