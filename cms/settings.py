@@ -16,6 +16,7 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 DEVELOPMENT = "development"
@@ -156,6 +157,20 @@ class Settings:
     rendition_widths: tuple[int, ...] = DEFAULT_RENDITION_WIDTHS
     rendition_ratios: tuple[tuple[int, int], ...] = DEFAULT_RENDITION_RATIOS
     rendition_concurrency: int = 2
+    # Where media bytes live: "local" (CMS_MEDIA_ROOT) or "s3", an S3-compatible
+    # bucket (CMS_S3_*); with s3 the media root still holds uploads being received.
+    # Parts of s3_part_size bytes stream larger files up (multipart upload); with
+    # s3_presign, GET /media/... redirects to a URL signed for s3_presign_seconds.
+    media_storage: str = "local"
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = field(default=None, repr=False)
+    s3_prefix: str = ""
+    s3_part_size: int = 8 * 1024 * 1024
+    s3_presign: bool = False
+    s3_presign_seconds: int = 900
     # Operation limits, checked before execution (graphql_schema/limits.py). The
     # defaults leave every GraphiQL example, bench query and realistic page (the
     # dearest, the deep agreement query, costs about 3,000) at a third of each limit
@@ -304,6 +319,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rendition_widths=_widths(env, "CMS_RENDITION_WIDTHS"),
         rendition_ratios=_ratios(env, "CMS_RENDITION_RATIOS"),
         rendition_concurrency=_int(env, "CMS_RENDITION_CONCURRENCY", 2, minimum=1),
+        **_s3(env),
         max_query_bytes=_int(env, "CMS_MAX_QUERY_BYTES", 262_144, minimum=1024),
         max_tokens=_int(env, "CMS_MAX_TOKENS", 5_000, minimum=100),
         max_depth=_int(env, "CMS_MAX_DEPTH", 15, minimum=2),
@@ -329,6 +345,65 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_documents=_bool(env, "CMS_TRUSTED_DOCUMENTS", False),
         feed_length=_int(env, "CMS_FEED_LENGTH", 50, minimum=1),
     )
+
+
+MEDIA_STORAGES = ("local", "s3")
+_S3_PREFIX = re.compile(r"[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*")
+
+
+class _S3Settings(TypedDict):
+    media_storage: str
+    s3_endpoint: str | None
+    s3_bucket: str | None
+    s3_region: str
+    s3_access_key: str | None
+    s3_secret_key: str | None
+    s3_prefix: str
+    s3_part_size: int
+    s3_presign: bool
+    s3_presign_seconds: int
+
+
+def _s3(env: Mapping[str, str]) -> _S3Settings:
+    """CMS_MEDIA_STORAGE and the CMS_S3_* settings; with s3, the endpoint, bucket and
+    keys are required (the secret is never repeated in a message)."""
+    storage = _choice(env, "CMS_MEDIA_STORAGE", MEDIA_STORAGES, "local")
+    values: _S3Settings = {
+        "media_storage": storage,
+        "s3_endpoint": (env.get("CMS_S3_ENDPOINT") or "").strip().rstrip("/") or None,
+        "s3_bucket": (env.get("CMS_S3_BUCKET") or "").strip() or None,
+        "s3_region": (env.get("CMS_S3_REGION") or "").strip() or "us-east-1",
+        "s3_access_key": env.get("CMS_S3_ACCESS_KEY") or None,
+        "s3_secret_key": env.get("CMS_S3_SECRET_KEY") or None,
+        "s3_prefix": (env.get("CMS_S3_PREFIX") or "").strip().strip("/"),
+        # S3 refuses parts under 5 MiB (except the last one).
+        "s3_part_size": _int(env, "CMS_S3_PART_SIZE", 8 * 1024 * 1024, minimum=5 * 1024 * 1024),
+        "s3_presign": _bool(env, "CMS_S3_PRESIGN", False),
+        "s3_presign_seconds": _int(env, "CMS_S3_PRESIGN_SECONDS", 900, minimum=10),
+    }
+    prefix = values["s3_prefix"]
+    if prefix and not _S3_PREFIX.fullmatch(prefix):
+        raise SettingsError(
+            f"CMS_S3_PREFIX must be lower-case folder names like cms/media, not {prefix!r}"
+        )
+    endpoint = values["s3_endpoint"]
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                f"CMS_S3_ENDPOINT must look like https://storage.example, not {endpoint!r}"
+            )
+    if storage == "s3":
+        required = {
+            "CMS_S3_ENDPOINT": values["s3_endpoint"],
+            "CMS_S3_BUCKET": values["s3_bucket"],
+            "CMS_S3_ACCESS_KEY": values["s3_access_key"],
+            "CMS_S3_SECRET_KEY": values["s3_secret_key"],
+        }
+        missing = [name for name, value in required.items() if value is None]
+        if missing:
+            raise SettingsError(f"CMS_MEDIA_STORAGE=s3 needs {', '.join(missing)}")
+    return values
 
 
 def _listen_url(host: str, port: int) -> str:
