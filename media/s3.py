@@ -78,6 +78,8 @@ class S3Storage:
                 # Path-style URLs (endpoint/bucket/key): every S3-compatible server
                 # takes them, virtual hosts need DNS per bucket.
                 s3={"addressing_style": "path"},
+                # Signature V4 everywhere, presigned URLs included (V2 is long retired).
+                signature_version="s3v4",
                 connect_timeout=5,
                 read_timeout=60,
                 retries={"max_attempts": 3, "mode": "standard"},

@@ -93,7 +93,7 @@ class S3Server:
 
     def multipart_uploads(self, prefix: str) -> list[str]:
         answer = self.client().list_multipart_uploads(Bucket=self.bucket, Prefix=f"{prefix}/")
-        return [upload["Key"] for upload in answer.get("Uploads", [])]
+        return [upload["Key"].removeprefix(f"{prefix}/") for upload in answer.get("Uploads", [])]
 
 
 def new_prefix() -> str:
