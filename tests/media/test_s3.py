@@ -315,6 +315,9 @@ async def test_an_unreachable_bucket_answers_503_and_stores_nothing(
         assert app.stored_files() == []  # staged files removed
         missing = await app.http.get(f"/media/ab/cd/{'ab' + 'cd' * 31}.png")
         assert missing.status_code == 404
+        ready = await app.http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["media"] == "error"
 
 
 # ---------------------------------------------------------------- media-migrate
