@@ -315,6 +315,20 @@ async def test_an_unreachable_bucket_answers_503_and_stores_nothing(
         assert app.stored_files() == []  # staged files removed
         missing = await app.http.get(f"/media/ab/cd/{'ab' + 'cd' * 31}.png")
         assert missing.status_code == 404
+        # A file the database knows, from a bucket that does not answer: 503, not 500.
+        sha256 = "ab" + "cd" * 31
+        await MediaAsset.create(
+            storage_key=f"ab/cd/{sha256}.pdf",
+            sha256=sha256,
+            file_name="d.pdf",
+            mime_type="application/pdf",
+            size=10,
+            public=True,
+        )
+        unavailable = await app.http.get(f"/media/ab/cd/{sha256}.pdf")
+        assert unavailable.status_code == 503
+        assert unavailable.json()["errors"][0]["extensions"]["code"] == "STORAGE_UNAVAILABLE"
+        assert unavailable.headers["cache-control"] == "no-store"
         ready = await app.http.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["media"] == "error"
