@@ -216,7 +216,7 @@ async def test_a_server_killed_mid_upload_leaves_no_object_and_no_row(
     headers = await staff_headers()
     root = tmp_path / "media"
     before = await MediaAsset.all().count()
-    content = noise_png(2600)  # about 20 MB: four parts of 5 MiB
+    content = noise_png(3200)  # about 30 MB: six parts of 5 MiB
     extra = {"CMS_S3_PART_SIZE": str(5 * 1024 * 1024), "CMS_MEDIA_MAX_BYTES": str(64 * 1024**2)}
     with server_process(environ(db, s3_server, prefix, root, **extra), tmp_path / "a.log") as (
         base,
@@ -232,7 +232,15 @@ async def test_a_server_killed_mid_upload_leaves_no_object_and_no_row(
                     headers=headers,
                 )
             )
-            await wait_for(lambda: s3_server.multipart_uploads(prefix), 60, "a multipart upload")
+            # One client, polled often: the parts go up within a fraction of a second.
+            client = s3_server.client()
+
+            def uploading() -> bool:
+                assert not sending.done(), "the upload ended before it could be killed"
+                answer = client.list_multipart_uploads(Bucket=s3_server.bucket, Prefix=f"{prefix}/")
+                return bool(answer.get("Uploads"))
+
+            await wait_for(uploading, 60, "a multipart upload")
             process.send_signal(signal.SIGKILL)
             process.wait()
             with pytest.raises(httpx.TransportError):
