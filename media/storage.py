@@ -1,8 +1,8 @@
 """Where media bytes live, behind one small interface.
 
 Callers (uploads, renditions, the HTTP routes) speak only `Storage`; the local
-disk is the first backend, an S3-compatible one can be added beside it without
-touching them. Keys are relative, slash-separated names chosen by the CMS
+disk is one backend, an S3-compatible bucket the other (media/s3.py). Keys are
+relative, slash-separated names chosen by the CMS
 (`ab/cd/<sha256>.jpg`, `renditions/ab/<sha256>/w640.webp`), never by a client.
 
 Every write lands under a temporary name first and is renamed into place
@@ -36,6 +36,10 @@ def temporary_path(directory: Path, suffix: str = "") -> Path:
 
 class InvalidKeyError(ValueError):
     """A key that is not one the CMS would make (absolute, `..`, odd characters)."""
+
+
+class StorageUnavailableError(OSError):
+    """A remote storage did not answer or refused (media.faults answers 503)."""
 
 
 def check_key(key: str) -> str:
@@ -72,6 +76,10 @@ class Storage(Protocol):
 
     async def delete_prefix(self, prefix: str) -> None:
         """Removes every key under `prefix/` (the renditions of one source)."""
+
+    async def direct_url(self, key: str, content_type: str, disposition: str) -> str | None:
+        """A URL that serves `key` itself (a presigned S3 URL), or None: the CMS
+        streams it."""
 
 
 class LocalStorage:
@@ -149,3 +157,6 @@ class LocalStorage:
     async def delete_prefix(self, prefix: str) -> None:
         folder = self._path(prefix)
         await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
+
+    async def direct_url(self, key: str, content_type: str, disposition: str) -> str | None:
+        return None  # files on local disk are served by the CMS only

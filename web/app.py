@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import logging
@@ -25,7 +24,7 @@ from cms.runtime import Runtime
 from cms.services.redis_guard import redis_status
 from cms.settings import Settings, load_settings
 from graphql_schema.schema import schema
-from media.faults import check_at_start, root_problem
+from media.service import close_media, media_for, media_problem, start_media
 from web.access_log import AccessLogMiddleware
 from web.body_limit import BodyLimitMiddleware
 from web.cors import CORS
@@ -64,9 +63,9 @@ async def readyz(request: Request) -> Response:
         logger.exception("readiness check failed")
         body["database"] = "error"
     runtime = request.app.state.runtime
-    problem = await asyncio.to_thread(root_problem, runtime.settings.media_root)
+    problem = await media_problem(media_for(runtime.settings))
     if problem is not None:
-        logger.error("readiness check failed: media root is not writable: %s", problem)
+        logger.error("readiness check failed: media storage: %s", problem)
         body["media"] = "error"
     if "error" in body.values():
         body["status"] = "unavailable"
@@ -126,7 +125,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Stale staged uploads swept; an unwritable media root logged (and /readyz
         # reports it) without stopping reads.
-        await asyncio.to_thread(check_at_start, settings.media_root)
+        await start_media(media_for(settings))
         restore_signals = watch_signals(draining)
         try:
             if manage_database:
@@ -142,6 +141,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 async with runtime.background():
                     yield
         finally:
+            await close_media(media_for(settings))
             # Background tasks stopped (claims given back) and the database closed
             # above; then Redis.
             await runtime.close()

@@ -16,6 +16,7 @@ import re
 from typing import Any, Literal
 from urllib.parse import quote
 
+from redis.asyncio import Redis
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -34,6 +35,7 @@ from media.form import FormError, read_upload_form
 from media.renditions import parse_name, rendition_key
 from media.service import Media, media_for, media_url
 from media.staging import FileTooLargeError, staged_file
+from media.storage import StorageUnavailableError
 from web.caller import admit
 from web.requests import csrf_problem, is_multipart
 from web.responses import error_response, field_errors_response, json_response
@@ -57,7 +59,16 @@ def media_routes(runtime: Runtime) -> list[Route]:
     media = media_for(runtime.settings)
 
     async def serve(request: Request) -> Response:
-        return await _serve(request, media, request.path_params["key"])
+        try:
+            return await _serve(request, media, request.path_params["key"], runtime.redis)
+        except StorageUnavailableError as error:
+            logger.error("media storage unavailable: %s", error)
+            return error_response(
+                503,
+                "Хранилище файлов не отвечает: повторите запрос позже.",
+                "STORAGE_UNAVAILABLE",
+                headers={"cache-control": "no-store", "retry-after": "5"},
+            )
 
     async def upload(request: Request) -> Response:
         # The body limit for uploads is the server's (see web/body_limit.py).
@@ -168,7 +179,7 @@ async def _caller(request: Request, media: Media) -> Viewer:
     return viewer or ANONYMOUS
 
 
-async def _serve(request: Request, media: Media, key: str) -> Response:
+async def _serve(request: Request, media: Media, key: str, redis: Redis | None) -> Response:
     original = _ORIGINAL.match(key)
     if original is not None:
         first, second, sha256, extension = original.groups()
@@ -200,10 +211,12 @@ async def _serve(request: Request, media: Media, key: str) -> Response:
                 return _not_found()
             try:
                 await media.renditions.ensure(
-                    source.storage_key, sha256, spec, (source.width, source.height)
+                    source.storage_key, sha256, spec, (source.width, source.height), redis
                 )
             except FileNotFoundError:
                 return _not_found()
+            except StorageUnavailableError:
+                raise
             except (OSError, ValueError):
                 logger.exception("rendition %s of %s failed", spec.name, source.storage_key)
                 return error_response(
@@ -228,6 +241,18 @@ def _attachment(file_name: str) -> str:
 async def _file_response(
     request: Request, media: Media, key: str, headers: dict[str, str], found: VisibleFile
 ) -> Response:
+    direct = await media.storage.direct_url(
+        key, headers["content-type"], headers["content-disposition"]
+    )
+    if direct is not None:
+        # CMS_S3_PRESIGN=on: the bucket serves the bytes; a public redirect may be
+        # kept for half the URL's life, a private one not at all.
+        seconds = media.settings.s3_presign_seconds // 2
+        caching = f"public, max-age={seconds}" if found.public else "private, no-store"
+        return Response(
+            status_code=307,
+            headers={**SECURITY_HEADERS, "location": direct, "cache-control": caching},
+        )
     size = await media.storage.size(key)
     if size is None:
         return _not_found()

@@ -1,12 +1,16 @@
 """An app over a fresh database with its own temporary media root, and real files
-made here with Pillow (and piexif) for the tests to upload."""
+made here with Pillow (and piexif) for the tests to upload.
+
+`media_app` runs each test on both storage backends: local disk, and a real
+S3-compatible server (SeaweedFS, tests/media/s3server.py) under a key prefix of the
+test's own; the S3 variant skips, saying why, where the server cannot start."""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,9 @@ import pytest
 from PIL import Image
 
 from cms.settings import Settings
+from media.service import close_media, media_for
 from tests.conftest import GraphQLClient, TestDatabase, make_settings
+from tests.media.s3server import S3Server, new_prefix, seaweedfs
 
 PREFLIGHT = {"graphql-require-preflight": "1"}
 
@@ -27,16 +33,29 @@ class MediaApp:
     client: GraphQLClient
     settings: Settings
     root: Path
+    s3: S3Server | None = None
 
     @property
     def http(self) -> httpx.AsyncClient:
         return self.client.http
 
     def stored_files(self) -> list[Path]:
-        """Every file under the media root, temporary ones included."""
-        if not self.root.exists():
-            return []
-        return sorted(path for path in self.root.rglob("*") if path.is_file())
+        """Every file under the media root, temporary ones included; on S3 also every
+        object under the app's prefix, as if it were a file under the root."""
+        files = []
+        if self.root.exists():
+            files = sorted(path for path in self.root.rglob("*") if path.is_file())
+        if self.s3 is not None:
+            files += sorted(self.root / key for key in self.s3.keys(self.settings.s3_prefix))
+        return files
+
+    def stored_stamp(self, path: Path) -> object:
+        """Changes when the stored file is written again."""
+        if self.s3 is None:
+            return path.stat().st_mtime_ns
+        key = f"{self.settings.s3_prefix}/{path.relative_to(self.root)}"
+        answer = self.s3.client().head_object(Bucket=self.s3.bucket, Key=key)
+        return answer["LastModified"], answer["ETag"]
 
     def originals(self) -> list[Path]:
         return [p for p in self.stored_files() if p.relative_to(self.root).parts[0] != "renditions"]
@@ -106,21 +125,39 @@ class MediaApp:
 
 
 async def make_media_app(
-    database: TestDatabase, root: Path, **overrides: str
+    database: TestDatabase, root: Path, s3: S3Server | None = None, **overrides: str
 ) -> AsyncIterator[MediaApp]:
     from web.app import create_app
 
+    if s3 is not None:
+        overrides = {**s3.environ(new_prefix()), **overrides}
     settings = make_settings(database.url, CMS_MEDIA_ROOT=str(root), **overrides)
     app = create_app(settings, manage_database=False)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield MediaApp(GraphQLClient(http), settings, settings.media_root)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield MediaApp(GraphQLClient(http), settings, settings.media_root, s3)
+    finally:
+        await close_media(media_for(settings))
 
 
-@pytest.fixture
-async def media_app(db: TestDatabase, tmp_path: Path) -> AsyncIterator[MediaApp]:
-    """A fresh database and an empty media root of this test's own (never uploads/)."""
-    async for app in make_media_app(db, tmp_path / "media"):
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One SeaweedFS for the run (each app has its own key prefix in its bucket)."""
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        if isinstance(server, str):
+            pytest.skip(server)
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+async def media_app(
+    request: pytest.FixtureRequest, db: TestDatabase, tmp_path: Path
+) -> AsyncIterator[MediaApp]:
+    """A fresh database and an empty media root of this test's own (never uploads/),
+    on local disk or on S3."""
+    s3 = request.getfixturevalue("s3_server") if request.param == "s3" else None
+    async for app in make_media_app(db, tmp_path / "media", s3):
         yield app
 
 

@@ -62,12 +62,12 @@ async def test_rendition_is_made_on_first_get_and_kept(media_app: MediaApp) -> N
     assert red_top[0] > 180, red_top  # upright like the original
     assert rendition_files(media_app) == ["w320.webp"]
     stored = next(p for p in media_app.stored_files() if p.name == "w320.webp")
-    made_at = stored.stat().st_mtime_ns
+    made_at = media_app.stored_stamp(stored)
 
     again = await media_app.http.get(media_app.local(result["url"]))
     assert again.content == first.content
     assert again.headers["etag"] == first.headers["etag"]
-    assert stored.stat().st_mtime_ns == made_at  # served, not made again
+    assert media_app.stored_stamp(stored) == made_at  # served, not made again
     not_modified = await media_app.http.get(
         media_app.local(result["url"]), headers={"if-none-match": first.headers["etag"]}
     )
