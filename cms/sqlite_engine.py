@@ -1,0 +1,24 @@
+"""Tortoise's SQLite engine with the functions the schema's triggers call.
+
+The full-text index of SQLite (cms/services/fulltext.py) is kept by triggers that
+stem the text with `cms_search_text()`, a Python function: every connection the app
+opens registers it (`cms.db.tortoise_config` names this engine for sqlite:// URLs).
+A tool that writes searchable tables through a connection of its own (the sqlite3
+shell) gets "no such function: cms_search_text" instead of a stale index.
+"""
+
+from __future__ import annotations
+
+from tortoise.backends.sqlite.client import SqliteClient
+
+from cms.services.fulltext import index_text
+
+
+class SearchingSqliteClient(SqliteClient):
+    async def _post_connect(self) -> None:
+        await super()._post_connect()
+        assert self._connection is not None
+        await self._connection.create_function("cms_search_text", 1, index_text, deterministic=True)
+
+
+client_class = SearchingSqliteClient
