@@ -483,7 +483,8 @@ def matching_q(model: type[Model], search_text: str, argument: str) -> Q:
         sql = f'SELECT id FROM "{table}" WHERE search_vector @@ {tsquery}'
     else:
         sql = f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {fts5}"
-    return Q(id__in=RawSQL(sql))
+    # (Tortoise puts a RawSQL after IN as it is: the parentheses are ours.)
+    return Q(id__in=RawSQL(f"({sql})"))
 
 
 # ---------------------------------------------------------------- highlights
