@@ -83,9 +83,12 @@ _FIELD_WEIGHTS = {
     "place": "B",
 }
 WEIGHT_CLASSES = ("A", "B", "C")
-# bm25() column weights of SQLite's a, b, c; PostgreSQL's ts_rank_cd weights
-# {D, C, B, A} in the same proportions.
-_BM25_WEIGHTS = "10.0, 4.0, 1.0"
+# The weights of A, B and C in the score: PostgreSQL's ts_rank_cd takes them as
+# {D, C, B, A}; SQLite's cms_search_rank() (below) uses the same. Neither divides by
+# how common a word is (bm25() does, and gives ~0 to every row of a table where a
+# word is in most rows, such as the one agreement: hits of different types could
+# not be ranked together).
+RANK_WEIGHTS = (1.0, 0.4, 0.1)
 _PG_WEIGHTS = "'{0.1, 0.1, 0.4, 1.0}'"
 
 MAX_QUERY_LENGTH = 200
@@ -145,6 +148,18 @@ def index_text(text: str | None) -> str:
     return " ".join(stem(word) for word in words(text) if word not in STOP_WORDS)
 
 
+def search_rank(a: str | None, b: str | None, c: str | None, stems: str, prefix: str) -> float:
+    """SQLite's score of a matched row from its stemmed columns: each occurrence of a
+    wanted stem (or of a word beginning with the prefix) counts its column's weight."""
+    wanted = frozenset(stems.split())
+    score = 0.0
+    for weight, text in zip(RANK_WEIGHTS, (a, b, c), strict=True):
+        for token in (text or "").split():
+            if token in wanted or (prefix and token.startswith(prefix)):
+                score += weight
+    return score
+
+
 # ---------------------------------------------------------------- fields
 
 
@@ -179,6 +194,17 @@ class Term:
     # The folded word, matched also as the beginning of a word (the last word typed).
     prefix: str | None = None
 
+    @property
+    def alternatives(self) -> tuple[str, ...]:
+        """Index tokens a single word matches besides its stem: the word itself and
+        its stem stemmed again. Snowball stems some forms apart («космодром» →
+        «космодр», «космодроме» → «космодром», «космодрома» → «космодром»): each
+        reaches the others through one of these."""
+        if len(self.words) != 1 or not self.stems:
+            return ()
+        word, first = self.words[0], self.stems[0]
+        return tuple(dict.fromkeys(t for t in (word, stem(first)) if t != first))
+
     def websearch(self) -> str:
         text = " ".join(self.words)
         if self.quoted or len(self.words) > 1:
@@ -207,6 +233,11 @@ class ParsedQuery:
         """Whether anything can match: a query of stop words or exclusions only
         matches nothing (on both databases)."""
         return bool(self.wanted)
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """The index tokens wanted terms match (stems and alternatives)."""
+        return frozenset(t for term in self.wanted for t in (*term.stems, *term.alternatives))
 
     @property
     def prefix(self) -> str | None:
@@ -238,7 +269,16 @@ def parse_query(query: str, argument: str = "query") -> ParsedQuery:
             negated, quoted, found = bare.startswith("-"), False, words(bare)
         else:
             negated, quoted, found = negated_mark == "-", True, words(phrase)
+        # `or` is websearch's operator, which this search has not: not a word either.
+        found = [word for word in found if word != "or"]
         if not found:
+            continue
+        if not quoted and not negated:
+            # Words joined by punctuation (`NEAR(космодром`, `Алтай-Кузбасс`): each
+            # is wanted, as websearch_to_tsquery reads them.
+            for word in found:
+                stems = (stem(word),) if word not in STOP_WORDS else ()
+                terms.append(Term((word,), stems))
             continue
         stems = tuple(stem(word) for word in found if word not in STOP_WORDS)
         terms.append(Term(tuple(found), stems, negated, quoted))
@@ -255,15 +295,14 @@ def parse_query(query: str, argument: str = "query") -> ParsedQuery:
 
 
 def _fts5_term(term: Term) -> str:
-    # Stems and prefixes hold only letters and digits: quoted, each is a plain FTS5
-    # string.
-    # One quoted string of several stems is an FTS5 phrase (stop words are not in
-    # the index, so the phrase's words are next to each other there).
-    match = f'"{" ".join(term.stems)}"' if term.stems else ""
+    # Stems, words and prefixes hold only letters and digits: quoted, each is a plain
+    # FTS5 string. One quoted string of several stems is an FTS5 phrase (stop words
+    # are not in the index, so the phrase's words are next to each other there).
+    options = [f'"{" ".join(term.stems)}"'] if term.stems else []
+    options += [f'"{token}"' for token in term.alternatives]
     if term.prefix:
-        prefix = f'"{term.prefix}"*'
-        match = f"({match} OR {prefix})" if match else prefix
-    return match
+        options.append(f'"{term.prefix}"*')
+    return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
 
 
 def fts5_expression(parsed: ParsedQuery) -> str:
@@ -273,17 +312,23 @@ def fts5_expression(parsed: ParsedQuery) -> str:
     return expression
 
 
-def _pg_tsquery(head: str | None, prefix: str | None) -> str:
-    """A tsquery over SQL expressions (parameter marks or literals) of the query
-    without its prefix word, and of that word."""
-    if prefix is None:
-        return f"websearch_to_tsquery('russian', {head})"
-    # The last word's stems OR the word as a prefix (the `simple` configuration does
-    # not stem it: `косм` matches the stems that begin with it).
-    last = f"(websearch_to_tsquery('russian', {prefix}) || to_tsquery('simple', {prefix} || ':*'))"
-    if head is None:
-        return last
-    return f"(websearch_to_tsquery('russian', {head}) && {last})"
+def _pg_term(term: Term, value: Callable[[str], str]) -> str:
+    """A term as a tsquery; `value` turns a text into SQL (a parameter or a literal)."""
+    options = [f"websearch_to_tsquery('russian', {value(term.websearch().lstrip('-'))})"]
+    # The alternative tokens are stems already: the `simple` configuration (no
+    # stemming, no stop words) matches them as they are, like the prefix.
+    options += [f"to_tsquery('simple', {value(token)})" for token in term.alternatives]
+    if term.prefix:
+        options.append(f"to_tsquery('simple', {value(term.prefix + ':*')})")
+    query = options[0] if len(options) == 1 else "(" + " || ".join(options) + ")"
+    return f"!!{query}" if term.negated else query
+
+
+def pg_tsquery(parsed: ParsedQuery, value: Callable[[str], str]) -> str:
+    """The tsquery of a parsed query: every wanted term AND NOT every excluded one.
+    Built from the terms' own words (letters and digits), each parsed by
+    websearch_to_tsquery or to_tsquery('simple') of a single token: none can fail."""
+    return "(" + " && ".join(_pg_term(t, value) for t in parsed.wanted + parsed.excluded) + ")"
 
 
 def _literal(text: str) -> str:
@@ -357,9 +402,10 @@ def _moment_column(model: type[Model]) -> str:
     return "published_at" if issubclass(model, PublishableModel) else "created_at"
 
 
-def _kind_select(kind: str, viewer: Viewer, statement: _Statement, tsquery: str, fts5: str) -> str:
-    """The hits of one kind: (kind, id, score, moment) of the caller's matching rows.
-    On SQLite `fts5` is the expression itself: each kind takes it as its own `?`."""
+def _kind_select(
+    kind: str, viewer: Viewer, statement: _Statement, parsed: ParsedQuery, tsquery: str
+) -> str:
+    """The hits of one kind: (kind, id, score, moment) of the caller's matching rows."""
     model = SEARCH_MODELS[kind]
     table = model._meta.db_table
     moment = f"t.{_moment_column(model)}"
@@ -370,25 +416,24 @@ def _kind_select(kind: str, viewer: Viewer, statement: _Statement, tsquery: str,
             f'FROM "{table}" t WHERE t.search_vector @@ {tsquery} '
             f"AND t.id IN ({statement.visible_ids(model, viewer)})"
         )
-    match = statement.mark(fts5)
+    # Positional parameters: marked in the order they appear in the text.
+    fts = f"{table}_fts"
+    stems = statement.mark(" ".join(sorted(parsed.tokens)))
+    prefix = statement.mark(parsed.prefix or "")
+    score = f"cms_search_rank({fts}.a, {fts}.b, {fts}.c, {stems}, {prefix})"
+    match = statement.mark(fts5_expression(parsed))
     return (
-        f"SELECT '{kind}' AS kind, t.id AS id, -bm25({table}_fts, {_BM25_WEIGHTS}) AS score, "
-        f'{moment} AS moment FROM {table}_fts JOIN "{table}" t ON t.id = {table}_fts.rowid '
-        f"WHERE {table}_fts MATCH {match} AND t.id IN ({statement.visible_ids(model, viewer)})"
+        f"SELECT '{kind}' AS kind, t.id AS id, {score} AS score, {moment} AS moment "
+        f'FROM {fts} JOIN "{table}" t ON t.id = {fts}.rowid '
+        f"WHERE {fts} MATCH {match} AND t.id IN ({statement.visible_ids(model, viewer)})"
     )
 
 
 def _hits_sql(kinds: Sequence[str], viewer: Viewer, parsed: ParsedQuery) -> _Statement:
     statement = _Statement()
-    tsquery = fts5 = ""
-    if statement.postgres:
-        head = parsed.websearch_text(without_prefix=parsed.prefix is not None)
-        head_mark = statement.mark(head) if head else None
-        prefix_mark = statement.mark(parsed.prefix) if parsed.prefix else None
-        tsquery = _pg_tsquery(head_mark, prefix_mark)
-    else:
-        fts5 = fts5_expression(parsed)
-    union = " UNION ALL ".join(_kind_select(k, viewer, statement, tsquery, fts5) for k in kinds)
+    # Numbered parameters on PostgreSQL: the query's texts once, for every kind.
+    tsquery = pg_tsquery(parsed, statement.mark) if statement.postgres else ""
+    union = " UNION ALL ".join(_kind_select(k, viewer, statement, parsed, tsquery) for k in kinds)
     statement.sql = union
     return statement
 
@@ -396,9 +441,7 @@ def _hits_sql(kinds: Sequence[str], viewer: Viewer, parsed: ParsedQuery) -> _Sta
 def _literal_query(parsed: ParsedQuery) -> tuple[str, str]:
     """(tsquery, FTS5 expression) with the query inlined (for a filter's subquery)."""
     if db.dialect() == "postgres":
-        head = parsed.websearch_text(without_prefix=parsed.prefix is not None)
-        prefix = _literal(parsed.prefix) if parsed.prefix else None
-        return _pg_tsquery(_literal(head) if head else None, prefix), ""
+        return pg_tsquery(parsed, _literal), ""
     return "", _literal(fts5_expression(parsed))
 
 
@@ -500,7 +543,7 @@ def highlight(text: str, parsed: ParsedQuery, length: int = DEFAULT_SNIPPET_LENG
     """The part of `text` around its first matched word, at most about `length`
     characters, HTML-escaped with <mark> around every matched word; None when no
     word of the text matches."""
-    stems = frozenset(s for term in parsed.wanted for s in term.stems)
+    stems = parsed.tokens
     prefix = parsed.prefix
     spans = [
         (m.start(), m.end())
