@@ -94,6 +94,7 @@ _PG_WEIGHTS = "'{0.1, 0.1, 0.4, 1.0}'"
 MAX_QUERY_LENGTH = 200
 # A prefix shorter than this would match too many words to be useful.
 MIN_PREFIX_LENGTH = 3
+MIN_RESTEM_LENGTH = 5
 DEFAULT_SNIPPET_LENGTH = 160
 MAX_SNIPPET_LENGTH = 1000
 
@@ -203,7 +204,10 @@ class Term:
         if len(self.words) != 1 or not self.stems:
             return ()
         word, first = self.words[0], self.stems[0]
-        return tuple(dict.fromkeys(t for t in (word, stem(first)) if t != first))
+        again = stem(first)
+        # A short stem of a stem reaches unrelated words («готов» → «гот»).
+        options = (word, again) if len(again) >= MIN_RESTEM_LENGTH else (word,)
+        return tuple(dict.fromkeys(t for t in options if t != first))
 
     def websearch(self) -> str:
         text = " ".join(self.words)
