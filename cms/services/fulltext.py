@@ -281,10 +281,9 @@ def parse_query(query: str, argument: str = "query") -> ParsedQuery:
             # Words joined by punctuation (`NEAR(космодром`, `Алтай-Кузбасс`): each
             # is wanted, as websearch_to_tsquery reads them.
             for word in found:
-                stems = (stem(word),) if word not in STOP_WORDS else ()
-                terms.append(Term((word,), stems))
+                terms.append(Term((word,), (stem(word),) if word not in STOP_WORDS else ()))
             continue
-        stems = tuple(stem(word) for word in found if word not in STOP_WORDS)
+        stems: tuple[str, ...] = tuple(stem(word) for word in found if word not in STOP_WORDS)
         terms.append(Term(tuple(found), stems, negated, quoted))
     last = terms[-1] if terms else None
     if (
@@ -702,9 +701,9 @@ async def reindex(progress: Callable[[str, int, int], None] | None = None) -> di
     indexed: dict[str, int] = {}
     for kind, model in SEARCH_MODELS.items():
         total = await model.all().count()
-        top = (await model.all().order_by("-id").first().values_list("id", flat=True)) or 0
-        done = 0
-        for low in range(0, int(top) + 1, REINDEX_BATCH):
+        ids = await db.flat_values(model.all().order_by("-id").limit(1), "id")
+        top = int(ids[0]) if ids else 0
+        for low in range(0, top + 1, REINDEX_BATCH):
             high = low + REINDEX_BATCH
             async with in_transaction() as transaction:
                 for statement in rebuild_statements(dialect, model, low, high):
