@@ -247,11 +247,6 @@ class ParsedQuery:
     def prefix(self) -> str | None:
         return next((term.prefix for term in self.terms if term.prefix), None)
 
-    def websearch_text(self, *, without_prefix: bool = False) -> str:
-        """The query for PostgreSQL's websearch_to_tsquery, rebuilt from the terms."""
-        terms = [t for t in self.terms if not (without_prefix and t.prefix)]
-        return " ".join(term.websearch() for term in terms)
-
 
 # A "phrase" (an unbalanced quote runs to the end, as in websearch_to_tsquery), or
 # anything up to a space or a quote.
@@ -448,9 +443,10 @@ def _literal_query(parsed: ParsedQuery) -> tuple[str, str]:
     return "", _literal(fts5_expression(parsed))
 
 
-# Ties of equal score: newer first, then by type in the order of SEARCH_MODELS.
+# Ties of equal score: newer first (drafts without a date last), then by type in the
+# order of SEARCH_MODELS.
 _KIND_ORDER = " ".join(f"WHEN '{kind}' THEN {i}" for i, kind in enumerate(SEARCH_MODELS))
-_ORDER = f"ORDER BY score DESC, moment DESC, CASE kind {_KIND_ORDER} END, id DESC"
+_ORDER = f"ORDER BY score DESC, moment DESC NULLS LAST, CASE kind {_KIND_ORDER} END, id DESC"
 
 
 async def search(

@@ -193,4 +193,4 @@ def test_queries_are_rebuilt_from_words_only() -> None:
     expression = fulltext.fts5_expression(parsed)
     assert "'" not in expression
     assert "NEAR" not in expression.replace('"near"', "")
-    assert parsed.websearch_text() == 'космодром near "восточный x"'
+    assert [term.websearch() for term in parsed.terms] == ["космодром", "near", '"восточный x"']
