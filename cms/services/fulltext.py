@@ -151,13 +151,20 @@ def index_text(text: str | None) -> str:
 
 def search_rank(a: str | None, b: str | None, c: str | None, stems: str, prefix: str) -> float:
     """SQLite's score of a matched row from its stemmed columns: each occurrence of a
-    wanted stem (or of a word beginning with the prefix) counts its column's weight."""
-    wanted = frozenset(stems.split())
+    wanted token (or of a word beginning with the prefix) counts its column's weight.
+    Counted by substring search (C speed): it runs for every matching row."""
+    tokens = stems.split()
+    within = [token for token in tokens if prefix and token.startswith(prefix)]
     score = 0.0
     for weight, text in zip(RANK_WEIGHTS, (a, b, c), strict=True):
-        for token in (text or "").split():
-            if token in wanted or (prefix and token.startswith(prefix)):
-                score += weight
+        if not text:
+            continue
+        padded = f" {text} "
+        found = sum(padded.count(f" {token} ") for token in tokens)
+        if prefix:
+            # Words that begin with the prefix, less those counted already.
+            found += padded.count(f" {prefix}") - sum(padded.count(f" {t} ") for t in within)
+        score += weight * found
     return score
 
 
@@ -401,14 +408,21 @@ def _moment_column(model: type[Model]) -> str:
 
 
 def _kind_select(
-    kind: str, viewer: Viewer, statement: _Statement, parsed: ParsedQuery, tsquery: str
+    kind: str,
+    viewer: Viewer,
+    statement: _Statement,
+    parsed: ParsedQuery,
+    tsquery: str,
+    *,
+    scored: bool = True,
 ) -> str:
-    """The hits of one kind: (kind, id, score, moment) of the caller's matching rows."""
+    """The hits of one kind: (kind, id, score, moment) of the caller's matching rows
+    (a score of 0 when not `scored`: a count needs none)."""
     model = SEARCH_MODELS[kind]
     table = model._meta.db_table
     moment = f"t.{_moment_column(model)}"
     if statement.postgres:
-        score = f"ts_rank_cd({_PG_WEIGHTS}, t.search_vector, {tsquery})"
+        score = f"ts_rank_cd({_PG_WEIGHTS}, t.search_vector, {tsquery})" if scored else "0"
         return (
             f"SELECT '{kind}' AS kind, t.id AS id, {score} AS score, {moment} AS moment "
             f'FROM "{table}" t WHERE t.search_vector @@ {tsquery} '
@@ -416,9 +430,11 @@ def _kind_select(
         )
     # Positional parameters: marked in the order they appear in the text.
     fts = f"{table}_fts"
-    stems = statement.mark(" ".join(sorted(parsed.tokens)))
-    prefix = statement.mark(parsed.prefix or "")
-    score = f"cms_search_rank({fts}.a, {fts}.b, {fts}.c, {stems}, {prefix})"
+    score = "0"
+    if scored:
+        stems = statement.mark(" ".join(sorted(parsed.tokens)))
+        prefix = statement.mark(parsed.prefix or "")
+        score = f"cms_search_rank({fts}.a, {fts}.b, {fts}.c, {stems}, {prefix})"
     match = statement.mark(fts5_expression(parsed))
     return (
         f"SELECT '{kind}' AS kind, t.id AS id, {score} AS score, {moment} AS moment "
@@ -427,12 +443,15 @@ def _kind_select(
     )
 
 
-def _hits_sql(kinds: Sequence[str], viewer: Viewer, parsed: ParsedQuery) -> _Statement:
+def _hits_sql(
+    kinds: Sequence[str], viewer: Viewer, parsed: ParsedQuery, *, scored: bool = True
+) -> _Statement:
     statement = _Statement()
     # Numbered parameters on PostgreSQL: the query's texts once, for every kind.
     tsquery = pg_tsquery(parsed, statement.mark) if statement.postgres else ""
-    union = " UNION ALL ".join(_kind_select(k, viewer, statement, parsed, tsquery) for k in kinds)
-    statement.sql = union
+    statement.sql = " UNION ALL ".join(
+        _kind_select(kind, viewer, statement, parsed, tsquery, scored=scored) for kind in kinds
+    )
     return statement
 
 
@@ -483,8 +502,9 @@ async def search(
     ]
 
     async def count() -> int:
+        counting = _hits_sql(chosen, viewer, parsed, scored=False)
         _, counted = await connection.execute_query(
-            f"SELECT COUNT(*) AS n FROM ({union}) hits", params
+            f"SELECT COUNT(*) AS n FROM ({counting.sql}) hits", counting.params
         )
         return int(counted[0]["n"])
 
