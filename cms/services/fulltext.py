@@ -4,23 +4,29 @@ One engine for the `search` root field and every `filter.search` of a list.
 
 - PostgreSQL: each searchable table has a `search_vector tsvector` column, the
   fields weighted A (titles, names), B (leads, summaries) or C (bodies), kept by a
-  BEFORE INSERT/UPDATE trigger, with a GIN index. Queries go through
-  `websearch_to_tsquery('russian', …)` (it never raises on user input), ranked by
-  `ts_rank_cd`.
+  BEFORE INSERT/UPDATE trigger, with a GIN index. Each term of a query goes through
+  `websearch_to_tsquery('russian', …)` (it never raises on user input); ranked by
+  `ts_rank_cd` with the weights of RANK_WEIGHTS.
 - SQLite: each searchable table has an FTS5 table `<table>_fts` (rowid = the row's
   id, columns a, b, c by weight) over text stemmed by the Russian Snowball stemmer
   (PyStemmer, the algorithm of PostgreSQL's `russian` configuration), kept by
   triggers that call `cms_search_text()`, a function every SQLite connection of the
   app registers (cms/sqlite_engine.py). Queries are parsed here into an FTS5
   expression of stems (never the user's text: no FTS5 syntax error is possible),
-  ranked by `bm25()` with column weights.
+  ranked by `cms_search_rank()`: the same column weights as PostgreSQL, and, like
+  ts_rank_cd, no inverse document frequency (bm25() gives ~0 to every row of a small
+  table whose rows mostly hold the word, so hits of different types could not be
+  ranked together).
 
 Both: case and ё/е folded, punctuation ignored, stop words dropped, "quoted
-phrases", `-word` excluded, `or` between words, and the last word also matches as
+phrases", `-word` excluded, every word wanted (no `or`), word forms that Snowball
+stems apart reach each other (Term.alternatives), and the last word also matches as
 a prefix while typing (`косм` → «космодром»). Visibility is never decided here:
 every statement takes the caller's rows from cms/services/visibility.py. Snippets
-(highlights) are cut in Python from the items returned, with the same stemmer on
-both databases, HTML-escaped with `<mark>` around matched words.
+(highlights) are cut in Python from the items returned, by the same analysis on
+both databases (rather than ts_headline and snippet(), which differ between them,
+and of which ts_headline does not escape HTML): the text HTML-escaped, `<mark>`
+around matched words.
 
 Which fields of a type are searched is read from the model's `search_fields`.
 """
