@@ -14,7 +14,7 @@ from cms.services import fulltext
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
 from graphql_schema.node import NODE_TYPES
-from graphql_schema.relay import Node, PageInfo
+from graphql_schema.relay import Node, PageInfo, record_list_keys
 from graphql_schema.sync import ContentKind
 
 _CURSOR_PREFIX = "search:"
@@ -106,10 +106,13 @@ class SearchQueries:
                 f"snippetLength должен быть от 20 до {fulltext.MAX_SNIPPET_LENGTH}.",
             )
         offset = _offset(after)
+        chosen = None if kinds is None else [kind.value for kind in kinds]
+        # A new or newly published item of these types may join the hits.
+        record_list_keys(list(fulltext.SEARCH_MODELS) if chosen is None else chosen)
         page = await fulltext.search(
             info.context.viewer,
             query,
-            kinds=None if kinds is None else [kind.value for kind in kinds],
+            kinds=chosen,
             offset=offset,
             limit=size,
             snippet_length=snippet_length,

@@ -174,3 +174,16 @@ async def test_a_search_costs_its_weight_and_few_statements(client: GraphQLClien
     kinds = set(_kinds(data["search"]))
     # The ranked page, one load per kind on it, the total.
     assert len(statements) <= 2 + len(kinds), statements
+
+
+async def test_a_cached_search_names_its_items_and_lists(client: GraphQLClient) -> None:
+    query = (
+        '{ search(query: "косм", kinds: [ENTERPRISE, NEWS]) { edges { node { item { id } } } } }'
+    )
+    response = await client.http.get("/graphql", params={"query": query})
+    assert response.status_code == 200
+    keys = response.headers["surrogate-key"].split()
+    # The items shown, and the lists whose new items may join the hits.
+    assert any(key.startswith("Enterprise:") for key in keys)
+    assert {"enterprise-list", "news-list"} <= set(keys)
+    assert "tag-list" not in keys
