@@ -392,10 +392,16 @@ class _Statement:
         self.params.append(value)
         return f"${len(self.params)}" if self.postgres else "?"
 
-    def visible_ids(self, model: type[Model], viewer: Viewer) -> str:
+    def visible_ids(self, model: type[Model], viewer: Viewer, row: str) -> str:
         """The ids of the caller's rows of `model`, as the visibility layer decides
-        them: its query, with its own parameters, as a subquery."""
-        queryset = visible(model, viewer).values_list("id", flat=True)
+        them: its query, with its own parameters, as a subquery. On SQLite it is tied
+        to the matched row (`id = <row>`: one primary-key probe per match), as SQLite
+        would otherwise list every visible id of the table for each search;
+        PostgreSQL plans the plain subquery as a semi-join."""
+        queryset = visible(model, viewer)
+        if not self.postgres:
+            queryset = queryset.filter(id=RawSQL(row))
+        queryset = queryset.values_list("id", flat=True)
         queryset._choose_db_if_not_chosen()
         queryset._make_query()
         sql, values = queryset.query.get_parameterized_sql()
@@ -432,7 +438,7 @@ def _kind_select(
         return (
             f"SELECT '{kind}' AS kind, t.id AS id, {score} AS score, {moment} AS moment "
             f'FROM "{table}" t WHERE t.search_vector @@ {tsquery} '
-            f"AND t.id IN ({statement.visible_ids(model, viewer)})"
+            f"AND t.id IN ({statement.visible_ids(model, viewer, 't.id')})"
         )
     # Positional parameters: marked in the order they appear in the text.
     fts = f"{table}_fts"
@@ -445,7 +451,7 @@ def _kind_select(
     return (
         f"SELECT '{kind}' AS kind, t.id AS id, {score} AS score, {moment} AS moment "
         f'FROM {fts} JOIN "{table}" t ON t.id = {fts}.rowid '
-        f"WHERE {fts} MATCH {match} AND t.id IN ({statement.visible_ids(model, viewer)})"
+        f"WHERE {fts} MATCH {match} AND t.id IN ({statement.visible_ids(model, viewer, 't.id')})"
     )
 
 
@@ -485,8 +491,8 @@ async def search(
     argument: str = "query",
 ) -> SearchPage:
     """One page of hits over the given kinds (all by default), best first; each hit
-    a row the viewer may see, loaded through the visibility layer. Two statements
-    (the ranked page, then one per kind on it), and one more for the total."""
+    a row the viewer may see, loaded through the visibility layer. One statement for
+    the ranked page and the total, then one per kind on the page."""
     parsed = parse_query(query, argument)
     chosen = [kind for kind in SEARCH_MODELS if kinds is None or kind in kinds]
     if not parsed.searchable or not chosen:
@@ -495,7 +501,9 @@ async def search(
     union, params = statement.sql, statement.params
     connection = connections.get("default")
     page = f"LIMIT {int(limit) + 1} OFFSET {int(offset)}"
-    sql = f"SELECT kind, id, score FROM ({union}) hits {_ORDER} {page}"
+    # The total comes with the page (every match is ranked for the order anyway).
+    total = "COUNT(*) OVER () AS total"
+    sql = f"SELECT kind, id, score, {total} FROM ({union}) hits {_ORDER} {page}"
     _, rows = await connection.execute_query(sql, params)
     found = [(str(row["kind"]), int(row["id"]), float(row["score"])) for row in rows]
     has_next = len(found) > limit
@@ -508,6 +516,11 @@ async def search(
     ]
 
     async def count() -> int:
+        if rows:
+            return int(rows[0]["total"])
+        if offset == 0:
+            return 0
+        # A page past the end: counted on its own.
         counting = _hits_sql(chosen, viewer, parsed, scored=False)
         _, counted = await connection.execute_query(
             f"SELECT COUNT(*) AS n FROM ({counting.sql}) hits", counting.params

@@ -194,3 +194,17 @@ def test_queries_are_rebuilt_from_words_only() -> None:
     assert "'" not in expression
     assert "NEAR" not in expression.replace('"near"', "")
     assert [term.websearch() for term in parsed.terms] == ["космодром", "near", '"восточный x"']
+
+
+async def test_total_on_any_page(empty_db: TestDatabase) -> None:
+    await corpus.build()
+    first = await fulltext.search(ANONYMOUS, "косм", limit=1)
+    total = await first.total_count()
+    assert total == 3
+    assert first.has_next_page
+    last = await fulltext.search(ANONYMOUS, "косм", offset=2, limit=5)
+    assert len(last.hits) == 1
+    assert not last.has_next_page
+    beyond = await fulltext.search(ANONYMOUS, "косм", offset=50, limit=5)
+    assert beyond.hits == []
+    assert await last.total_count() == await beyond.total_count() == total
