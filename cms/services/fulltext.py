@@ -398,13 +398,13 @@ class _Statement:
         to the matched row (`id = <row>`: one primary-key probe per match), as SQLite
         would otherwise list every visible id of the table for each search;
         PostgreSQL plans the plain subquery as a semi-join."""
-        queryset = visible(model, viewer)
+        rows = visible(model, viewer)
         if not self.postgres:
-            queryset = queryset.filter(id=RawSQL(row))
-        queryset = queryset.values_list("id", flat=True)
-        queryset._choose_db_if_not_chosen()
-        queryset._make_query()
-        sql, values = queryset.query.get_parameterized_sql()
+            rows = rows.filter(id=RawSQL(row))
+        ids = rows.values_list("id", flat=True)
+        ids._choose_db_if_not_chosen()
+        ids._make_query()
+        sql, values = ids.query.get_parameterized_sql()
         if self.postgres:
             base = len(self.params)
             sql = _PG_MARK.sub(lambda m: f"${int(m.group(1)) + base}", sql)
