@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         help="repeat for several scopes",
     )
     commands.add_parser(
+        "reindex", help="rebuild the full-text search index of every searchable type"
+    )
+    commands.add_parser(
         "purge-trash",
         help="remove for good what is in the trash longer than CMS_TRASH_RETENTION_DAYS",
     )
@@ -165,6 +168,20 @@ async def _purge_trash(settings: Settings) -> None:
         f"Removed from the trash (older than {settings.trash_retention_days} days): "
         f"{details or 'nothing'}."
     )
+
+
+async def _reindex(database_url: str) -> None:
+    from cms.services.fulltext import reindex
+
+    started = time.perf_counter()
+
+    def progress(kind: str, done: int, total: int) -> None:
+        print(f"\r  {kind:<14} {done:>8}/{total}", end="" if done < total else "\n", flush=True)
+
+    async with db.database(database_url):
+        indexed = await reindex(progress)
+    total = sum(indexed.values())
+    print(f"Indexed {total} items in {time.perf_counter() - started:.1f} s.")
 
 
 async def _migrate(database_url: str) -> None:
@@ -379,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_ensure_admin(settings))
     elif args.command == "create-token":
         asyncio.run(_create_token(settings.database_url, name=args.name, scopes=args.scope))
+    elif args.command == "reindex":
+        asyncio.run(_reindex(settings.database_url))
+        asyncio.run(_bump_shared_cache(settings))
     elif args.command == "purge-trash":
         asyncio.run(_purge_trash(settings))
     elif args.command == "feedback-retention":

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -21,7 +22,7 @@ MIGRATIONS_MODULE = "cms.migrations"
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection_config(database_url)},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
@@ -32,6 +33,15 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection_config(database_url: str) -> str | dict[str, Any]:
+    # SQLite connections register the functions of the full-text triggers
+    # (cms/sqlite_engine.py); other databases take the URL as it is.
+    config = expand_db_url(database_url)
+    if config["engine"] != "tortoise.backends.sqlite":
+        return database_url
+    return {**config, "engine": "cms.sqlite_engine"}
 
 
 def __getattr__(name: str) -> Any:

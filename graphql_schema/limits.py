@@ -271,7 +271,8 @@ REVERSE_WEIGHT = 10
 # room to spare (tests/api/test_cost.py) and twenty are refused.
 SEARCH_WEIGHT = 500
 # Where a search is asked for, in the arguments of any field.
-_SEARCH_ARGUMENTS = (("search",), ("filter", "search"))
+# (`query` is the text of the root `search` field.)
+_SEARCH_ARGUMENTS = (("search",), ("filter", "search"), ("query",))
 
 # What a field costs beyond an ordinary one (a scalar 0, an object 1), by type and
 # field: the one place weights are declared. tests/api/test_cost.py checks that every

@@ -48,6 +48,14 @@ def list_key(type_name: str) -> str:
     return _CAMEL.sub("-", type_name).lower() + "-list"
 
 
+def record_list_keys(type_names: list[str]) -> None:
+    """Name the lists of these types in the response (a search over several types:
+    a new item of any of them purges it)."""
+    keys = _recording.get()
+    if keys is not None:
+        keys.update(list_key(name) for name in type_names)
+
+
 @strawberry.interface(description="An object with a global, opaque ID.")
 class Node:
     id: strawberry.ID

@@ -33,6 +33,7 @@ from graphql_schema.media.types import MediaAsset
 from graphql_schema.news.mutations import NewsMutations
 from graphql_schema.news.queries import NewsQueries
 from graphql_schema.node import NodeQueries
+from graphql_schema.search import SearchQueries
 from graphql_schema.sync import SyncQueries
 from graphql_schema.syndication import SyndicationQueries
 
@@ -48,6 +49,7 @@ class Query(
     SyndicationQueries,
     SyncQueries,
     AppealQueries,
+    SearchQueries,
 ):
     pass
 

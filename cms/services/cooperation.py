@@ -97,7 +97,7 @@ def agreements_queryset(viewer: Viewer, agreement_filter: AgreementFilter) -> Qu
     if agreement_filter.agreement_status is not None:
         queryset = queryset.filter(agreement_status=agreement_filter.agreement_status)
     if agreement_filter.search is not None:
-        queryset = queryset.filter(search_q(agreement_filter.search))
+        queryset = queryset.filter(search_q(agreement_filter.search, model=Agreement))
     return queryset
 
 
@@ -135,7 +135,7 @@ def enterprises_queryset(
             )
         )
     if enterprise_filter.search is not None:
-        queryset = queryset.filter(search_q(enterprise_filter.search))
+        queryset = queryset.filter(search_q(enterprise_filter.search, model=Enterprise))
     box = enterprise_filter.within
     if box is not None:
         box.validate("filter.within")

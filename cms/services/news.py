@@ -128,7 +128,7 @@ def _filtered(
     if news_filter.published_before is not None:
         queryset = queryset.filter(published_at__lt=news_filter.published_before)
     if news_filter.search is not None:
-        queryset = queryset.filter(search_q(news_filter.search))
+        queryset = queryset.filter(search_q(news_filter.search, model=News))
     return queryset
 
 

@@ -111,7 +111,7 @@ class NewsQueries:
         window = page_window(info, TAGS_ORDER, first=first, after=after, last=last, before=before)
         queryset = visible(models.Tag, info.context.viewer)
         if search is not None:
-            queryset = queryset.filter(search_q(search, "search"))
+            queryset = queryset.filter(search_q(search, "search", model=models.Tag))
         return connection(await paginate(queryset, TAGS_ORDER, window), Tag.from_row)
 
     @strawberry.field(description="A tag by slug; null when there is none.")

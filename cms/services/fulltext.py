@@ -1,0 +1,753 @@
+"""Full-text search that understands Russian, on PostgreSQL and on SQLite.
+
+One engine for the `search` root field and every `filter.search` of a list.
+
+- PostgreSQL: each searchable table has a `search_vector tsvector` column, the
+  fields weighted A (titles, names), B (leads, summaries) or C (bodies), kept by a
+  BEFORE INSERT/UPDATE trigger, with a GIN index. Each term of a query goes through
+  `websearch_to_tsquery('russian', …)` (it never raises on user input); ranked by
+  `ts_rank_cd` with the weights of RANK_WEIGHTS.
+- SQLite: each searchable table has an FTS5 table `<table>_fts` (rowid = the row's
+  id, columns a, b, c by weight) over text stemmed by the Russian Snowball stemmer
+  (PyStemmer, the algorithm of PostgreSQL's `russian` configuration), kept by
+  triggers that call `cms_search_text()`, a function every SQLite connection of the
+  app registers (cms/sqlite_engine.py). Queries are parsed here into an FTS5
+  expression of stems (never the user's text: no FTS5 syntax error is possible),
+  ranked by `cms_search_rank()`: the same column weights as PostgreSQL, and, like
+  ts_rank_cd, no inverse document frequency (bm25() gives ~0 to every row of a small
+  table whose rows mostly hold the word, so hits of different types could not be
+  ranked together).
+
+Both: case and ё/е folded, punctuation ignored, stop words dropped, "quoted
+phrases", `-word` excluded, every word wanted (no `or`), word forms that Snowball
+stems apart reach each other (Term.alternatives), and the last word also matches as
+a prefix while typing (`косм` → «космодром»). Visibility is never decided here:
+every statement takes the caller's rows from cms/services/visibility.py. Snippets
+(highlights) are cut in Python from the items returned, by the same analysis on
+both databases (rather than ts_headline and snippet(), which differ between them,
+and of which ts_headline does not escape HTML): the text HTML-escaped, `<mark>`
+around matched words.
+
+Which fields of a type are searched is read from the model's `search_fields`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import Stemmer
+from tortoise import connections
+from tortoise.expressions import Q, RawSQL
+from tortoise.models import Model
+
+from cms import db
+from cms.errors import InvalidArgumentError
+from cms.models.base import PublishableModel, fold_for_search
+from cms.models.cooperation import ActionPlan, Agreement, Enterprise, Event, Organization, Person
+from cms.models.news import News, Tag
+from cms.services.viewer import Viewer
+from cms.services.visibility import visible
+
+# Searchable types by their GraphQL name (the names of ContentKind), in the order
+# ties of equal score and time are broken.
+SEARCH_MODELS: dict[str, type[Model]] = {
+    "News": News,
+    "Agreement": Agreement,
+    "ActionPlan": ActionPlan,
+    "Event": Event,
+    "Enterprise": Enterprise,
+    "Tag": Tag,
+    "Organization": Organization,
+    "Person": Person,
+}
+
+# Types whose model declares no `search_fields` yet (their declarations are being
+# merged from another branch): what they are searched by until then.
+_FALLBACK_FIELDS: dict[type[Model], tuple[str, ...]] = {
+    ActionPlan: ("title", "signed_at"),
+    Event: ("title", "place"),
+    Organization: ("name", "short_name"),
+    Person: ("full_name", "position"),
+}
+
+# The weight of a field by its name; any other field is body text (C).
+_FIELD_WEIGHTS = {
+    "title": "A",
+    "name": "A",
+    "full_name": "A",
+    "short_name": "A",
+    "number": "A",
+    "lead": "B",
+    "summary": "B",
+    "description": "B",
+    "position": "B",
+    "place": "B",
+}
+WEIGHT_CLASSES = ("A", "B", "C")
+# The weights of A, B and C in the score: PostgreSQL's ts_rank_cd takes them as
+# {D, C, B, A}; SQLite's cms_search_rank() (below) uses the same. Neither divides by
+# how common a word is (bm25() does, and gives ~0 to every row of a table where a
+# word is in most rows, such as the one agreement: hits of different types could
+# not be ranked together).
+RANK_WEIGHTS = (1.0, 0.4, 0.1)
+_PG_WEIGHTS = "'{0.1, 0.1, 0.4, 1.0}'"
+
+MAX_QUERY_LENGTH = 200
+# A prefix shorter than this would match too many words to be useful.
+MIN_PREFIX_LENGTH = 3
+MIN_RESTEM_LENGTH = 5
+DEFAULT_SNIPPET_LENGTH = 160
+MAX_SNIPPET_LENGTH = 1000
+
+# PostgreSQL's russian.stop (the Snowball project's list), so that both databases
+# drop the same words.
+_STOP_LIST = """и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по
+    только ее мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже
+    или ни быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может
+    они тут где есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе
+    под будет ж тогда кто этот того потому этого какой совсем ним здесь этом один почти мой
+    тем чтобы нее сейчас были куда зачем всех никогда можно при наконец два об другой хоть
+    после над больше тот через эти нас про всего них какая много разве три эту моя впрочем
+    хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю
+    между"""
+STOP_WORDS = frozenset(_STOP_LIST.split())
+
+_WORD = re.compile(r"[^\W_]+")
+_CYRILLIC = re.compile(r"[а-я]")
+
+# ---------------------------------------------------------------- text analysis
+
+# PyStemmer's stemmers are not thread-safe; SQLite calls cms_search_text() from the
+# thread of its connection, so each thread has its own.
+_stemmers = threading.local()
+
+
+def _stemmer(language: str) -> Any:
+    stemmer = getattr(_stemmers, language, None)
+    if stemmer is None:
+        stemmer = Stemmer.Stemmer(language)
+        setattr(_stemmers, language, stemmer)
+    return stemmer
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text (lower case, ё as е), punctuation dropped."""
+    return _WORD.findall(fold_for_search(text))
+
+
+def stem(word: str) -> str:
+    """The stem of a folded word: Russian Snowball for Cyrillic, English otherwise
+    (PostgreSQL's `russian` configuration stems ASCII words as English)."""
+    language = "russian" if _CYRILLIC.search(word) else "english"
+    stemmed: str = _stemmer(language).stemWord(word)
+    return stemmed
+
+
+def index_text(text: str | None) -> str:
+    """What SQLite's FTS5 stores for a text: its stems, stop words dropped."""
+    if not text:
+        return ""
+    return " ".join(stem(word) for word in words(text) if word not in STOP_WORDS)
+
+
+def search_rank(a: str | None, b: str | None, c: str | None, stems: str, prefix: str) -> float:
+    """SQLite's score of a matched row from its stemmed columns: each occurrence of a
+    wanted token (or of a word beginning with the prefix) counts its column's weight.
+    Counted by substring search (C speed): it runs for every matching row."""
+    tokens = stems.split()
+    within = [token for token in tokens if prefix and token.startswith(prefix)]
+    score = 0.0
+    for weight, text in zip(RANK_WEIGHTS, (a, b, c), strict=True):
+        if not text:
+            continue
+        padded = f" {text} "
+        found = sum(padded.count(f" {token} ") for token in tokens)
+        if prefix:
+            # Words that begin with the prefix, less those counted already.
+            found += padded.count(f" {prefix}") - sum(padded.count(f" {t} ") for t in within)
+        score += weight * found
+    return score
+
+
+# ---------------------------------------------------------------- fields
+
+
+def search_fields(model: type[Model]) -> tuple[str, ...]:
+    """The text columns a type is searched by, from the model's `search_fields`."""
+    declared = getattr(model, "search_fields", None) or _FALLBACK_FIELDS.get(model, ())
+    columns = model._meta.fields_db_projection
+    return tuple(name for name in declared if name in columns)
+
+
+def weighted_fields(model: type[Model]) -> dict[str, list[str]]:
+    """The model's searched columns grouped by weight class (A, B, C)."""
+    groups: dict[str, list[str]] = {weight: [] for weight in WEIGHT_CLASSES}
+    projection = model._meta.fields_db_projection
+    for name in search_fields(model):
+        groups[_FIELD_WEIGHTS.get(name, "C")].append(projection[name])
+    return groups
+
+
+# ---------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a quoted phrase: its folded words and their stems (stop words
+    dropped), excluded (`-word`) or wanted."""
+
+    words: tuple[str, ...]
+    stems: tuple[str, ...]
+    negated: bool = False
+    quoted: bool = False
+    # The folded word, matched also as the beginning of a word (the last word typed).
+    prefix: str | None = None
+
+    @property
+    def alternatives(self) -> tuple[str, ...]:
+        """Index tokens a single word matches besides its stem: the word itself and
+        its stem stemmed again. Snowball stems some forms apart («космодром» →
+        «космодр», «космодроме» → «космодром», «космодрома» → «космодром»): each
+        reaches the others through one of these."""
+        if len(self.words) != 1 or not self.stems:
+            return ()
+        word, first = self.words[0], self.stems[0]
+        again = stem(first)
+        # A short stem of a stem reaches unrelated words («готов» → «гот»).
+        options = (word, again) if len(again) >= MIN_RESTEM_LENGTH else (word,)
+        return tuple(dict.fromkeys(t for t in options if t != first))
+
+    def websearch(self) -> str:
+        text = " ".join(self.words)
+        if self.quoted or len(self.words) > 1:
+            text = f'"{text}"'
+        return f"-{text}" if self.negated else text
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Every wanted term AND none of the excluded ones. Words and stems hold only
+    letters and digits, so that the texts made from them here can carry no syntax
+    of FTS5 or SQL, whatever the user typed."""
+
+    terms: tuple[Term, ...]
+
+    @property
+    def wanted(self) -> list[Term]:
+        return [term for term in self.terms if not term.negated and (term.stems or term.prefix)]
+
+    @property
+    def excluded(self) -> list[Term]:
+        return [term for term in self.terms if term.negated and term.stems]
+
+    @property
+    def searchable(self) -> bool:
+        """Whether anything can match: a query of stop words or exclusions only
+        matches nothing (on both databases)."""
+        return bool(self.wanted)
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """The index tokens wanted terms match (stems and alternatives)."""
+        return frozenset(t for term in self.wanted for t in (*term.stems, *term.alternatives))
+
+    @property
+    def prefix(self) -> str | None:
+        return next((term.prefix for term in self.terms if term.prefix), None)
+
+
+# A "phrase" (an unbalanced quote runs to the end, as in websearch_to_tsquery), or
+# anything up to a space or a quote.
+_TOKEN = re.compile(r'(-?)"([^"]*)(?:"|$)|([^\s"]+)')
+
+
+def parse_query(query: str, argument: str = "query") -> ParsedQuery:
+    """Words (all wanted), "phrases", -exclusions; the last plain word also matches
+    as a prefix. InvalidArgumentError for an empty or too long text."""
+    text = " ".join(query.split())
+    if not text:
+        raise InvalidArgumentError(argument, "Строка поиска пуста: введите слово для поиска.")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise InvalidArgumentError(argument, f"Строка поиска длиннее {MAX_QUERY_LENGTH} символов.")
+    terms: list[Term] = []
+    for match in _TOKEN.finditer(fold_for_search(text)):
+        negated_mark, phrase, bare = match.groups()
+        if bare is not None:
+            negated, quoted, found = bare.startswith("-"), False, words(bare)
+        else:
+            negated, quoted, found = negated_mark == "-", True, words(phrase)
+        # `or` is websearch's operator, which this search has not: not a word either.
+        found = [word for word in found if word != "or"]
+        if not found:
+            continue
+        if not quoted and not negated:
+            # Words joined by punctuation (`NEAR(космодром`, `Алтай-Кузбасс`): each
+            # is wanted, as websearch_to_tsquery reads them.
+            for word in found:
+                terms.append(Term((word,), (stem(word),) if word not in STOP_WORDS else ()))
+            continue
+        stems: tuple[str, ...] = tuple(stem(word) for word in found if word not in STOP_WORDS)
+        terms.append(Term(tuple(found), stems, negated, quoted))
+    last = terms[-1] if terms else None
+    if (
+        last is not None
+        and not last.negated
+        and not last.quoted
+        and len(last.words) == 1
+        and len(last.words[0]) >= MIN_PREFIX_LENGTH
+    ):
+        terms[-1] = Term(last.words, last.stems, prefix=last.words[0])
+    return ParsedQuery(tuple(terms))
+
+
+def _fts5_term(term: Term) -> str:
+    # Stems, words and prefixes hold only letters and digits: quoted, each is a plain
+    # FTS5 string. One quoted string of several stems is an FTS5 phrase (stop words
+    # are not in the index, so the phrase's words are next to each other there).
+    options = [f'"{" ".join(term.stems)}"'] if term.stems else []
+    options += [f'"{token}"' for token in term.alternatives]
+    if term.prefix:
+        options.append(f'"{term.prefix}"*')
+    return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+
+
+def fts5_expression(parsed: ParsedQuery) -> str:
+    expression = " AND ".join(_fts5_term(term) for term in parsed.wanted)
+    for term in parsed.excluded:
+        expression = f"({expression}) NOT {_fts5_term(term)}"
+    return expression
+
+
+def _pg_term(term: Term, value: Callable[[str], str]) -> str:
+    """A term as a tsquery; `value` turns a text into SQL (a parameter or a literal)."""
+    options = [f"websearch_to_tsquery('russian', {value(term.websearch().lstrip('-'))})"]
+    # The alternative tokens are stems already: the `simple` configuration (no
+    # stemming, no stop words) matches them as they are, like the prefix.
+    options += [f"to_tsquery('simple', {value(token)})" for token in term.alternatives]
+    if term.prefix:
+        options.append(f"to_tsquery('simple', {value(term.prefix + ':*')})")
+    query = options[0] if len(options) == 1 else "(" + " || ".join(options) + ")"
+    return f"!!{query}" if term.negated else query
+
+
+def pg_tsquery(parsed: ParsedQuery, value: Callable[[str], str]) -> str:
+    """The tsquery of a parsed query: every wanted term AND NOT every excluded one.
+    Built from the terms' own words (letters and digits), each parsed by
+    websearch_to_tsquery or to_tsquery('simple') of a single token: none can fail."""
+    return "(" + " && ".join(_pg_term(t, value) for t in parsed.wanted + parsed.excluded) + ")"
+
+
+def _literal(text: str) -> str:
+    # Only for texts made by ParsedQuery (letters, digits, spaces, `"`, `-`, `*`,
+    # parentheses): a quote cannot be among them; checked all the same.
+    if "'" in text or "\\" in text:
+        raise ValueError("a search text with a quote")
+    return f"'{text}'"
+
+
+# ---------------------------------------------------------------- hits
+
+
+@dataclass(frozen=True)
+class Highlight:
+    field: str
+    snippet: str  # HTML: escaped text with <mark> around matched words
+
+
+@dataclass
+class Hit:
+    kind: str
+    item: Model
+    score: float
+    highlights: list[Highlight] = field(default_factory=list)
+
+
+@dataclass
+class SearchPage:
+    hits: list[Hit]
+    offset: int
+    has_next_page: bool
+    count: Callable[[], Any]  # awaitable factory of the total number of hits
+
+    async def total_count(self) -> int:
+        total: int = await self.count()
+        return total
+
+
+class _Statement:
+    """Hand-written SQL with its parameters, in the placeholders of the dialect:
+    numbered on PostgreSQL, positional (`?`, in order of appearance) on SQLite."""
+
+    def __init__(self) -> None:
+        self.postgres = db.dialect() == "postgres"
+        self.params: list[Any] = []
+        self.sql = ""
+
+    def mark(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" if self.postgres else "?"
+
+    def visible_ids(self, model: type[Model], viewer: Viewer, row: str) -> str:
+        """The ids of the caller's rows of `model`, as the visibility layer decides
+        them: its query, with its own parameters, as a subquery. On SQLite it is tied
+        to the matched row (`id = <row>`: one primary-key probe per match), as SQLite
+        would otherwise list every visible id of the table for each search;
+        PostgreSQL plans the plain subquery as a semi-join."""
+        rows = visible(model, viewer)
+        if not self.postgres:
+            rows = rows.filter(id=RawSQL(row))
+        ids = rows.values_list("id", flat=True)
+        ids._choose_db_if_not_chosen()
+        ids._make_query()
+        sql, values = ids.query.get_parameterized_sql()
+        if self.postgres:
+            base = len(self.params)
+            sql = _PG_MARK.sub(lambda m: f"${int(m.group(1)) + base}", sql)
+        self.params.extend(values)
+        return str(sql)
+
+
+_PG_MARK = re.compile(r"\$(\d+)")
+
+
+def _moment_column(model: type[Model]) -> str:
+    return "published_at" if issubclass(model, PublishableModel) else "created_at"
+
+
+def _kind_select(
+    kind: str,
+    viewer: Viewer,
+    statement: _Statement,
+    parsed: ParsedQuery,
+    tsquery: str,
+    *,
+    scored: bool = True,
+) -> str:
+    """The hits of one kind: (kind, id, score, moment) of the caller's matching rows
+    (a score of 0 when not `scored`: a count needs none)."""
+    model = SEARCH_MODELS[kind]
+    table = model._meta.db_table
+    moment = f"t.{_moment_column(model)}"
+    if statement.postgres:
+        score = f"ts_rank_cd({_PG_WEIGHTS}, t.search_vector, {tsquery})" if scored else "0"
+        return (
+            f"SELECT '{kind}' AS kind, t.id AS id, {score} AS score, {moment} AS moment "
+            f'FROM "{table}" t WHERE t.search_vector @@ {tsquery} '
+            f"AND t.id IN ({statement.visible_ids(model, viewer, 't.id')})"
+        )
+    # Positional parameters: marked in the order they appear in the text.
+    fts = f"{table}_fts"
+    score = "0"
+    if scored:
+        stems = statement.mark(" ".join(sorted(parsed.tokens)))
+        prefix = statement.mark(parsed.prefix or "")
+        score = f"cms_search_rank({fts}.a, {fts}.b, {fts}.c, {stems}, {prefix})"
+    match = statement.mark(fts5_expression(parsed))
+    return (
+        f"SELECT '{kind}' AS kind, t.id AS id, {score} AS score, {moment} AS moment "
+        f'FROM {fts} JOIN "{table}" t ON t.id = {fts}.rowid '
+        f"WHERE {fts} MATCH {match} AND t.id IN ({statement.visible_ids(model, viewer, 't.id')})"
+    )
+
+
+def _hits_sql(
+    kinds: Sequence[str], viewer: Viewer, parsed: ParsedQuery, *, scored: bool = True
+) -> _Statement:
+    statement = _Statement()
+    # Numbered parameters on PostgreSQL: the query's texts once, for every kind.
+    tsquery = pg_tsquery(parsed, statement.mark) if statement.postgres else ""
+    statement.sql = " UNION ALL ".join(
+        _kind_select(kind, viewer, statement, parsed, tsquery, scored=scored) for kind in kinds
+    )
+    return statement
+
+
+def _literal_query(parsed: ParsedQuery) -> tuple[str, str]:
+    """(tsquery, FTS5 expression) with the query inlined (for a filter's subquery)."""
+    if db.dialect() == "postgres":
+        return pg_tsquery(parsed, _literal), ""
+    return "", _literal(fts5_expression(parsed))
+
+
+# Ties of equal score: newer first (drafts without a date last), then by type in the
+# order of SEARCH_MODELS.
+_KIND_ORDER = " ".join(f"WHEN '{kind}' THEN {i}" for i, kind in enumerate(SEARCH_MODELS))
+_ORDER = f"ORDER BY score DESC, moment DESC NULLS LAST, CASE kind {_KIND_ORDER} END, id DESC"
+
+
+async def search(
+    viewer: Viewer,
+    query: str,
+    *,
+    kinds: Sequence[str] | None = None,
+    offset: int = 0,
+    limit: int = 20,
+    snippet_length: int = DEFAULT_SNIPPET_LENGTH,
+    argument: str = "query",
+) -> SearchPage:
+    """One page of hits over the given kinds (all by default), best first; each hit
+    a row the viewer may see, loaded through the visibility layer. One statement for
+    the ranked page and the total, then one per kind on the page."""
+    parsed = parse_query(query, argument)
+    chosen = [kind for kind in SEARCH_MODELS if kinds is None or kind in kinds]
+    if not parsed.searchable or not chosen:
+        return SearchPage([], offset, False, _zero)
+    statement = _hits_sql(chosen, viewer, parsed)
+    union, params = statement.sql, statement.params
+    connection = connections.get("default")
+    page = f"LIMIT {int(limit) + 1} OFFSET {int(offset)}"
+    # The total comes with the page (every match is ranked for the order anyway).
+    total = "COUNT(*) OVER () AS total"
+    sql = f"SELECT kind, id, score, {total} FROM ({union}) hits {_ORDER} {page}"
+    _, rows = await connection.execute_query(sql, params)
+    found = [(str(row["kind"]), int(row["id"]), float(row["score"])) for row in rows]
+    has_next = len(found) > limit
+    found = found[:limit]
+    items = await _load(viewer, found)
+    hits = [
+        Hit(kind, items[(kind, pk)], score, highlights(items[(kind, pk)], parsed, snippet_length))
+        for kind, pk, score in found
+        if (kind, pk) in items
+    ]
+
+    async def count() -> int:
+        if rows:
+            return int(rows[0]["total"])
+        if offset == 0:
+            return 0
+        # A page past the end: counted on its own.
+        counting = _hits_sql(chosen, viewer, parsed, scored=False)
+        _, counted = await connection.execute_query(
+            f"SELECT COUNT(*) AS n FROM ({counting.sql}) hits", counting.params
+        )
+        return int(counted[0]["n"])
+
+    return SearchPage(hits, offset, has_next, count)
+
+
+async def _zero() -> int:
+    return 0
+
+
+async def _load(
+    viewer: Viewer, found: Iterable[tuple[str, int, float]]
+) -> dict[tuple[str, int], Model]:
+    by_kind: dict[str, list[int]] = {}
+    for kind, pk, _ in found:
+        by_kind.setdefault(kind, []).append(pk)
+    items: dict[tuple[str, int], Model] = {}
+    for kind, ids in by_kind.items():
+        for item in await visible(SEARCH_MODELS[kind], viewer).filter(id__in=ids):
+            items[(kind, item.pk)] = item
+    return items
+
+
+# ---------------------------------------------------------------- filter.search
+
+
+def matching_q(model: type[Model], search_text: str, argument: str) -> Q:
+    """The rows of `model` that match `search_text`, for a list's `filter.search`
+    (a blank text filters nothing, as before). The list applies visibility itself."""
+    if not search_text.strip():
+        return Q()
+    parsed = parse_query(search_text, argument)
+    if not parsed.searchable:
+        return Q(id__in=[])
+    table = model._meta.db_table
+    tsquery, fts5 = _literal_query(parsed)
+    if db.dialect() == "postgres":
+        sql = f'SELECT id FROM "{table}" WHERE search_vector @@ {tsquery}'
+    else:
+        sql = f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {fts5}"
+    # (Tortoise puts a RawSQL after IN as it is: the parentheses are ours.)
+    return Q(id__in=RawSQL(f"({sql})"))
+
+
+# ---------------------------------------------------------------- highlights
+
+
+def _matches(word: str, stems: frozenset[str], prefix: str | None) -> bool:
+    if prefix is not None and word.startswith(prefix):
+        return True
+    return word not in STOP_WORDS and stem(word) in stems
+
+
+def highlight(text: str, parsed: ParsedQuery, length: int = DEFAULT_SNIPPET_LENGTH) -> str | None:
+    """The part of `text` around its first matched word, at most about `length`
+    characters, HTML-escaped with <mark> around every matched word; None when no
+    word of the text matches."""
+    stems = parsed.tokens
+    prefix = parsed.prefix
+    spans = [
+        (m.start(), m.end())
+        for m in _WORD.finditer(text)
+        if _matches(fold_for_search(m.group()), stems, prefix)
+    ]
+    if not spans:
+        return None
+    start = 0
+    if len(text) > length:
+        # Some context before the first match, cut at a word boundary.
+        start = max(0, spans[0][0] - length // 4)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+    end = min(len(text), start + length)
+    while end < len(text) and not text[end].isspace() and end - start < length + 30:
+        end += 1
+    parts: list[str] = ["…" if start > 0 else ""]
+    cursor = start
+    for begin, finish in spans:
+        if begin < start or finish > end:
+            continue
+        parts.append(html.escape(text[cursor:begin]))
+        parts.append(f"<mark>{html.escape(text[begin:finish])}</mark>")
+        cursor = finish
+    parts.append(html.escape(text[cursor:end]))
+    if end < len(text):
+        parts.append("…")
+    return "".join(parts)
+
+
+def highlights(item: Model, parsed: ParsedQuery, length: int) -> list[Highlight]:
+    found = []
+    for name in search_fields(type(item)):
+        value = getattr(item, name, None)
+        if not isinstance(value, str) or not value:
+            continue
+        snippet = highlight(value, parsed, length)
+        if snippet is not None:
+            found.append(Highlight(name, snippet))
+    return found
+
+
+# ---------------------------------------------------------------- the index
+
+
+def _pg_vector_sql(model: type[Model], row: str) -> str:
+    parts = []
+    for weight, columns in weighted_fields(model).items():
+        for column in columns:
+            # ё folded like the SQLite side (PostgreSQL's stemmer folds it only in
+            # the words it stems).
+            text = f"replace(replace(coalesce({row}.\"{column}\", ''), 'ё', 'е'), 'Ё', 'Е')"
+            parts.append(f"setweight(to_tsvector('russian', {text}), '{weight}')")
+    return " || ".join(parts) if parts else "''::tsvector"
+
+
+def _sqlite_columns_sql(model: type[Model], row: str) -> list[str]:
+    values = []
+    for columns in weighted_fields(model).values():
+        joined = " || ' ' || ".join(f"coalesce({row}.\"{c}\", '')" for c in columns)
+        values.append(f"cms_search_text({joined})" if columns else "''")
+    return values
+
+
+def install_statements(dialect: str) -> list[str]:
+    """Create (or re-create, with the current `search_fields`) what keeps every
+    searchable table's index: run by the migration and by `python -m cms reindex`."""
+    statements: list[str] = []
+    for model in SEARCH_MODELS.values():
+        table = model._meta.db_table
+        projection = model._meta.fields_db_projection
+        watched = ", ".join(f'"{projection[name]}"' for name in search_fields(model))
+        if dialect == "postgres":
+            statements += [
+                f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS search_vector tsvector',
+                f'CREATE INDEX IF NOT EXISTS "{table}_search_vector_idx" ON "{table}" '
+                "USING GIN (search_vector)",
+                f"CREATE OR REPLACE FUNCTION {table}_search_vector() RETURNS trigger "
+                f"LANGUAGE plpgsql AS $$ BEGIN NEW.search_vector := "
+                f"{_pg_vector_sql(model, 'NEW')}; RETURN NEW; END $$",
+                f'DROP TRIGGER IF EXISTS {table}_search_vector ON "{table}"',
+                f"CREATE TRIGGER {table}_search_vector BEFORE INSERT OR UPDATE OF {watched} "
+                f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION {table}_search_vector()',
+            ]
+            continue
+        a, b, c = _sqlite_columns_sql(model, "NEW")
+        insert = f"INSERT INTO {table}_fts (rowid, a, b, c) VALUES (NEW.id, {a}, {b}, {c});"
+        statements += [
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_fts USING fts5(a, b, c, "
+            "tokenize = 'unicode61 remove_diacritics 0')",
+            f"DROP TRIGGER IF EXISTS {table}_fts_insert",
+            f"DROP TRIGGER IF EXISTS {table}_fts_update",
+            f"DROP TRIGGER IF EXISTS {table}_fts_delete",
+            f'CREATE TRIGGER {table}_fts_insert AFTER INSERT ON "{table}" BEGIN {insert} END',
+            f'CREATE TRIGGER {table}_fts_update AFTER UPDATE OF {watched}, id ON "{table}" '
+            f"BEGIN DELETE FROM {table}_fts WHERE rowid = OLD.id; {insert} END",
+            f'CREATE TRIGGER {table}_fts_delete AFTER DELETE ON "{table}" '
+            f"BEGIN DELETE FROM {table}_fts WHERE rowid = OLD.id; END",
+        ]
+    return statements
+
+
+def drop_statements(dialect: str) -> list[str]:
+    statements: list[str] = []
+    for model in SEARCH_MODELS.values():
+        table = model._meta.db_table
+        if dialect == "postgres":
+            statements += [
+                f'DROP TRIGGER IF EXISTS {table}_search_vector ON "{table}"',
+                f"DROP FUNCTION IF EXISTS {table}_search_vector()",
+                f'DROP INDEX IF EXISTS "{table}_search_vector_idx"',
+                f'ALTER TABLE "{table}" DROP COLUMN IF EXISTS search_vector',
+            ]
+        else:
+            statements += [
+                f"DROP TRIGGER IF EXISTS {table}_fts_{event}"
+                for event in ("insert", "update", "delete")
+            ]
+            statements.append(f"DROP TABLE IF EXISTS {table}_fts")
+    return statements
+
+
+REINDEX_BATCH = 500
+
+
+def rebuild_statements(dialect: str, model: type[Model], low: int, high: int) -> list[str]:
+    """(Re)index the rows with low <= id < high."""
+    table = model._meta.db_table
+    where = f"id >= {int(low)} AND id < {int(high)}"
+    if dialect == "postgres":
+        return [
+            f'UPDATE "{table}" t SET search_vector = {_pg_vector_sql(model, "t")} WHERE {where}'
+        ]
+    a, b, c = _sqlite_columns_sql(model, "t")
+    return [
+        f"DELETE FROM {table}_fts WHERE rowid >= {int(low)} AND rowid < {int(high)}",
+        f'INSERT INTO {table}_fts (rowid, a, b, c) SELECT t.id, {a}, {b}, {c} FROM "{table}" t '
+        f"WHERE t.{where}",
+    ]
+
+
+async def reindex(progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+    """Re-create the index of every searchable type from its rows, in batches of ids
+    (each in its own transaction), reporting (type, done, total)."""
+    from tortoise.transactions import in_transaction
+
+    dialect = db.dialect()
+    connection = connections.get("default")
+    for statement in install_statements(dialect):
+        await connection.execute_script(statement)
+    indexed: dict[str, int] = {}
+    for kind, model in SEARCH_MODELS.items():
+        total = await model.all().count()
+        ids = await db.flat_values(model.all().order_by("-id").limit(1), "id")
+        top = int(ids[0]) if ids else 0
+        for low in range(0, top + 1, REINDEX_BATCH):
+            high = low + REINDEX_BATCH
+            async with in_transaction() as transaction:
+                for statement in rebuild_statements(dialect, model, low, high):
+                    await transaction.execute_query(statement)
+            done = await model.filter(id__lt=high).count()
+            if progress is not None:
+                progress(kind, min(done, total), total)
+        if dialect == "sqlite":
+            fts = f"{model._meta.db_table}_fts"
+            await connection.execute_script(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
+        indexed[kind] = total
+    return indexed
