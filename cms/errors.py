@@ -9,11 +9,11 @@ class InvalidArgumentError(ValueError):
     `message` is for the person who wrote the query, in Russian; `code` is what a
     client branches on (BAD_USER_INPUT unless the case needs its own)."""
 
-    def __init__(self, argument: str, message: str, code: str = "BAD_USER_INPUT") -> None:
+    def __init__(self, argument: str, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.argument = argument
         self.message = message
-        self.code = code
+        self.code = code or Code.BAD_USER_INPUT
 
 
 class Code:
@@ -37,6 +37,7 @@ class Code:
     FORBIDDEN = "FORBIDDEN"
     # GraphQL errors of a read.
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    SYNC_TOKEN_EXPIRED = "SYNC_TOKEN_EXPIRED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"

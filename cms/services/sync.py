@@ -32,7 +32,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,7 @@ from tortoise.connection import get_connection
 from tortoise.models import Model
 
 from cms.db import dialect, placeholders
-from cms.errors import InvalidArgumentError
+from cms.errors import Code, InvalidArgumentError
 from cms.models.base import PublishableModel
 from cms.services.content_types import CONTENT_TYPES
 from cms.services.viewer import Viewer
@@ -59,7 +59,6 @@ _FOLLOWERS: dict[str, tuple[tuple[str, str], ...]] = {
     "Agreement": (("ActionPlan", "agreement_id"),)
 }
 _TOKEN_VERSION = 1
-SYNC_TOKEN_EXPIRED = "SYNC_TOKEN_EXPIRED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +100,7 @@ class SyncPage:
 # ---------------------------------------------------------------- tokens
 
 
-def _token_error(message: str, code: str = "BAD_USER_INPUT") -> InvalidArgumentError:
+def _token_error(message: str, code: str | None = None) -> InvalidArgumentError:
     return InvalidArgumentError("token", message, code)
 
 
@@ -199,7 +198,7 @@ async def sync(
             raise _token_error(
                 f"Токен синхронизации старше {settings.trash_retention_days} дн.: изменения "
                 "за это время уже не хранятся. Начните синхронизацию заново (без token).",
-                SYNC_TOKEN_EXPIRED,
+                Code.SYNC_TOKEN_EXPIRED,
             )
         if not position.page:
             high, high_xmin = await _log_end()
@@ -242,21 +241,8 @@ def _finish(settings: Settings, position: Position) -> str:
 
 
 def _next_page(settings: Settings, position: Position, cursor: tuple[Any, ...]) -> str:
-    return encode_token(
-        settings,
-        Position(
-            position.scope,
-            position.kinds,
-            position.after,
-            position.xmin,
-            position.since,
-            page=True,
-            high=position.high,
-            high_xmin=position.high_xmin,
-            until=position.until,
-            cursor=cursor,
-        ),
-    )
+    """The token of this sync's next page: its bounds, and the last key sent."""
+    return encode_token(settings, replace(position, cursor=cursor))
 
 
 async def _initial_page(
@@ -358,7 +344,7 @@ async def _changed_keys(position: Position, limit: int) -> list[tuple[str, int, 
         tag = arg("Tag")
         sources.append(f"SELECT {tag}, t.tag_id FROM news_tag t WHERE t.news_id IN ({news})")
         sources.append(
-            f"SELECT {tag}, {_snapshot_links('s', 'tags')} FROM revision s "
+            f"SELECT {tag}, {_snapshot_link_value()} FROM revision s "
             f"{_snapshot_join('s', 'tags')} WHERE s.content_type = {arg('News')} "
             f"AND s.object_id IN ({news})"
         )
@@ -392,7 +378,7 @@ def _snapshot_join(alias: str, link: str) -> str:
     return f"JOIN json_each({alias}.snapshot, '$.{link}') e"
 
 
-def _snapshot_links(alias: str, link: str) -> str:
+def _snapshot_link_value() -> str:
     return "e::int" if dialect() == "postgres" else "CAST(e.value AS INTEGER)"
 
 
