@@ -112,7 +112,12 @@ async def open_graphiql(browser: Browser, base: str, query: str = "") -> Watched
 async def run_operation(page: Page, name: str) -> str:
     """Runs one operation of the default document (the run button asks which) and
     returns the result pane's text."""
-    await page.locator(".graphiql-execute-button").click()
+    # GraphiQL parses the document's operations after the editor shows it; until then
+    # the button runs the document at once instead of opening the menu of operations
+    # (seen on a loaded CI machine), so wait for it to become the menu's trigger.
+    button = page.locator('.graphiql-execute-button[aria-haspopup="menu"]')
+    await expect(button).to_be_visible(timeout=30_000)
+    await button.click()
     await page.get_by_role("menuitem", name=name).click()
     result = page.locator(".result-window")
     await expect(result).to_contain_text('"totalCount"', timeout=30_000)
