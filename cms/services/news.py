@@ -25,9 +25,9 @@ from cms.models import (
     Tag,
 )
 from cms.services.columns import fits as fits_column
+from cms.services.fulltext import matching_q
 from cms.services.pagination import Ordering, SortKey
 from cms.services.publishing import PublicationStatus, status_q
-from cms.services.search import search_q
 from cms.services.viewer import Viewer
 from cms.services.visibility import now, visible
 
@@ -128,7 +128,7 @@ def _filtered(
     if news_filter.published_before is not None:
         queryset = queryset.filter(published_at__lt=news_filter.published_before)
     if news_filter.search is not None:
-        queryset = queryset.filter(search_q(news_filter.search, model=News))
+        queryset = queryset.filter(matching_q(News, news_filter.search, "filter.search"))
     return queryset
 
 
