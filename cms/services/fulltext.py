@@ -585,6 +585,10 @@ def feedback_q(viewer: Viewer, search_text: str, argument: str) -> Q:
     return matching_q(FeedbackMessage, search_text, argument)
 
 
+# The name of the score of a row in a list ordered by relevance.
+RELEVANCE_KEY = "search_score"
+
+
 def relevance(model: type[Model], search_text: str, argument: str) -> RawSQL:
     """A row's score for `search_text`, as `search` ranks it (0 for a row that does
     not match), to order a filtered list by relevance. The query is inlined: its

@@ -86,7 +86,7 @@ class NewsQueries:
             require_drafts(info.context.viewer, "Фильтр по статусу")
         ordering = news_ordering(order_by, news_filter.statuses)
         window = page_window(info, ordering, first=first, after=after, last=last, before=before)
-        queryset = news_queryset(info.context.viewer, news_filter)
+        queryset = news_queryset(info.context.viewer, news_filter, order_by)
         page = await paginate(queryset, ordering, window, count=news_count(news_filter))
         return connection(page, News.from_row)
 
