@@ -8,7 +8,9 @@ from datetime import timedelta
 from cms.models import News
 from cms.services.visibility import now
 from tests.conftest import GraphQLClient, TestDatabase, client_with
+from tests.editing.helpers import sign_in
 from tests.search import corpus
+from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
 
 LIST = """
 query ($search: String, $order: NewsOrder!, $first: Int, $after: String, $last: Int,
@@ -67,6 +69,22 @@ async def test_relevance_orders_by_score_and_pages_by_keyset(empty_db: TestDatab
         )["news"]
         assert _slugs(back) == slugs[-4:-1]
         assert back["pageInfo"]["hasPreviousPage"] is True
+
+
+async def test_relevance_with_other_filters_and_staff(writer_client: GraphQLClient) -> None:
+    client = writer_client
+    query = """query ($f: NewsFilter) { news(filter: $f, orderBy: RELEVANCE, first: 5) {
+      totalCount edges { node { slug } } } }"""
+    tagged = (
+        await client.data(query, {"f": {"search": "сотрудничества", "tag": "sotrudnichestvo"}})
+    )["news"]
+    assert [edge["node"]["slug"] for edge in tagged["edges"]] == [NEWS_SLUG]
+    assert tagged["totalCount"] == 1
+    await sign_in(client, "editor")
+    drafts = (
+        await client.data(query, {"f": {"search": "черновик", "statuses": ["DRAFT", "PUBLISHED"]}})
+    )["news"]
+    assert DRAFT_NEWS_SLUG in [edge["node"]["slug"] for edge in drafts["edges"]]
 
 
 async def test_relevance_needs_a_search(client: GraphQLClient) -> None:
