@@ -44,6 +44,15 @@ QUERIES = {
         "query ($q: String!) { news(first: 20, filter: {search: $q}) { edges { node { slug } } } }",
         {"q": "инвестиции"},
     ),
+    "news filter.search, RELEVANCE": (
+        "query ($q: String!) { news(first: 20, filter: {search: $q}, orderBy: RELEVANCE) {"
+        " edges { node { slug } } } }",
+        {"q": "инвестиции"},
+    ),
+    "search: typo, suggestion": (
+        "query ($q: String!) { search(query: $q, first: 20) { totalCount suggestion } }",
+        {"q": "сатрудничества"},
+    ),
 }
 
 
@@ -117,6 +126,23 @@ async def _measure(url: str, requests: int) -> None:
             print(f"\nPlan of the search statement (news, «{text}»):")
             for row in rows:
                 print("  " + " ".join(str(value) for value in dict(row).values()))
+        # The lexicon's candidates for a misspelt word: its trigram index.
+        connection = db.get_connection("default")
+        if db.dialect() == "postgres":
+            sql = (
+                "EXPLAIN SELECT word FROM search_lexicon WHERE word % 'сатрудничества' "
+                "ORDER BY similarity(word, 'сатрудничества') DESC LIMIT 50"
+            )
+        else:
+            sql = (
+                "EXPLAIN QUERY PLAN SELECT word FROM search_lexicon_trigrams WHERE "
+                'search_lexicon_trigrams MATCH \'"сат" OR "атр"\' ORDER BY rank LIMIT 200'
+            )
+        _, rows = await connection.execute_query(sql)
+        _, size = await connection.execute_query("SELECT count(*) AS n FROM search_lexicon")
+        print(f"\nPlan of the lexicon's candidates ({size[0]['n']} words):")
+        for row in rows:
+            print("  " + " ".join(str(value) for value in dict(row).values()))
 
 
 def main() -> None:

@@ -73,6 +73,14 @@ class SearchConnection:
     async def total_count(self) -> int:
         return await self.page.total_count()
 
+    @strawberry.field(
+        description="When nothing matched: the query with its misspelt words corrected "
+        "(«Возможно, вы искали …»), offered only if it finds something for the same "
+        "caller; in lower case, ё as е. Null otherwise."
+    )
+    def suggestion(self) -> str | None:
+        return self.page.suggestion
+
 
 @strawberry.type
 class SearchQueries:

@@ -69,14 +69,16 @@ class PublishableModel(ContentModel):
 
 
 def fold_for_search(text: str) -> str:
-    """Case- and ё-insensitive form used for plain substring search on every database
-    (SQLite's LIKE and lower() only fold ASCII)."""
+    """Case- and ё-insensitive form of a text, as full-text search reads it on every
+    database (cms/services/fulltext.py; SQLite's lower() only folds ASCII)."""
     return text.casefold().replace("ё", "е")
 
 
 class SearchableMixin:
     # `search_text` holds the folded text of `search_fields`, refreshed on every save.
-    # Bulk inserts bypass save(): call fill_search_text() on each row first.
+    # Bulk inserts bypass save(): call fill_search_text() on each row first. Search no
+    # longer reads it (the full-text index does the work); the column stays until a
+    # migration drops it.
     search_fields: tuple[str, ...] = ()
     search_text: str
 

@@ -10,7 +10,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from cms.models.base import ContentModel, PublishableModel, SearchableMixin
-from cms.models.declare import Declaration, Field, Kind, declare
+from cms.models.declare import Declaration, Field, Kind, SearchWeight, declare
 from cms.models.identifiers import inn_problem, ogrn_problem
 
 
@@ -76,11 +76,13 @@ ORGANIZATION = declare(
                 Kind.TEXT,
                 "название",
                 required=True,
+                searchable=SearchWeight.TITLE,
             ),
             Field(
                 "short_name",
                 Kind.TEXT,
                 "краткое название",
+                searchable=SearchWeight.TITLE,
             ),
             Field(
                 "kind",
@@ -131,11 +133,13 @@ PERSON = declare(
                 Kind.TEXT,
                 "имя",
                 required=True,
+                searchable=SearchWeight.TITLE,
             ),
             Field(
                 "position",
                 Kind.TEXT,
                 "должность",
+                searchable=SearchWeight.LEAD,
                 max_length=1000,
                 multiline=True,
                 doc="As of the content that cites them.",
@@ -218,6 +222,7 @@ EVENT = declare(
                 Kind.TEXT,
                 "название",
                 required=True,
+                searchable=SearchWeight.TITLE,
             ),
             Field("starts_on", Kind.DATE, "начало"),
             Field(
@@ -230,6 +235,7 @@ EVENT = declare(
                 "place",
                 Kind.TEXT,
                 "место",
+                searchable=SearchWeight.LEAD,
             ),
         ),
         parent="event",
@@ -281,13 +287,13 @@ AGREEMENT = declare(
                 Kind.TEXT,
                 "название",
                 required=True,
-                searchable=True,
+                searchable=SearchWeight.TITLE,
             ),
             Field(
                 "number",
                 Kind.TEXT,
                 "номер",
-                searchable=True,
+                searchable=SearchWeight.TITLE,
             ),
             Field(
                 "parties",
@@ -321,12 +327,12 @@ AGREEMENT = declare(
                 "summary",
                 Kind.TEXT,
                 "краткое содержание",
-                searchable=True,
+                searchable=SearchWeight.LEAD,
                 max_length=5000,
                 multiline=True,
                 input_doc="Plain text.",
             ),
-            Field("body", Kind.RICH_TEXT, "текст", searchable=True),
+            Field("body", Kind.RICH_TEXT, "текст", searchable=SearchWeight.BODY),
             Field(
                 "documents",
                 Kind.REFERENCES,
@@ -413,6 +419,7 @@ ACTION_PLAN = declare(
                 Kind.TEXT,
                 "название",
                 required=True,
+                searchable=SearchWeight.TITLE,
             ),
             Field(
                 "agreement",
@@ -434,6 +441,7 @@ ACTION_PLAN = declare(
                 "signed_at",
                 Kind.TEXT,
                 "место подписания",
+                searchable=SearchWeight.BODY,
                 doc="Where it was signed.",
                 input_doc="Where it was signed.",
             ),
@@ -611,7 +619,7 @@ ENTERPRISE = declare(
                 Kind.TEXT,
                 "название",
                 required=True,
-                searchable=True,
+                searchable=SearchWeight.TITLE,
             ),
             Field(
                 "kind",
@@ -632,7 +640,7 @@ ENTERPRISE = declare(
                 "description",
                 Kind.TEXT,
                 "описание",
-                searchable=True,
+                searchable=SearchWeight.LEAD,
                 max_length=5000,
                 multiline=True,
                 input_doc="Plain text.",
@@ -641,14 +649,14 @@ ENTERPRISE = declare(
                 "locality",
                 Kind.TEXT,
                 "населённый пункт",
-                searchable=True,
+                searchable=SearchWeight.BODY,
             ),
             Field("region", Kind.REGION, "регион"),
             Field(
                 "address",
                 Kind.TEXT,
                 "адрес",
-                searchable=True,
+                searchable=SearchWeight.BODY,
             ),
             Field("location", Kind.GEO_POINT, "координаты"),
             Field("website", Kind.URL, "сайт", input_doc="An http(s) URL."),

@@ -36,6 +36,15 @@ class Kind(StrEnum):
     PARTS = "parts"  # rows that belong to the item: plan items, quotes
 
 
+class SearchWeight(StrEnum):
+    """How much a match in a field counts in full-text search (cms/services/fulltext.py):
+    PostgreSQL's weight classes A, B and C."""
+
+    TITLE = "A"  # titles, names, numbers
+    LEAD = "B"  # leads, summaries, descriptions, positions, places
+    BODY = "C"  # bodies and anything else
+
+
 LIST_KINDS = frozenset({Kind.REFERENCES, Kind.REGIONS, Kind.STRINGS, Kind.TAGS, Kind.PARTS})
 # Kinds whose value lives in the item's own columns and is shown as a plain value.
 SCALAR_KINDS = frozenset({Kind.TEXT, Kind.URL, Kind.SLUG, Kind.DATE, Kind.ENUM, Kind.GEO_POINT})
@@ -56,7 +65,9 @@ class Field:
     label: str  # in Russian, for messages: «ИНН»
     required: bool = False  # must be given when creating
     editable: bool = True  # part of the create/update input
-    searchable: bool = False  # folded into the item's search text
+    # Searched by full text, with this weight (and folded into the search text of the
+    # types that keep one); None: not searched.
+    searchable: SearchWeight | None = None
     public: bool = True  # shown in the API's output type
     # Texts: the longest value. A CharField column states it already
     # (cms/services/columns.length_limit reads it there); a TextField has none, so
@@ -140,12 +151,17 @@ class Declaration:
         return (*editable[:at], *slugs, *editable[at:])
 
     @property
-    def search_columns(self) -> tuple[str, ...]:
-        return tuple(
-            item.columns[-1] if item.kind is Kind.RICH_TEXT else item.column
+    def search_weights(self) -> dict[str, SearchWeight]:
+        """The searched columns (the plain text of rich text) and their weights."""
+        return {
+            item.columns[-1] if item.kind is Kind.RICH_TEXT else item.column: item.searchable
             for item in self.fields
-            if item.searchable
-        )
+            if item.searchable is not None
+        }
+
+    @property
+    def search_columns(self) -> tuple[str, ...]:
+        return tuple(self.search_weights)
 
     @property
     def clearable(self) -> dict[str, tuple[str, ...]]:
@@ -154,8 +170,10 @@ class Declaration:
 
 
 def declare(declaration: Declaration) -> Declaration:
-    """Registers a declaration with its model: the model's search text follows it."""
+    """Registers a declaration with its model: its search text and full-text index
+    follow it."""
     if declaration.search_columns:
         declaration.model.search_fields = declaration.search_columns  # type: ignore[attr-defined]
+        declaration.model.search_weights = declaration.search_weights  # type: ignore[attr-defined]
     declaration.model.declaration = declaration  # type: ignore[attr-defined]
     return declaration

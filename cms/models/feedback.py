@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -66,7 +66,17 @@ class FeedbackMessage(SearchableMixin, Model):
     anonymized_at = UtcDatetimeField(null=True)
     search_text = fields.TextField(default="")
 
-    search_fields = ("ticket", "name", "email", "phone", "subject", "message")
+    # Full-text search (cms/services/fulltext.py), by the weight classes of
+    # cms.models.declare.SearchWeight; staff with READ_FEEDBACK only.
+    search_weights: ClassVar[dict[str, str]] = {
+        "ticket": "A",
+        "subject": "A",
+        "name": "B",
+        "email": "B",
+        "phone": "B",
+        "message": "C",
+    }
+    search_fields = tuple(search_weights)  # also folded into search_text
 
     class Meta:
         table = "feedback_message"

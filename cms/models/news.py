@@ -7,7 +7,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from cms.models.base import ContentModel, PublishableModel, SearchableMixin
-from cms.models.declare import Declaration, Field, Kind, declare
+from cms.models.declare import Declaration, Field, Kind, SearchWeight, declare
 
 
 class Tag(SearchableMixin, ContentModel):
@@ -41,7 +41,7 @@ TAG = declare(
                 Kind.TEXT,
                 "название",
                 required=True,
-                searchable=True,
+                searchable=SearchWeight.TITLE,
                 doc='As editors wrote it, e.g. "сотрудничество".',
             ),
         ),
@@ -106,18 +106,18 @@ NEWS = declare(
                 Kind.TEXT,
                 "заголовок",
                 required=True,
-                searchable=True,
+                searchable=SearchWeight.TITLE,
             ),
             Field(
                 "lead",
                 Kind.TEXT,
                 "лид",
-                searchable=True,
+                searchable=SearchWeight.LEAD,
                 max_length=2000,
                 multiline=True,
                 input_doc="Plain text.",
             ),
-            Field("body", Kind.RICH_TEXT, "текст", searchable=True),
+            Field("body", Kind.RICH_TEXT, "текст", searchable=SearchWeight.BODY),
             Field(
                 "tags",
                 Kind.TAGS,

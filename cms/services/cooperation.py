@@ -21,8 +21,8 @@ from cms.models import (
     Region,
 )
 from cms.services.columns import fits as fits_column
+from cms.services.fulltext import matching_q
 from cms.services.pagination import Ordering, SortKey
-from cms.services.search import search_q
 from cms.services.viewer import Viewer
 from cms.services.visibility import visible
 
@@ -97,7 +97,7 @@ def agreements_queryset(viewer: Viewer, agreement_filter: AgreementFilter) -> Qu
     if agreement_filter.agreement_status is not None:
         queryset = queryset.filter(agreement_status=agreement_filter.agreement_status)
     if agreement_filter.search is not None:
-        queryset = queryset.filter(search_q(agreement_filter.search, model=Agreement))
+        queryset = queryset.filter(matching_q(Agreement, agreement_filter.search, "filter.search"))
     return queryset
 
 
@@ -135,7 +135,9 @@ def enterprises_queryset(
             )
         )
     if enterprise_filter.search is not None:
-        queryset = queryset.filter(search_q(enterprise_filter.search, model=Enterprise))
+        queryset = queryset.filter(
+            matching_q(Enterprise, enterprise_filter.search, "filter.search")
+        )
     box = enterprise_filter.within
     if box is not None:
         box.validate("filter.within")

@@ -28,12 +28,30 @@ both databases (rather than ts_headline and snippet(), which differ between them
 and of which ts_headline does not escape HTML): the text HTML-escaped, `<mark>`
 around matched words.
 
-Which fields of a type are searched is read from the model's `search_fields`.
+Which fields of a type are searched, and with what weight, is read from the
+model: its declaration (cms/models/declare.py, `searchable=SearchWeight.…`) sets
+`search_weights`; feedback messages, which have no declaration, state theirs.
+
+Typos: every word of the content's searched fields (folded, letters only, stop words
+dropped) goes into a lexicon, `search_lexicon`, kept by triggers, with a trigram
+index (pg_trgm's GIN on PostgreSQL, an FTS5 `trigram` table on SQLite). When a
+search finds nothing, the words of the query that the lexicon does not hold are
+replaced by the nearest words it holds (trigram similarity for the candidates, edit
+distance to choose, the same in Python on both databases), and the corrected query
+is offered ("Возможно, вы искали …") only if it finds something for the same caller:
+a word of a draft never reaches a caller who may not see the draft. The lexicon
+grows only (a word of a deleted item stays): that is what the check is for.
+
+Feedback messages are indexed by the same engine (`feedback_q`): staff with
+READ_FEEDBACK search them, names and contacts included; nobody else finds any.
+Their words never enter the lexicon.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
+import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -49,7 +67,9 @@ from cms import db
 from cms.errors import InvalidArgumentError
 from cms.models.base import PublishableModel, fold_for_search
 from cms.models.cooperation import ActionPlan, Agreement, Enterprise, Event, Organization, Person
+from cms.models.feedback import FeedbackMessage
 from cms.models.news import News, Tag
+from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 from cms.services.visibility import visible
 
@@ -66,28 +86,9 @@ SEARCH_MODELS: dict[str, type[Model]] = {
     "Person": Person,
 }
 
-# Types whose model declares no `search_fields` yet (their declarations are being
-# merged from another branch): what they are searched by until then.
-_FALLBACK_FIELDS: dict[type[Model], tuple[str, ...]] = {
-    ActionPlan: ("title", "signed_at"),
-    Event: ("title", "place"),
-    Organization: ("name", "short_name"),
-    Person: ("full_name", "position"),
-}
-
-# The weight of a field by its name; any other field is body text (C).
-_FIELD_WEIGHTS = {
-    "title": "A",
-    "name": "A",
-    "full_name": "A",
-    "short_name": "A",
-    "number": "A",
-    "lead": "B",
-    "summary": "B",
-    "description": "B",
-    "position": "B",
-    "place": "B",
-}
+# Every indexed type: the searchable content, and feedback messages (staff only,
+# through feedback_q; never in `search`, never in the lexicon).
+INDEXED_MODELS: tuple[type[Model], ...] = (*SEARCH_MODELS.values(), FeedbackMessage)
 WEIGHT_CLASSES = ("A", "B", "C")
 # The weights of A, B and C in the score: PostgreSQL's ts_rank_cd takes them as
 # {D, C, B, A}; SQLite's cms_search_rank() (below) uses the same. Neither divides by
@@ -177,19 +178,23 @@ def search_rank(a: str | None, b: str | None, c: str | None, stems: str, prefix:
 # ---------------------------------------------------------------- fields
 
 
-def search_fields(model: type[Model]) -> tuple[str, ...]:
-    """The text columns a type is searched by, from the model's `search_fields`."""
-    declared = getattr(model, "search_fields", None) or _FALLBACK_FIELDS.get(model, ())
+def _weights(model: type[Model]) -> dict[str, str]:
+    declared: dict[str, str] = getattr(model, "search_weights", {})
     columns = model._meta.fields_db_projection
-    return tuple(name for name in declared if name in columns)
+    return {name: str(weight) for name, weight in declared.items() if name in columns}
+
+
+def search_fields(model: type[Model]) -> tuple[str, ...]:
+    """The text columns a type is searched by, as its model declares them."""
+    return tuple(_weights(model))
 
 
 def weighted_fields(model: type[Model]) -> dict[str, list[str]]:
     """The model's searched columns grouped by weight class (A, B, C)."""
     groups: dict[str, list[str]] = {weight: [] for weight in WEIGHT_CLASSES}
     projection = model._meta.fields_db_projection
-    for name in search_fields(model):
-        groups[_FIELD_WEIGHTS.get(name, "C")].append(projection[name])
+    for name, weight in _weights(model).items():
+        groups[weight].append(projection[name])
     return groups
 
 
@@ -373,6 +378,8 @@ class SearchPage:
     offset: int
     has_next_page: bool
     count: Callable[[], Any]  # awaitable factory of the total number of hits
+    # A corrected query that finds something, when this one found nothing.
+    suggestion: str | None = None
 
     async def total_count(self) -> int:
         total: int = await self.count()
@@ -508,6 +515,7 @@ async def search(
     found = [(str(row["kind"]), int(row["id"]), float(row["score"])) for row in rows]
     has_next = len(found) > limit
     found = found[:limit]
+    suggestion = await suggest(viewer, query, chosen) if not rows and offset == 0 else None
     items = await _load(viewer, found)
     hits = [
         Hit(kind, items[(kind, pk)], score, highlights(items[(kind, pk)], parsed, snippet_length))
@@ -527,7 +535,7 @@ async def search(
         )
         return int(counted[0]["n"])
 
-    return SearchPage(hits, offset, has_next, count)
+    return SearchPage(hits, offset, has_next, count, suggestion)
 
 
 async def _zero() -> int:
@@ -566,6 +574,37 @@ def matching_q(model: type[Model], search_text: str, argument: str) -> Q:
         sql = f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {fts5}"
     # (Tortoise puts a RawSQL after IN as it is: the parentheses are ours.)
     return Q(id__in=RawSQL(f"({sql})"))
+
+
+def feedback_q(viewer: Viewer, search_text: str, argument: str) -> Q:
+    """The feedback messages that match `search_text` (ticket, subject, text, and the
+    sender's name and contacts) for staff with READ_FEEDBACK; none for anyone else,
+    so that personal data is never found by who may not read it."""
+    if not allowed(viewer, Action.READ_FEEDBACK):
+        return Q(id__in=[])
+    return matching_q(FeedbackMessage, search_text, argument)
+
+
+# The name of the score of a row in a list ordered by relevance.
+RELEVANCE_KEY = "search_score"
+
+
+def relevance(model: type[Model], search_text: str, argument: str) -> RawSQL:
+    """A row's score for `search_text`, as `search` ranks it (0 for a row that does
+    not match), to order a filtered list by relevance. The query is inlined: its
+    texts hold only letters and digits (see ParsedQuery)."""
+    parsed = parse_query(search_text, argument)
+    table = model._meta.db_table
+    if db.dialect() == "postgres":
+        tsquery = pg_tsquery(parsed, _literal)
+        return RawSQL(f'ts_rank_cd({_PG_WEIGHTS}, "{table}".search_vector, {tsquery})')
+    stems = _literal(" ".join(sorted(parsed.tokens)))
+    prefix = _literal(parsed.prefix or "")
+    fts = f"{table}_fts"
+    return RawSQL(
+        f"coalesce((SELECT cms_search_rank(a, b, c, {stems}, {prefix}) FROM {fts} "
+        f'WHERE {fts}.rowid = "{table}"."id"), 0)'
+    )
 
 
 # ---------------------------------------------------------------- highlights
@@ -633,8 +672,11 @@ def _pg_vector_sql(model: type[Model], row: str) -> str:
     for weight, columns in weighted_fields(model).items():
         for column in columns:
             # ё folded like the SQLite side (PostgreSQL's stemmer folds it only in
-            # the words it stems).
-            text = f"replace(replace(coalesce({row}.\"{column}\", ''), 'ё', 'е'), 'Ё', 'Е')"
+            # the words it stems); punctuation made a space, as SQLite's tokenizer
+            # reads it, so that the parser sees no signed numbers («+74162550011»,
+            # «2023-2025»), e-mails or hyphenated compounds: each part is a word.
+            folded = f"replace(replace(coalesce({row}.\"{column}\", ''), 'ё', 'е'), 'Ё', 'Е')"
+            text = f"regexp_replace({folded}, '[^[:alnum:]]+', ' ', 'g')"
             parts.append(f"setweight(to_tsvector('russian', {text}), '{weight}')")
     return " || ".join(parts) if parts else "''::tsvector"
 
@@ -647,11 +689,14 @@ def _sqlite_columns_sql(model: type[Model], row: str) -> list[str]:
     return values
 
 
-def install_statements(dialect: str) -> list[str]:
-    """Create (or re-create, with the current `search_fields`) what keeps every
-    searchable table's index: run by the migration and by `python -m cms reindex`."""
+def install_statements(
+    dialect: str, models: Iterable[type[Model]] = tuple(SEARCH_MODELS.values())
+) -> list[str]:
+    """Create (or re-create, with the current searched fields) what keeps the index
+    of each of `models` (by default the content types that migration 0013 indexed):
+    run by the migrations and by `python -m cms reindex`."""
     statements: list[str] = []
-    for model in SEARCH_MODELS.values():
+    for model in models:
         table = model._meta.db_table
         projection = model._meta.fields_db_projection
         watched = ", ".join(f'"{projection[name]}"' for name in search_fields(model))
@@ -685,9 +730,11 @@ def install_statements(dialect: str) -> list[str]:
     return statements
 
 
-def drop_statements(dialect: str) -> list[str]:
+def drop_statements(
+    dialect: str, models: Iterable[type[Model]] = tuple(SEARCH_MODELS.values())
+) -> list[str]:
     statements: list[str] = []
-    for model in SEARCH_MODELS.values():
+    for model in models:
         table = model._meta.db_table
         if dialect == "postgres":
             statements += [
@@ -731,10 +778,11 @@ async def reindex(progress: Callable[[str, int, int], None] | None = None) -> di
 
     dialect = db.dialect()
     connection = connections.get("default")
-    for statement in install_statements(dialect):
+    for statement in install_statements(dialect, INDEXED_MODELS) + lexicon_statements(dialect):
         await connection.execute_script(statement)
     indexed: dict[str, int] = {}
-    for kind, model in SEARCH_MODELS.items():
+    for model in INDEXED_MODELS:
+        kind = model.__name__
         total = await model.all().count()
         ids = await db.flat_values(model.all().order_by("-id").limit(1), "id")
         top = int(ids[0]) if ids else 0
@@ -743,6 +791,9 @@ async def reindex(progress: Callable[[str, int, int], None] | None = None) -> di
             async with in_transaction() as transaction:
                 for statement in rebuild_statements(dialect, model, low, high):
                     await transaction.execute_query(statement)
+                if model in SEARCH_MODELS.values():
+                    for statement in lexicon_fill_statements(dialect, model, low, high):
+                        await transaction.execute_query(statement)
             done = await model.filter(id__lt=high).count()
             if progress is not None:
                 progress(kind, min(done, total), total)
@@ -751,3 +802,281 @@ async def reindex(progress: Callable[[str, int, int], None] | None = None) -> di
             await connection.execute_script(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
         indexed[kind] = total
     return indexed
+
+
+# ---------------------------------------------------------------- the lexicon
+
+LEXICON = "search_lexicon"
+# A lexicon word: folded letters only (numbers and codes are not corrected).
+_LEXICON_SPLIT = "[^0-9a-zа-я]+"
+_LEXICON_WORD = re.compile(r"[a-zа-я]+")
+MIN_LEXICON_WORD = 3
+MAX_LEXICON_WORD = 40
+
+
+def lexicon_words(text: str | None) -> list[str]:
+    """The words of a text the lexicon holds, each once: the same on both databases
+    (PostgreSQL splits with _LEXICON_SPLIT and keeps the same words)."""
+    if not text:
+        return []
+    found = re.split(_LEXICON_SPLIT, fold_for_search(text))
+    return list(
+        dict.fromkeys(
+            word
+            for word in found
+            if MIN_LEXICON_WORD <= len(word) <= MAX_LEXICON_WORD
+            and _LEXICON_WORD.fullmatch(word)
+            and word not in STOP_WORDS
+        )
+    )
+
+
+def lexicon_json(text: str | None) -> str:
+    """SQLite's cms_search_words(): the lexicon words of a text as a JSON array."""
+    return json.dumps(lexicon_words(text), ensure_ascii=False)
+
+
+def _pg_lexicon_select(model: type[Model], row: str) -> str:
+    columns = [column for group in weighted_fields(model).values() for column in group]
+    text = " || ' ' || ".join(f"coalesce({row}.\"{c}\", '')" for c in columns) or "''"
+    stop = "{" + ",".join(sorted(STOP_WORDS)) + "}"
+    # Sorted: two writers insert shared words in the same order (no deadlock).
+    return (
+        f"SELECT DISTINCT w FROM regexp_split_to_table(replace(lower({text}), 'ё', 'е'), "
+        f"'{_LEXICON_SPLIT}') AS w WHERE length(w) BETWEEN {MIN_LEXICON_WORD} AND "
+        f"{MAX_LEXICON_WORD} AND w ~ '^[a-zа-я]+$' AND w <> ALL ('{stop}'::text[]) ORDER BY w"
+    )
+
+
+def _sqlite_lexicon_insert(model: type[Model], row: str, source: str = "") -> str:
+    columns = [column for group in weighted_fields(model).values() for column in group]
+    text = " || ' ' || ".join(f"coalesce({row}.\"{c}\", '')" for c in columns) or "''"
+    return (
+        f"INSERT OR IGNORE INTO {LEXICON} (word) SELECT value FROM {source}"
+        f"json_each(cms_search_words({text}))"
+    )
+
+
+def lexicon_statements(dialect: str) -> list[str]:
+    """Create (or re-create) the lexicon and the triggers that add the words of every
+    searchable content type to it: run by migration 0014 and by reindex."""
+    statements: list[str] = []
+    if dialect == "postgres":
+        statements += [
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+            f"CREATE TABLE IF NOT EXISTS {LEXICON} (word text PRIMARY KEY)",
+            f"CREATE INDEX IF NOT EXISTS {LEXICON}_trigram_idx ON {LEXICON} "
+            "USING GIN (word gin_trgm_ops)",
+        ]
+    else:
+        statements += [
+            f"CREATE TABLE IF NOT EXISTS {LEXICON} (word TEXT PRIMARY KEY)",
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {LEXICON}_trigrams USING fts5(word, "
+            "tokenize = 'trigram')",
+            f"CREATE TRIGGER IF NOT EXISTS {LEXICON}_insert AFTER INSERT ON {LEXICON} BEGIN "
+            f"INSERT INTO {LEXICON}_trigrams (rowid, word) VALUES (NEW.rowid, NEW.word); END",
+        ]
+    for model in SEARCH_MODELS.values():
+        table = model._meta.db_table
+        projection = model._meta.fields_db_projection
+        watched = ", ".join(f'"{projection[name]}"' for name in search_fields(model))
+        if dialect == "postgres":
+            statements += [
+                f"CREATE OR REPLACE FUNCTION {table}_lexicon() RETURNS trigger "
+                f"LANGUAGE plpgsql AS $$ BEGIN INSERT INTO {LEXICON} (word) "
+                f"{_pg_lexicon_select(model, 'NEW')} ON CONFLICT DO NOTHING; "
+                "RETURN NULL; END $$",
+                f'DROP TRIGGER IF EXISTS {table}_lexicon ON "{table}"',
+                f"CREATE TRIGGER {table}_lexicon AFTER INSERT OR UPDATE OF {watched} "
+                f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION {table}_lexicon()',
+            ]
+            continue
+        insert = _sqlite_lexicon_insert(model, "NEW")
+        statements += [
+            f"DROP TRIGGER IF EXISTS {table}_lexicon_insert",
+            f"DROP TRIGGER IF EXISTS {table}_lexicon_update",
+            f'CREATE TRIGGER {table}_lexicon_insert AFTER INSERT ON "{table}" BEGIN {insert}; END',
+            f'CREATE TRIGGER {table}_lexicon_update AFTER UPDATE OF {watched} ON "{table}" '
+            f"BEGIN {insert}; END",
+        ]
+    return statements
+
+
+def lexicon_fill_statements(dialect: str, model: type[Model], low: int, high: int) -> list[str]:
+    """Add the words of the rows with low <= id < high to the lexicon."""
+    table = model._meta.db_table
+    where = f"t.id >= {int(low)} AND t.id < {int(high)}"
+    if dialect == "postgres":
+        select = _pg_lexicon_select(model, "t").replace(
+            "SELECT DISTINCT w FROM ", f'SELECT DISTINCT w FROM "{table}" t, ', 1
+        )
+        select = select.replace(" ORDER BY w", f" AND {where} ORDER BY w")
+        return [f"INSERT INTO {LEXICON} (word) {select} ON CONFLICT DO NOTHING"]
+    return [f"{_sqlite_lexicon_insert(model, 't', f'{table} t, ')} WHERE {where}"]
+
+
+def lexicon_drop_statements(dialect: str) -> list[str]:
+    statements: list[str] = []
+    for model in SEARCH_MODELS.values():
+        table = model._meta.db_table
+        if dialect == "postgres":
+            statements += [
+                f'DROP TRIGGER IF EXISTS {table}_lexicon ON "{table}"',
+                f"DROP FUNCTION IF EXISTS {table}_lexicon()",
+            ]
+        else:
+            statements += [
+                f"DROP TRIGGER IF EXISTS {table}_lexicon_insert",
+                f"DROP TRIGGER IF EXISTS {table}_lexicon_update",
+            ]
+    if dialect == "postgres":
+        statements.append(f"DROP TABLE IF EXISTS {LEXICON}")
+    else:
+        statements += [
+            f"DROP TABLE IF EXISTS {LEXICON}_trigrams",
+            f"DROP TABLE IF EXISTS {LEXICON}",
+        ]
+    return statements
+
+
+# ---------------------------------------------------------------- suggestions
+
+# pg_trgm's default similarity threshold (`%`), applied on both databases.
+SIMILARITY_THRESHOLD = 0.3
+MAX_CANDIDATES = 50
+MAX_CORRECTED_WORDS = 3
+MAX_SUGGESTION_TRIES = 3
+
+
+def trigrams(word: str) -> set[str]:
+    """pg_trgm's trigrams of a word: padded with two spaces before and one after."""
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def similarity(a: str, b: str) -> float:
+    """pg_trgm's similarity(): shared trigrams over all trigrams of both."""
+    first, second = trigrams(a), trigrams(b)
+    return len(first & second) / len(first | second) if first | second else 0.0
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, left in enumerate(a, 1):
+        current = [i]
+        for j, right in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (left != right))
+            )
+        previous = current
+    return previous[-1]
+
+
+def _allowed_distance(word: str) -> int:
+    return 1 if len(word) <= 5 else 2
+
+
+async def _known(words_: Sequence[str]) -> set[str]:
+    statement = _Statement()
+    marks = ", ".join(statement.mark(word) for word in words_)
+    rows = await connections.get("default").execute_query_dict(
+        f"SELECT word FROM {LEXICON} WHERE word IN ({marks})", statement.params
+    )
+    return {str(row["word"]) for row in rows}
+
+
+async def _candidates(word: str) -> list[str]:
+    """Lexicon words like `word`, nearest first: trigram candidates from the index,
+    chosen by edit distance (then similarity) in Python, the same on both databases."""
+    statement = _Statement()
+    shortest, longest = len(word) - 2, len(word) + 2
+    if statement.postgres:
+        sql = (
+            f"SELECT word FROM {LEXICON} WHERE word % {statement.mark(word)} "
+            f"AND length(word) BETWEEN {shortest} AND {longest} "
+            f"ORDER BY similarity(word, {statement.mark(word)}) DESC, word LIMIT {MAX_CANDIDATES}"
+        )
+    else:
+        # The trigram tokenizer matches substrings of three letters or more.
+        inner = [t for t in trigrams(word) if " " not in t]
+        if not inner:
+            return []
+        expression = " OR ".join(f'"{t}"' for t in sorted(inner))
+        sql = (
+            f"SELECT word FROM {LEXICON}_trigrams WHERE {LEXICON}_trigrams MATCH "
+            f"{statement.mark(expression)} AND length(word) BETWEEN {shortest} AND {longest} "
+            f"ORDER BY rank LIMIT {4 * MAX_CANDIDATES}"
+        )
+    rows = await connections.get("default").execute_query_dict(sql, statement.params)
+    limit = _allowed_distance(word)
+    scored = []
+    for row in rows:
+        candidate = str(row["word"])
+        closeness = similarity(word, candidate)
+        distance = edit_distance(word, candidate)
+        # A candidate of the same stem is the same word in another form.
+        if (
+            closeness >= SIMILARITY_THRESHOLD
+            and distance <= limit
+            and stem(candidate) != stem(word)
+        ):
+            scored.append((distance, -closeness, candidate))
+    return [candidate for _, _, candidate in sorted(scored)][:MAX_SUGGESTION_TRIES]
+
+
+async def _finds_any(viewer: Viewer, kinds: Sequence[str], parsed: ParsedQuery) -> bool:
+    statement = _hits_sql(kinds, viewer, parsed, scored=False)
+    _, rows = await connections.get("default").execute_query(
+        f"SELECT 1 AS found FROM ({statement.sql}) hits LIMIT 1", statement.params
+    )
+    return bool(rows)
+
+
+def _replace_words(text: str, fixes: dict[str, str]) -> str:
+    return re.sub("[0-9a-zа-я]+", lambda m: fixes.get(m.group(), m.group()), text)
+
+
+async def suggest(viewer: Viewer, query: str, kinds: Sequence[str]) -> str | None:
+    """A corrected query ("Возможно, вы искали …") for a query that found nothing:
+    its words the lexicon lacks replaced by the nearest ones it holds, offered only if
+    the corrected query finds something for this caller. Folded (lower case, ё as
+    е); None when there is nothing better to offer."""
+    parsed = parse_query(query)
+    checked = list(
+        dict.fromkeys(
+            word
+            for term in parsed.wanted
+            for word in term.words
+            if MIN_LEXICON_WORD <= len(word) <= MAX_LEXICON_WORD
+            and _LEXICON_WORD.fullmatch(word)
+            and word not in STOP_WORDS
+        )
+    )
+    if not checked or not kinds:
+        return None
+    known = await _known(checked)
+    unknown = [word for word in checked if word not in known][:MAX_CORRECTED_WORDS]
+    options: dict[str, list[str]] = {}
+    for word in unknown:
+        found = await _candidates(word)
+        if found:
+            options[word] = found
+    if not options:
+        return None
+    folded = fold_for_search(" ".join(query.split()))
+    combinations = sorted(
+        itertools.product(*options.values()),
+        key=lambda chosen: sum(
+            edit_distance(word, fix) for word, fix in zip(options, chosen, strict=True)
+        ),
+    )
+    for chosen in combinations[:MAX_SUGGESTION_TRIES]:
+        corrected = _replace_words(folded, dict(zip(options, chosen, strict=True)))
+        try:
+            fixed = parse_query(corrected)
+        except InvalidArgumentError:  # grown past the longest query
+            continue
+        if fixed.searchable and await _finds_any(viewer, kinds, fixed):
+            return corrected
+    return None

@@ -25,9 +25,9 @@ from cms.models import (
     Tag,
 )
 from cms.services.columns import fits as fits_column
+from cms.services.fulltext import RELEVANCE_KEY, matching_q, relevance
 from cms.services.pagination import Ordering, SortKey
 from cms.services.publishing import PublicationStatus, status_q
-from cms.services.search import search_q
 from cms.services.viewer import Viewer
 from cms.services.visibility import now, visible
 
@@ -39,6 +39,8 @@ class NewsOrder(StrEnum):
     PUBLISHED_AT_ASC = "published_at_asc"
     TITLE_ASC = "title_asc"
     UPDATED_AT_DESC = "updated_at_desc"
+    # Best match of filter.search first (needs a search).
+    RELEVANCE = "relevance"
 
 
 _ID_DESC = SortKey("id", "int", descending=True)
@@ -53,6 +55,10 @@ _ORDERINGS = {
     NewsOrder.TITLE_ASC: Ordering("news:title_asc", (SortKey("title", "str"), _ID_ASC)),
     NewsOrder.UPDATED_AT_DESC: Ordering(
         "news:updated_at_desc", (SortKey("updated_at", "datetime", True), _ID_DESC)
+    ),
+    # The score is part of the cursor: keyset pages stay exact (ids break ties).
+    NewsOrder.RELEVANCE: Ordering(
+        "news:relevance", (SortKey(RELEVANCE_KEY, "float", True), _ID_DESC)
     ),
 }
 
@@ -87,12 +93,22 @@ def news_ordering(order: NewsOrder, statuses: Collection[PublicationStatus]) -> 
     return _ORDERINGS[order]
 
 
-def news_queryset(viewer: Viewer, news_filter: NewsFilter) -> QuerySet[News]:
+def news_queryset(
+    viewer: Viewer, news_filter: NewsFilter, order: NewsOrder | None = None
+) -> QuerySet[News]:
     """The visible news matching a filter. Non-staff callers only ever reach
-    PUBLISHED news: `visible()` guarantees it whatever the filter says."""
+    PUBLISHED news: `visible()` guarantees it whatever the filter says. Ordered by
+    RELEVANCE, each row carries its score (the ordering's first key)."""
     statuses = Q(*(status_q(status) for status in news_filter.statuses), join_type=Q.OR)
-    queryset = visible(News, viewer).filter(statuses)
-    return _filtered(queryset, news_filter)
+    queryset = _filtered(visible(News, viewer).filter(statuses), news_filter)
+    if order is NewsOrder.RELEVANCE:
+        search = news_filter.search
+        if search is None or not search.strip():
+            raise InvalidArgumentError(
+                "orderBy", "Порядок RELEVANCE требует строки поиска в filter.search."
+            )
+        queryset = queryset.annotate(**{RELEVANCE_KEY: relevance(News, search, "filter.search")})
+    return queryset
 
 
 def _filtered(
@@ -128,7 +144,7 @@ def _filtered(
     if news_filter.published_before is not None:
         queryset = queryset.filter(published_at__lt=news_filter.published_before)
     if news_filter.search is not None:
-        queryset = queryset.filter(search_q(news_filter.search, model=News))
+        queryset = queryset.filter(matching_q(News, news_filter.search, "filter.search"))
     return queryset
 
 

@@ -58,7 +58,8 @@ class FeedbackQueries:
         search: Annotated[
             str | None,
             strawberry.argument(
-                description="A substring of the ticket, name, contacts, subject or text."
+                description="Words of the ticket, name, contacts, subject or text: Russian "
+                "word forms match, the last word also as the beginning of a word."
             ),
         ] = None,
         assignee: Annotated[

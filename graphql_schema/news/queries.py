@@ -7,12 +7,12 @@ from datetime import datetime
 import strawberry
 
 from cms import models
+from cms.services import fulltext
 from cms.services.news import NewsFilter as DomainNewsFilter
 from cms.services.news import NewsOrder as DomainNewsOrder
 from cms.services.news import news_count, news_ordering, news_queryset
 from cms.services.pagination import Ordering, SortKey, paginate
 from cms.services.publishing import PublicationStatus as DomainPublicationStatus
-from cms.services.search import search_q
 from cms.services.visibility import visible
 from graphql_schema.common import PublicationStatus
 from graphql_schema.content.types import News, Tag
@@ -86,7 +86,7 @@ class NewsQueries:
             require_drafts(info.context.viewer, "Фильтр по статусу")
         ordering = news_ordering(order_by, news_filter.statuses)
         window = page_window(info, ordering, first=first, after=after, last=last, before=before)
-        queryset = news_queryset(info.context.viewer, news_filter)
+        queryset = news_queryset(info.context.viewer, news_filter, order_by)
         page = await paginate(queryset, ordering, window, count=news_count(news_filter))
         return connection(page, News.from_row)
 
@@ -111,7 +111,7 @@ class NewsQueries:
         window = page_window(info, TAGS_ORDER, first=first, after=after, last=last, before=before)
         queryset = visible(models.Tag, info.context.viewer)
         if search is not None:
-            queryset = queryset.filter(search_q(search, "search", model=models.Tag))
+            queryset = queryset.filter(fulltext.matching_q(models.Tag, search, "search"))
         return connection(await paginate(queryset, TAGS_ORDER, window), Tag.from_row)
 
     @strawberry.field(description="A tag by slug; null when there is none.")

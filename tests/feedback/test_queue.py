@@ -156,7 +156,8 @@ async def test_queue_filters_and_pages(writer_client: GraphQLClient, db: TestDat
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     assert await names(createdBefore=yesterday) == ["Иван Петров"]
     assert "Иван Петров" not in await names(createdAfter=yesterday)
-    # Plain substring search, case- and ё-insensitive, over name, contacts and text.
+    # Full-text search (cms/services/fulltext.py), case- and ё-insensitive, over name,
+    # contacts and text; the last word also as a prefix.
     assert await names(search="ЕЛКИНА") == ["Анна Ёлкина"]
     assert await names(search="petr@") == ["Пётр Сидоров"]
     assert await names(search="+74162") == ["Анна Ёлкина"]

@@ -1,4 +1,5 @@
-"""Migration 0013 builds the index for the content that exists, and goes back cleanly."""
+"""Migrations 0013 and 0014 build the index and the lexicon for the content that
+exists, and go back cleanly."""
 
 from __future__ import annotations
 
@@ -35,3 +36,27 @@ async def test_the_migration_indexes_existing_content(db: TestDatabase) -> None:
     async with cms_db.database(db.url):
         page = await fulltext.search(Viewer(), "сотрудничестве", kinds=["News"])
         assert [hit.item.slug for hit in page.hits] == [NEWS_SLUG]
+
+
+async def test_migration_0014_builds_the_lexicon_and_the_feedback_index(db: TestDatabase) -> None:
+    from cms.models import FeedbackMessage, Role
+
+    async with cms_db.database(db.url):
+        await FeedbackMessage.create(ticket="Q-1", name="Анна Ёлкина", message="О сотрудничестве")
+    await _migrate_to(db.url, "models.0013_fulltext")
+    async with cms_db.database(db.url):
+        connection = cms_db.get_connection("default")
+        _, rows = await connection.execute_query(
+            "SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 'search_lexicon%'"
+            if cms_db.dialect() == "sqlite"
+            else "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'search_lexicon'"
+        )
+        assert rows[0]["n"] == 0
+    await _migrate_to(db.url, None)
+    async with cms_db.database(db.url):
+        page = await fulltext.search(Viewer(), "сотрудничестве", kinds=["News"])
+        assert [hit.item.slug for hit in page.hits] == [NEWS_SLUG]
+        assert (await fulltext.search(Viewer(), "сатрудничество")).suggestion == "сотрудничество"
+        staff = Viewer(user_id=1, role=Role.EDITOR)
+        found = await FeedbackMessage.filter(fulltext.feedback_q(staff, "елкиной", "search"))
+        assert [row.ticket for row in found] == ["Q-1"]

@@ -14,9 +14,9 @@ from tortoise.queryset import QuerySet
 
 from cms.errors import Code, FieldError, InvalidArgumentError, ValidationFailedError
 from cms.models import FeedbackKind, FeedbackMessage, FeedbackStatus, User
+from cms.services.fulltext import feedback_q
 from cms.services.pagination import Ordering, SortKey
 from cms.services.permissions import Action, allowed
-from cms.services.search import search_q
 from cms.services.validation import Checker
 from cms.services.viewer import Viewer
 from cms.services.visibility import now, visible
@@ -57,7 +57,7 @@ def queue_queryset(viewer: Viewer, queue_filter: QueueFilter) -> QuerySet[Feedba
     if queue_filter.created_before is not None:
         queryset = queryset.filter(created_at__lt=queue_filter.created_before)
     if queue_filter.search is not None:
-        queryset = queryset.filter(search_q(queue_filter.search, "search"))
+        queryset = queryset.filter(feedback_q(viewer, queue_filter.search, "search"))
     if queue_filter.unassigned:
         queryset = queryset.filter(assigned_to_id__isnull=True)
     elif queue_filter.assignee_id is not None:
