@@ -25,7 +25,7 @@ from tests.editing.helpers import (
     sign_in,
 )
 from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
-from web.response_cache import CachedResponse, MemoryStore
+from web.response_cache import CachedResponse, MemoryStore, Stamp
 
 # Staff and read-drafts tokens get the draft; the public the same query answers null.
 DRAFT_ITEM = f'{{ newsItem(slug: "{DRAFT_NEWS_SLUG}") {{ slug title }} }}'
@@ -245,7 +245,7 @@ async def test_memory_store_is_bounded() -> None:
     store = MemoryStore(max_entries=3, max_bytes=10_000)
 
     def entry(body: bytes) -> CachedResponse:
-        return CachedResponse(body, '"x"', "", 2e9, 0.0, 0)
+        return CachedResponse(body, '"x"', "", 2e9, 0.0, Stamp(0, 0))
 
     for number in range(5):
         await store.put(str(number), entry(b"x" * 10))
