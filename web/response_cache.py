@@ -294,11 +294,16 @@ redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[4])
 return 1
 """
 
-# A change: the clock moves, and its keys are marked with the new value. A clock
-# that is gone (evicted, flushed) cannot order anything: the generation moves too.
+# A change: the clock moves, and its keys are marked with the new value. The clock
+# is Redis's time in microseconds (or one more than the last value, if time stood
+# still): a clock key that is gone (evicted, flushed) starts again above every stamp.
 _TOUCH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('INCR', KEYS[2]) end
-local clock = redis.call('INCR', KEYS[1])
+local now = redis.call('TIME')
+local clock = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
+local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
+if clock < floor then clock = floor end
+clock = string.format('%d', clock)
+redis.call('SET', KEYS[1], clock)
 for i = 3, #ARGV do redis.call('SET', ARGV[1] .. ARGV[i], clock, 'PX', ARGV[2]) end
 return clock
 """
@@ -412,9 +417,7 @@ class RedisStore:
     async def touch(self, keys: Collection[str]) -> None:
         args: list[bytes | str | int | float] = [self._version_prefix, self._version_ms, *keys]
         try:
-            await self._run(
-                lambda: self._touch(keys=[self._clock_key, self._generation_key], args=args)
-            )
+            await self._run(lambda: self._touch(keys=[self._clock_key], args=args))
         except RedisUnavailableError:
             self._missed_change = True
 
