@@ -15,9 +15,12 @@ voids everything at once.
 
 - In process, entries are dropped when their keys move (an index key -> entries):
   a hit is a dict access, as before.
-- In Redis, a hit is one round trip (a script): the entry, the generation, the
-  clock and the versions of the entry's keys, compared in Redis. A version key that
-  is gone (evicted, expired) voids the entries that depend on it.
+- In Redis, a hit is one round trip: one MGET of the generation, the clock, the
+  entry and the versions of the keys it depends on (which the process remembers
+  from the entry's last fill or hit; the first hit of an entry in a process reads
+  them in a second round trip). A version key that is gone (evicted, expired) voids
+  the entries that depend on it. Stores and changes are scripts, atomic with
+  respect to each other.
 
 Entries never outlive the next scheduled publication: `Schedule` knows the earliest
 future `published_at` of published content and entries expire at that moment.
@@ -155,6 +158,7 @@ class MemoryStore:
         self._max_bytes = max_bytes
         self._generation = 0
         self._clock = 0
+        self._stamp = Stamp(0, 0)  # (generation, clock), made once per change, not per lookup
         self._moved: dict[str, int] = {}  # key -> the clock of its last change
         self._holders: dict[str, set[str]] = {}  # key -> the entries depending on it
         self._documents: OrderedDict[str, str] = OrderedDict()
@@ -177,7 +181,7 @@ class MemoryStore:
         return entry
 
     async def lookup(self, key: str) -> tuple[CachedResponse | None, Stamp]:
-        return self.lookup_nowait(key), Stamp(self._generation, self._clock)
+        return self.lookup_nowait(key), self._stamp
 
     async def put(self, key: str, entry: CachedResponse) -> None:
         size = len(entry.body)
@@ -209,6 +213,7 @@ class MemoryStore:
 
     async def touch(self, keys: Collection[str]) -> None:
         self._clock += 1
+        self._stamp = Stamp(self._generation, self._clock)
         for name in keys:
             self._moved[name] = self._clock
             for key in list(self._holders.pop(name, ())):
@@ -219,13 +224,14 @@ class MemoryStore:
 
     async def bump(self) -> None:
         self._generation += 1
+        self._stamp = Stamp(self._generation, self._clock)
         # Every entry is void now: release the memory at once.
         self._entries.clear()
         self._holders.clear()
         self._bytes = 0
 
     async def stamp(self) -> Stamp:
-        return Stamp(self._generation, self._clock)
+        return self._stamp
 
     async def get_document(self, doc_hash: str) -> str | None:
         query = self._documents.get(doc_hash)
@@ -247,36 +253,11 @@ class MemoryStore:
         self._documents.clear()
 
 
-# A hit in one round trip: the generation, the clock, and the entry when it is of
-# this generation and none of its keys moved past its stamp. A header line
-# "generation clock expires go_live last_modified etag keys dependencies" precedes
-# the body; a version key that is gone (evicted, expired) counts as moved.
-_LOOKUP = """
-local generation = redis.call('GET', KEYS[1]) or '0'
-local clock = redis.call('GET', KEYS[2]) or '0'
-local raw = redis.call('GET', KEYS[3])
-if not raw then return {generation, clock, false} end
-local newline = string.find(raw, '\\n', 1, true)
-if not newline then return {generation, clock, false} end
-local fields = {}
-for field in string.gmatch(string.sub(raw, 1, newline - 1), '%S+') do
-  fields[#fields + 1] = field
-end
-if fields[1] ~= generation or not fields[8] then return {generation, clock, false} end
-local stamp = tonumber(fields[2])
-local names = {}
-for name in string.gmatch(fields[8], '[^,]+') do names[#names + 1] = ARGV[1] .. name end
-local versions = redis.call('MGET', unpack(names))
-for i = 1, #names do
-  local version = versions[i]
-  if not version or tonumber(version) > stamp then return {generation, clock, false} end
-end
-return {generation, clock, raw}
-"""
-
-# Stores an entry unless the generation moved or one of its keys moved past its
-# stamp (atomic with _TOUCH: a change either voids the stored entry or is seen here);
-# a version key it needs is made, or kept, for as long as an entry can live.
+# Stores an entry, its header line "generation clock expires go_live last_modified
+# etag keys dependencies" before the body, unless the generation moved or one of its
+# keys moved past its stamp (atomic with _TOUCH: a change either voids the stored
+# entry or is seen here); a version key it needs is made, or kept, for as long as an
+# entry can live (a lookup counts a missing version as moved).
 _PUT = """
 if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
 local stamp = tonumber(ARGV[2])
@@ -314,7 +295,10 @@ class RedisStore:
     (stamp, expiry, go-live, etag, surrogate keys, dependencies) and the body; Redis
     expires it with the entry (PXAT), and LRU eviction is Redis's (maxmemory-policy).
     Each key has a version (`<prefix>:key:<key>`: the clock of its last change), kept
-    for as long as an entry depending on it can live.
+    for as long as an entry depending on it can live. A hit is one MGET: the
+    generation, the clock, the entry and the versions of the keys the process
+    believes the entry depends on (remembered per entry key); when the entry says
+    otherwise, its own keys' versions are read in a second round trip.
 
     While Redis fails (RedisGuard), the cache is bypassed: lookups miss under
     UNKNOWN_STAMP, nothing is stored, APQ registrations miss (clients send the
@@ -331,7 +315,10 @@ class RedisStore:
         self._prefix = prefix
         # A version outlives every entry stored before it moved (entries live `ttl`).
         self._version_ms = (ttl + 60) * 1000
-        self._lookup = redis.register_script(_LOOKUP)
+        # Entry key -> the keys it was last seen to depend on and the Redis keys a hit
+        # reads (the generation, the clock, the entry, those keys' versions). Bounded:
+        # cleared when full (it refills with hits).
+        self._reads: dict[str, tuple[tuple[str, ...], list[str]]] = {}
         self._put = redis.register_script(_PUT)
         self._touch = redis.register_script(_TOUCH)
         self._guard = RedisGuard(
@@ -350,20 +337,53 @@ class RedisStore:
         return None
 
     async def lookup(self, key: str) -> tuple[CachedResponse | None, Stamp]:
-        keys = [self._generation_key, self._clock_key, self._entry_prefix + key]
+        believed, names = self._reads.get(key) or self._remember(key, ())
         try:
-            raw_generation, raw_clock, raw = await self._run(
-                lambda: self._lookup(keys=keys, args=[self._version_prefix])
+            raw_generation, raw_clock, raw, *versions = await self._run(
+                lambda: self._redis.mget(names)
             )
         except RedisUnavailableError:
             return None, UNKNOWN_STAMP
-        stamp = Stamp(int(raw_generation), int(raw_clock))
+        stamp = Stamp(int(raw_generation or 0), int(raw_clock or 0))
         if raw is None:
             return None, stamp
         entry = self._decode(raw if isinstance(raw, bytes) else raw.encode())
-        if entry is None or entry.expires_at <= time.time():
+        if (
+            entry is None
+            or entry.stamp.generation != stamp.generation
+            or entry.expires_at <= time.time()
+        ):
             return None, stamp
+        if entry.dependencies != believed:
+            # First seen here, or refilled with other keys: their versions now (later
+            # than the entry was read: a change meanwhile voids it, as it should).
+            self._remember(key, entry.dependencies)
+            try:
+                versions = await self._run(
+                    lambda: self._redis.mget(
+                        [self._version_prefix + name for name in entry.dependencies]
+                    )
+                )
+            except RedisUnavailableError:
+                return None, UNKNOWN_STAMP
+        clock = entry.stamp.clock
+        if any(version is None or int(version) > clock for version in versions):
+            return None, stamp  # a key moved since (or its version is gone)
         return entry, stamp
+
+    def _remember(
+        self, key: str, dependencies: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], list[str]]:
+        if len(self._reads) >= 10_000:
+            self._reads.clear()
+        names = [
+            self._generation_key,
+            self._clock_key,
+            self._entry_prefix + key,
+            *(self._version_prefix + name for name in dependencies),
+        ]
+        self._reads[key] = (dependencies, names)
+        return dependencies, names
 
     async def put(self, key: str, entry: CachedResponse) -> None:
         stamp = entry.stamp
@@ -392,6 +412,7 @@ class RedisStore:
             await self._run(
                 lambda: self._put(keys=[self._generation_key, self._entry_prefix + key], args=args)
             )
+            self._remember(key, entry.dependencies)
 
     @staticmethod
     def _decode(raw: bytes) -> CachedResponse | None:
