@@ -274,7 +274,8 @@ def main() -> None:
             rows += run_variant(variant, root, database_url, env, args)
     text = markdown(rows, args, command, (load_before, harness.load_average()))
     print(text)
-    write_between_markers(Path(args.report), text)
+    # The run in process and the run on Redis each keep their own section.
+    write_between_markers(Path(args.report), text, "results-redis" if args.redis else "results")
 
 
 if __name__ == "__main__":
