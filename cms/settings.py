@@ -626,6 +626,13 @@ class Settings:
     response_cache_ttl: int = field(
         default=3600, metadata=variable("CMS_RESPONSE_CACHE_TTL", _int, minimum=1)
     )
+    # Where content changes are announced to a CDN as the surrogate keys to purge
+    # (POST {"keys": [...]}, with the token as a Bearer credential when set); unset:
+    # no purging (web/cdn_purge.py).
+    cdn_purge_url: str | None = field(default=None, metadata=variable("CMS_CDN_PURGE_URL"))
+    cdn_purge_token: str | None = field(
+        default=None, repr=False, metadata=variable("CMS_CDN_PURGE_TOKEN")
+    )
     # HTTP caching of anonymous GET queries: Cache-Control max-age and
     # stale-while-revalidate, both cut short by the next scheduled publication.
     http_cache_max_age: int = field(

@@ -17,7 +17,7 @@ from cms.services.publishing import PublicationStatus as DomainPublicationStatus
 from cms.services.sanitizing import BodyFormat as DomainBodyFormat
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
-from graphql_schema.media.dataloaders import media_by_id
+from graphql_schema.media.dataloaders import media_of_visible_rows
 from graphql_schema.media.types import MediaAsset
 
 # Domain enums are the GraphQL enums: strawberry.enum registers the class in place
@@ -99,8 +99,9 @@ class GeoPointInput:
 
 
 async def media(info: Info, asset_id: int | None) -> MediaAsset | None:
-    """A media asset by id through the request's loader (None when absent or hidden)."""
+    """A media asset that a visible row uses, through the request's loader (None when
+    absent or hidden)."""
     if asset_id is None:
         return None
-    row = await info.context.loaders[media_by_id].load(asset_id)
+    row = await info.context.loaders[media_of_visible_rows].load(asset_id)
     return MediaAsset.from_row(row) if row else None

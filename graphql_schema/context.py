@@ -43,7 +43,7 @@ class Loaders:
 class Context:
     runtime: Runtime
     viewer: Viewer
-    # The surrogate keys of what the response holds (see relay.py), collected when
+    # The surrogate keys of what the response holds (cms/services/surrogate_keys.py), collected when
     # the HTTP edge asks for them (a response it may cache); None: not collected.
     surrogate_keys: set[str] | None = None
     # What the HTTP answer will carry besides the result: a status (a full media disk

@@ -13,8 +13,8 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 
 from cms.errors import Code, InvalidArgumentError
 from cms.observability import report_unexpected, request_id
+from cms.services import surrogate_keys
 from cms.settings import Settings
-from graphql_schema.relay import recording_surrogate_keys
 
 logger = logging.getLogger("cms.graphql")
 
@@ -135,5 +135,5 @@ class SurrogateKeys(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         keys = getattr(self.execution_context.context, "surrogate_keys", None)
-        with recording_surrogate_keys(keys):
+        with surrogate_keys.recording(keys):
             yield

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from cms.models.base import ContentModel
-from cms.services import columns
+from cms.services import columns, surrogate_keys
 from cms.services.ids import decode_global_id, encode_global_id
 from cms.services.pagination import Ordering, Page, Window, window
 from graphql_schema.context import Info
@@ -21,39 +18,13 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-# Surrogate keys name what a response holds, so that a CDN can purge exactly that:
-# `News:12` for every object turned into a GraphQL type (recorded by `global_id`, the
-# one place every node type's id is made) and `news-list` for every connection of a
-# type (so that creating an item purges the lists it may join). They are collected
-# into the request's `Context.surrogate_keys` (plain data that the HTTP edge reads),
-# made current for the operation by `recording_surrogate_keys`: types are built from
-# rows without the request's `info`.
-_recording: ContextVar[set[str] | None] = ContextVar("surrogate_keys", default=None)
-
-
-@contextmanager
-def recording_surrogate_keys(keys: set[str] | None) -> Iterator[None]:
-    token = _recording.set(keys)
-    try:
-        yield
-    finally:
-        _recording.reset(token)
-
-
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-def list_key(type_name: str) -> str:
-    """ "ActionPlan" -> "action-plan-list"."""
-    return _CAMEL.sub("-", type_name).lower() + "-list"
-
-
-def record_list_keys(type_names: list[str]) -> None:
-    """Name the lists of these types in the response (a search over several types:
-    a new item of any of them purges it)."""
-    keys = _recording.get()
-    if keys is not None:
-        keys.update(list_key(name) for name in type_names)
+# Surrogate keys name what a response holds (cms/services/surrogate_keys.py): `News:12`
+# for every object turned into a GraphQL type (recorded by `global_id`, the one place
+# every node type's id is made) and `news-list` for every connection of a type and
+# every visibility check (so that creating an item voids the lists it may join). They
+# are collected into the request's `Context.surrogate_keys` (plain data that the HTTP
+# edge reads), made current for the operation by `surrogate_keys.recording`
+# (graphql_schema/extensions.py): types are built from rows without the request's `info`.
 
 
 @strawberry.interface(description="An object with a global, opaque ID.")
@@ -64,9 +35,7 @@ class Node:
 def global_id(type_name: str, pk: int) -> strawberry.ID:
     # Every node type makes its id here from its row: the one place that sees each
     # object a response holds, so it names it for CDN purges (surrogate keys).
-    keys = _recording.get()
-    if keys is not None:
-        keys.add(f"{type_name}:{pk}")
+    surrogate_keys.record(surrogate_keys.item_key(type_name, pk))
     return strawberry.ID(encode_global_id(type_name, pk))
 
 
@@ -119,9 +88,8 @@ def connection(page: Page[T], convert: Callable[[T], R]) -> Connection[R]:
     # item purges the lists it may appear in even while they are empty.
     owner = getattr(convert, "__self__", None)
     definition = getattr(owner, "__strawberry_definition__", None)
-    keys = _recording.get()
-    if definition is not None and keys is not None:
-        keys.add(list_key(definition.name))
+    if definition is not None:
+        surrogate_keys.record(surrogate_keys.list_key(definition.name))
     return Connection(
         edges=[
             Edge(cursor=cursor, node=convert(item))

@@ -10,11 +10,11 @@ from typing import Annotated
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
-from cms.services import fulltext
+from cms.services import fulltext, surrogate_keys
 from graphql_schema.context import Info
 from graphql_schema.errors import bad_input
 from graphql_schema.node import NODE_TYPES
-from graphql_schema.relay import Node, PageInfo, record_list_keys
+from graphql_schema.relay import Node, PageInfo
 from graphql_schema.sync import ContentKind
 
 _CURSOR_PREFIX = "search:"
@@ -116,7 +116,7 @@ class SearchQueries:
         offset = _offset(after)
         chosen = None if kinds is None else [kind.value for kind in kinds]
         # A new or newly published item of these types may join the hits.
-        record_list_keys(list(fulltext.SEARCH_MODELS) if chosen is None else chosen)
+        surrogate_keys.record_lists(fulltext.SEARCH_MODELS if chosen is None else chosen)
         page = await fulltext.search(
             info.context.viewer,
             query,

@@ -20,6 +20,7 @@ from tests.feedback.test_two_processes import server_process, wait_ready
 from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
 
 LIST = "{ news(first: 100) { edges { node { slug title } } } }"
+AGREEMENTS = "{ agreements(first: 10) { edges { node { slug title parties { name } } } } }"
 UNPUBLISH = "mutation($id: ID!) { unpublishNews(id: $id) { errors { field code message } } }"
 
 
@@ -53,9 +54,9 @@ async def test_invalidations_cross_processes(
             await wait_ready(http, first, first_process)
             await wait_ready(http, second, second_process)
 
-            async def read(base: str) -> httpx.Response:
+            async def read(base: str, query: str = LIST) -> httpx.Response:
                 response = await http.post(
-                    f"{base}/graphql", json={"query": LIST}, headers={"x-forwarded-for": address}
+                    f"{base}/graphql", json={"query": query}, headers={"x-forwarded-for": address}
                 )
                 assert response.status_code == 200, response.text
                 return response
@@ -72,10 +73,19 @@ async def test_invalidations_cross_processes(
             def slugs(response: httpx.Response) -> list[str]:
                 return [e["node"]["slug"] for e in response.json()["data"]["news"]["edges"]]
 
+            async def cached(base: str, query: str) -> bool:
+                return (await read(base, query)).headers["x-sql-count"] == "0"
+
             await read(second)
-            cached = await read(second)
-            assert cached.headers["x-sql-count"] == "0"
+            cached_list = await read(second)
+            assert cached_list.headers["x-sql-count"] == "0"
             assert (await read(first)).headers["x-sql-count"] == "0"  # one shared cache
+            await read(second, AGREEMENTS)
+            assert await cached(second, AGREEMENTS)
+
+            # A draft edit through A voids nothing that B serves.
+            await change(UPDATE_NEWS, {"id": draft_id, "input": {"title": "Черновик"}})
+            assert await cached(second, LIST)
 
             await change(UPDATE_NEWS, {"id": news_id, "input": {"title": "Обновлено"}})
             titles = [
@@ -85,6 +95,8 @@ async def test_invalidations_cross_processes(
 
             await change(PUBLISH_NEWS, {"id": draft_id})
             assert DRAFT_NEWS_SLUG in slugs(await read(second))
+            # News changes leave B's cached agreements alone.
+            assert await cached(second, AGREEMENTS)
 
             # A scheduled item: B caches the list until, and only until, its go-live.
             await change(UNPUBLISH, {"id": draft_id})

@@ -6,7 +6,7 @@ limit: no routing, no Strawberry, no GraphQL parsing, no database. Anything else
 (a miss, a caller with credentials, an upload, anything unusual) falls through
 to the application, with the body replayed when it was read. On a miss, what the
 lane computed (the parameters, the document's hash, the cache key and the
-generation read with the lookup) is handed to the view in the ASGI scope
+stamp read with the lookup) is handed to the view in the ASGI scope
 (`web.params.Prepared`): the view neither parses, hashes nor looks up again, and
 stores what it executes under that key.
 
@@ -35,6 +35,7 @@ from web.access_log import log_request
 from web.metrics import CACHE, OPERATION
 from web.params import PREPARED, GraphQLParams, Prepared
 from web.response_cache import (
+    UNKNOWN_STAMP,
     CachedResponse,
     ResponseCache,
     cache_key,
@@ -205,10 +206,10 @@ class FastLane:
             return None  # the view answers what cannot be read
         data, digest, key = parsed
         scope[OPERATION] = data.operation_name
-        generation = 0
+        stamp = UNKNOWN_STAMP
         if key is not None:
             try:
-                entry, generation = await self.cache.lookup(key)
+                entry, stamp = await self.cache.lookup(key)
             except Exception:
                 logger.exception(
                     "response cache lookup failed in the fast lane; answering uncached"
@@ -218,7 +219,7 @@ class FastLane:
                 scope[CACHE] = "miss" if entry is None else "hit"
                 if entry is not None:
                     return entry
-        scope[PREPARED] = Prepared(data, digest, key, generation)
+        scope[PREPARED] = Prepared(data, digest, key, stamp)
         return None
 
     async def _answer(

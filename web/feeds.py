@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cms.errors import Code
-from cms.services import syndication, urls
+from cms.services import surrogate_keys, syndication, urls
 from cms.services.syndication import FeedEntry, FeedScope, ScopeKind, SitemapKind
 from cms.settings import Settings
 from media import renditions
@@ -289,8 +289,8 @@ class Built:
 
 
 class Syndication:
-    """The routes, with their caching: an answer is built once per content generation
-    and served from the response cache until the next change or scheduled item."""
+    """The routes, with their caching: an answer is built once and served from the
+    response cache until a change to what it holds or the next scheduled item."""
 
     def __init__(self, settings: Settings, cache: ResponseCache) -> None:
         self.settings = settings
@@ -337,7 +337,8 @@ class Syndication:
             else:
                 body = render_xml_feed(self.settings, scope, entries, fmt)
             keys = {"news-list", *(f"News:{e.pk}" for e in entries)}
-            keys.update(f"Tag:{slug}" for e in entries for _, slug in e.tags)
+            if any(e.tags for e in entries):
+                keys.add("tag-list")  # tag names and slugs are shown
             if scope.surrogate_key:
                 keys.add(scope.surrogate_key)
             newest = max((e.updated_at for e in entries), default=None)
@@ -384,13 +385,17 @@ class Syndication:
         build: Callable[[], Awaitable[Built | None]],
     ) -> Response:
         key = hashlib.sha256(f"syndication\x00{name}".encode()).hexdigest()
-        entry, generation = await self.cache.lookup(key)
+        entry, stamp = await self.cache.lookup(key)
         if entry is None:
-            built = await build()
+            # What the build asks the visibility layer about is recorded too.
+            recorded: set[str] = set()
+            with surrogate_keys.recording(recorded):
+                built = await build()
             if built is None:
                 return _not_found("Такой карты сайта нет.")
             changed = built.last_modified.timestamp() if built.last_modified else 0.0
-            entry = await self.cache.entry_for(built.body, built.keys, generation, changed)
+            keys = " ".join(sorted({*built.keys.split(), *recorded}))
+            entry = await self.cache.entry_for(built.body, keys, stamp, changed)
             await self.cache.put(key, entry)
         return _public(request, entry, media_type, self.settings)
 

@@ -1,9 +1,10 @@
 """HTTP caching of public GraphQL reads: the headers (ETag, Cache-Control,
 Surrogate-Key, Cache-Tag, 304) that the view and the fast lane answer with.
 
-Surrogate keys name what a response holds so that a CDN can purge exactly that;
-the schema collects them while it resolves (graphql_schema/relay.py) into the
-request's Context, and the view stores them with the entry.
+Surrogate keys name what a response holds so that a CDN can purge exactly that
+(cms/services/surrogate_keys.py); the schema collects them while it resolves into the
+request's Context, the view stores them with the entry, and a change purges the same
+keys (web/cdn_purge.py) as it voids the entries holding them.
 """
 
 from __future__ import annotations

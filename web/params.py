@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from cms.errors import Code
+from web.response_cache import Stamp
 
 # How deeply variables and extensions may nest. orjson reads up to 1024 levels but
 # writes only 254 (the cache key encodes variables again); no real input nests
@@ -50,7 +51,7 @@ class Prepared:
     params: GraphQLParams
     digest: str | None  # the document's hash (of `query`, or the persisted query's)
     key: str | None  # its response cache key; None: not cacheable or not looked up
-    generation: int  # the cache generation read with the lookup
+    stamp: Stamp  # what the lookup read: an entry stored under it holds nothing older
 
 
 _NOT_AN_OBJECT = (

@@ -47,6 +47,7 @@ from web.persisted import PersistedQueries
 from web.requests import is_multipart
 from web.response_cache import (
     PUBLIC_SCOPE,
+    UNKNOWN_STAMP,
     CachedResponse,
     ResponseCache,
     cache_key,
@@ -134,17 +135,17 @@ class GraphQLView:
             and resolved.doc_hash is not None
         )
         key: str | None = None
-        generation = 0
+        stamp = UNKNOWN_STAMP
         if cacheable and prepared is not None and prepared.digest == resolved.doc_hash:
             # The fast lane looked this key up and missed (None: it could not look up).
-            key, generation = prepared.key, prepared.generation
+            key, stamp = prepared.key, prepared.stamp
             cacheable = key is not None
         elif cacheable and resolved.doc_hash is not None:
             key = cache_key(
                 resolved.doc_hash, canonical_variables(data.variables), data.operation_name
             )
             try:
-                entry, generation = await self.cache.lookup(key)
+                entry, stamp = await self.cache.lookup(key)
             except Exception:
                 # Redis unreachable: answer uncached rather than fail the read.
                 logger.exception("response cache lookup failed; answering without the cache")
@@ -193,7 +194,7 @@ class GraphQLView:
             return _private(body)
         keys = " ".join(sorted(context.surrogate_keys or ()))
         try:
-            entry = await self.cache.entry_for(body, keys, generation)
+            entry = await self.cache.entry_for(body, keys, stamp)
             if key is not None:
                 await self.cache.put(key, entry)
         except Exception:

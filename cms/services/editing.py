@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -85,6 +85,12 @@ def _is_draft(item: ContentModel) -> bool:
     return getattr(item, "status", None) == PublicationState.DRAFT
 
 
+def _public(kind: ContentType, item: ContentModel) -> bool:
+    """Whether the public sees the item (trash aside), or will at its scheduled moment:
+    a change to an item that is not and was not public touches no public answer."""
+    return not kind.publishable or getattr(item, "status", None) == PublicationState.PUBLISHED
+
+
 def _ensure_may_write(kind: ContentType, viewer: Viewer) -> None:
     if not allowed(viewer, action_to_write(kind.model)):
         raise ValidationFailedError.one(
@@ -149,7 +155,7 @@ async def create(kind: ContentType, viewer: Viewer, build: Build) -> ContentMode
         await revisions.record(
             kind, item.pk, item.revision, viewer, revisions.changed_fields(None, state), state
         )
-    await _announce(kind, item, "created", changes.announce)
+    await _announce(kind, item, "created", changes.announce, public=_public(kind, item))
     return item
 
 
@@ -214,6 +220,7 @@ async def _apply(
     before_links = (await read_links(kind, [item.pk]))[item.pk]
     before = snapshot(kind, item, before_links)
     old_slug: str | None = getattr(item, "slug", None)
+    was_public = _public(kind, item)
     moment = now()
     async with _unique_violations_as_conflicts(), in_transaction():
         if changes.prepare is not None:
@@ -239,7 +246,8 @@ async def _apply(
         await revisions.record(kind, item.pk, base_revision + 1, viewer, changed, after)
     item.revision = base_revision + 1
     item.updated_at = moment
-    await _announce(kind, item, action, changes.announce)
+    public = was_public or _public(kind, item)
+    await _announce(kind, item, action, changes.announce, public=public)
 
 
 async def _write_links(
@@ -307,11 +315,12 @@ async def _unique_violations_as_conflicts() -> AsyncIterator[None]:
 
 
 async def _announce(
-    kind: ContentType, item: ContentModel, action: str, more: list[ContentChange]
+    kind: ContentType, item: ContentModel, action: str, more: list[ContentChange], *, public: bool
 ) -> None:
-    await content_changed(ContentChange(kind.name, (item.pk,), action))
+    await content_changed(ContentChange(kind.name, (item.pk,), action, public=public))
     for change in more:
-        await content_changed(change)
+        # What the change brought in (a draft's new tags) is public only with it.
+        await content_changed(replace(change, public=change.public and public))
 
 
 # ---------------------------------------------------------------- publication
@@ -349,7 +358,7 @@ async def delete(kind: ContentType, viewer: Viewer, pk: int) -> None:
     item = await load(kind, viewer, pk)
     await ensure_may_change(kind, viewer, item, deleting=True)
     await _set_trashed(kind, viewer, item, trashed=True)
-    await _announce(kind, item, "deleted", [])
+    await _announce(kind, item, "deleted", [], public=_public(kind, item))
 
 
 async def restore_from_trash(kind: ContentType, viewer: Viewer, pk: int) -> ContentModel:
@@ -359,7 +368,7 @@ async def restore_from_trash(kind: ContentType, viewer: Viewer, pk: int) -> Cont
             ("id",), Code.NOT_FOUND, f"В корзине нет такого элемента ({kind.label})."
         )
     await _set_trashed(kind, viewer, item, trashed=False)
-    await _announce(kind, item, "restored", [])
+    await _announce(kind, item, "restored", [], public=_public(kind, item))
     return item
 
 

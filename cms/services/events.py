@@ -20,6 +20,10 @@ class ContentChange:
     content_type: str  # the GraphQL type name: "News", "Tag", "Agreement", ...
     object_ids: tuple[int, ...]
     action: str  # created, updated, deleted, restored, published, unpublished, merged
+    # Whether the public could see what changed before or after it (or may at a
+    # scheduled moment): False for a draft edit, which no public answer shows, so
+    # caches keep every public answer (cms.services.surrogate_keys.touched).
+    public: bool = True
 
 
 def shared_generation_key(redis_prefix: str) -> str:

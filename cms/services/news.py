@@ -24,6 +24,7 @@ from cms.models import (
     SlugRedirect,
     Tag,
 )
+from cms.services import surrogate_keys
 from cms.services.columns import fits as fits_column
 from cms.services.fulltext import RELEVANCE_KEY, matching_q, relevance
 from cms.services.pagination import Ordering, SortKey
@@ -122,6 +123,9 @@ def _filtered(
         )
     if not _can_match(news_filter):
         return queryset.filter(id__in=[])
+    if news_filter.tag is not None or news_filter.tags is not None:
+        # Tags are named by slug: a renamed or merged tag changes what the filter holds.
+        surrogate_keys.record(surrogate_keys.list_key(Tag.__name__))
     if news_filter.tag is not None and not join_tag:
         queryset = queryset.filter(id__in=_news_ids_tagged([news_filter.tag]))
     elif news_filter.tag is not None:
@@ -239,6 +243,8 @@ async def tag_news_counts(tag_ids: Sequence[Hashable]) -> dict[Hashable, int]:
     """Published news per tag (`Tag.newsCount`, `tag.news.totalCount`) from the
     maintained counters, minus each tag's scheduled news: one statement, driven by
     the few scheduled rows, whatever the number of news."""
+    # Counted without `visible()`: an answer showing the count depends on the news list.
+    surrogate_keys.record(surrogate_keys.list_key(News.__name__))
     ids = sorted({int(pk) for pk in tag_ids})  # type: ignore[call-overload]
     if not ids:
         return {}

@@ -28,6 +28,7 @@ from cms.models.cooperation import (
 from cms.models.feedback import FeedbackMessage
 from cms.models.media import MediaAsset
 from cms.models.news import News, Tag
+from cms.services import surrogate_keys
 from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 
@@ -60,7 +61,12 @@ def visible_q(
 ) -> Q:
     """Conditions for rows of `model` the viewer may see; `prefix` (e.g. "news__")
     applies them to a related model from another one, `via` (needed for MediaAsset
-    and Tag, whose conditions refer to their row by the query's name for it)."""
+    and Tag, whose conditions refer to their row by the query's name for it).
+
+    An answer that asks which rows of a model are visible depends on that model's
+    list: its surrogate key is recorded here (cms.services.surrogate_keys), so that a
+    publication voids every cached answer it may change, however it was reached."""
+    surrogate_keys.record(surrogate_keys.list_key(model.__name__))
     conditions: dict[str, Any] = {}
     if model in (FeedbackMessage, Appeal, AppealEvent) and not allowed(
         viewer, Action.READ_FEEDBACK
@@ -79,6 +85,7 @@ def visible_q(
     if model is Tag and not viewer.sees_drafts:
         # A tag is public once a news item the caller sees uses it: one that an
         # author's draft brought in is not, until that news is published (review).
+        surrogate_keys.record(surrogate_keys.list_key(News.__name__))
         q &= _tag_in_use_q(viewer, prefix, via)
     parent = _PART_OF.get(model)
     if parent is not None:

@@ -6,26 +6,30 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from cms.models import News
+from cms.models import Agreement, News, NewsTag
+from cms.services.surrogate_keys import ANY_CONTENT, dependencies
 from graphql_schema.relay import global_id
 from tests.api.cache_helpers import NEWS_LIST, CachedApp, cached_app, redis_overrides
-from tests.conftest import TestDatabase, use_api_token
+from tests.conftest import TestDatabase, require_redis_url, use_api_token
 from tests.editing.helpers import (
     DELETE_NEWS,
     PUBLISH_NEWS,
+    RESTORE,
     UPDATE_NEWS,
     create_news,
     mutate,
     sign_in,
 )
-from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
-from web.response_cache import CachedResponse, MemoryStore
+from tests.seed_content import AGREEMENT_SLUG, DRAFT_NEWS_SLUG, NEWS_SLUG
+from web.response_cache import CachedResponse, MemoryStore, RedisStore, Stamp
 
 # Staff and read-drafts tokens get the draft; the public the same query answers null.
 DRAFT_ITEM = f'{{ newsItem(slug: "{DRAFT_NEWS_SLUG}") {{ slug title }} }}'
@@ -245,7 +249,7 @@ async def test_memory_store_is_bounded() -> None:
     store = MemoryStore(max_entries=3, max_bytes=10_000)
 
     def entry(body: bytes) -> CachedResponse:
-        return CachedResponse(body, '"x"', "", 2e9, 0.0, 0)
+        return CachedResponse(body, '"x"', "", 2e9, 0.0, Stamp(0, 0))
 
     for number in range(5):
         await store.put(str(number), entry(b"x" * 10))
@@ -359,3 +363,164 @@ def _request(method: str, query: str) -> dict[str, Any]:
     if method == "GET":
         return {"params": {"query": query}, "headers": {"accept": "application/json"}}
     return {"json": {"query": query}}
+
+
+# ---------------------------------------------------------------- precise invalidation
+# A change voids exactly the answers that hold what it touches (surrogate keys):
+# these cases must survive a change, in process and across two apps on one Redis.
+
+AGREEMENT_PAGE = (
+    'query($slug: String = "' + AGREEMENT_SLUG + '") { agreement(slug: $slug) '
+    "{ title parties { name } documents { id url } actionPlans { title } } }"
+)
+ENTERPRISES = "{ enterprises(first: 50) { edges { node { name logo { id } region { name } } } } }"
+NEWS_WITH_TAGS = "{ news(first: 100) { edges { node { slug tags { name } } } } }"
+TAGS = "{ tags(first: 50) { edges { node { name newsCount } } } }"
+UPDATE_AGREEMENT = (
+    "mutation($id: ID!, $title: String!) { updateAgreement(id: $id, input: {title: $title}) "
+    "{ agreement { title } errors { code } } }"
+)
+UPDATE_TAG = (
+    "mutation($id: ID!, $name: String!) { updateTag(id: $id, input: {name: $name}) "
+    "{ tag { name } errors { code } } }"
+)
+
+
+async def cached(app: CachedApp, query: str) -> bool:
+    """Whether the app answers `query` from its cache (no SQL)."""
+    return (await app.read(query)).headers["x-sql-count"] == "0"
+
+
+async def warm(app: CachedApp, *queries: str) -> None:
+    for query in queries:
+        await app.read(query)
+        assert await cached(app, query), query
+
+
+async def test_a_draft_edit_voids_nothing(apps: list[CachedApp]) -> None:
+    writer, reader = apps
+    await warm(reader, NEWS_LIST, DRAFT_ITEM, AGREEMENT_PAGE, TAGS)
+    draft = await news_id(DRAFT_NEWS_SLUG)
+    payload = await mutate(writer.staff, UPDATE_NEWS, {"id": draft, "input": {"title": "Правка"}})
+    assert payload["errors"] == []
+    for query in (NEWS_LIST, DRAFT_ITEM, AGREEMENT_PAGE, TAGS):
+        assert await cached(reader, query), query
+    assert (await reader.read(DRAFT_ITEM)).json()["data"] == {"newsItem": None}
+
+
+async def test_publishing_news_voids_news_answers_and_keeps_the_others(
+    apps: list[CachedApp],
+) -> None:
+    writer, reader = apps
+    await warm(reader, NEWS_LIST, DRAFT_ITEM, TAGS, AGREEMENT_PAGE, ENTERPRISES)
+    await mutate(writer.staff, PUBLISH_NEWS, {"id": await news_id(DRAFT_NEWS_SLUG)})
+    # What shows news (a list, a lookup that found nothing, counts) is computed again...
+    listed = await reader.read()
+    assert listed.headers["x-sql-count"] != "0"
+    assert DRAFT_NEWS_SLUG in slugs(listed.json())
+    found = await reader.read(DRAFT_ITEM)
+    assert found.json()["data"]["newsItem"]["slug"] == DRAFT_NEWS_SLUG
+    assert not await cached(reader, TAGS)  # tag counts and visibility follow news
+    # ...and the agreement and enterprise pages stay cached.
+    assert await cached(reader, AGREEMENT_PAGE)
+    assert await cached(reader, ENTERPRISES)
+
+
+async def test_tag_counts_follow_a_publication(apps: list[CachedApp]) -> None:
+    writer, reader = apps
+    await sign_in(writer.staff, "editor")
+    created = await create_news(writer.staff, title="С тегом", tags=["Новый тег"])
+    await warm(reader, TAGS)
+    assert "Новый тег" not in (await reader.read(TAGS)).text  # a draft's tag is not public
+    await mutate(writer.staff, PUBLISH_NEWS, {"id": created["id"]})
+    counts = {
+        edge["node"]["name"]: edge["node"]["newsCount"]
+        for edge in (await reader.read(TAGS)).json()["data"]["tags"]["edges"]
+    }
+    assert counts["Новый тег"] == 1
+
+
+async def test_editing_an_agreement_keeps_the_news_list(apps: list[CachedApp]) -> None:
+    writer, reader = apps
+    await warm(reader, NEWS_LIST, AGREEMENT_PAGE)
+    agreement = global_id("Agreement", (await Agreement.get(slug=AGREEMENT_SLUG)).pk)
+    payload = await mutate(writer.staff, UPDATE_AGREEMENT, {"id": agreement, "title": "Новое"})
+    assert payload["errors"] == []
+    page = await reader.read(AGREEMENT_PAGE)
+    assert page.json()["data"]["agreement"]["title"] == "Новое", page.text
+    assert await cached(reader, NEWS_LIST)
+
+
+async def test_a_tag_edit_voids_the_answers_showing_tags(apps: list[CachedApp]) -> None:
+    writer, reader = apps
+    await warm(reader, NEWS_WITH_TAGS, NEWS_LIST, AGREEMENT_PAGE)
+    link = await NewsTag.filter(news__slug=NEWS_SLUG).first()
+    assert link is not None
+    payload = await mutate(
+        writer.staff, UPDATE_TAG, {"id": global_id("Tag", link.tag_id), "name": "Переименован"}
+    )
+    assert payload["errors"] == []
+    assert "Переименован" in (await reader.read(NEWS_WITH_TAGS)).text
+    assert await cached(reader, NEWS_LIST)  # shows no tags
+    assert await cached(reader, AGREEMENT_PAGE)
+
+
+async def test_a_restored_item_comes_back(apps: list[CachedApp]) -> None:
+    writer, reader = apps
+    published = await news_id(NEWS_SLUG)
+    await mutate(writer.staff, DELETE_NEWS, {"id": published})
+    await warm(reader, NEWS_LIST)
+    assert slugs((await reader.read()).json()) == []
+    await sign_in(writer.staff, "admin")  # the trash is the admins'
+    payload = await mutate(writer.staff, RESTORE, {"id": published})
+    assert payload["errors"] == []
+    assert slugs((await reader.read()).json()) == [NEWS_SLUG]
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_an_answer_computed_before_a_change_is_never_stored(backend: str) -> None:
+    """The fill race: the stamp is read before the answer is computed; a change to
+    what it holds meanwhile keeps it out of the store, a change elsewhere does not."""
+    from redis.asyncio import Redis
+
+    redis: Redis | None = None
+    if backend == "redis":
+        redis = Redis.from_url(require_redis_url())
+        prefix = f"cms-test-{uuid.uuid4().hex[:10]}:rc"
+        store: Any = RedisStore(redis, prefix, f"{prefix}:generation")
+    else:
+        store = MemoryStore(max_entries=10, max_bytes=10_000)
+    try:
+
+        def entry(stamp: Stamp, *dependencies: str) -> CachedResponse:
+            return CachedResponse(b"{}", '"x"', "", time.time() + 60, 0.0, stamp, 0.0, dependencies)
+
+        _, before = await store.lookup("news")
+        await store.touch(["News:1", "news-list", "any-content"])
+        await store.put("news", entry(before, "news-list"))
+        await store.put("agreement", entry(before, "agreement-list"))
+        assert (await store.lookup("news"))[0] is None
+        assert (await store.lookup("agreement"))[0] is not None
+        # Stored under a stamp read after the change: kept until the next one.
+        _, after = await store.lookup("news")
+        assert after.clock > before.clock
+        await store.put("news", entry(after, "news-list"))
+        assert (await store.lookup("news"))[0] is not None
+        await store.touch(["Agreement:3", "agreement-list", "any-content"])
+        assert (await store.lookup("news"))[0] is not None
+        assert (await store.lookup("agreement"))[0] is None
+        if redis is not None:
+            # A version key that is gone (evicted) voids what depends on it.
+            await redis.delete(f"{prefix}:key:news-list")
+            assert (await store.lookup("news"))[0] is None
+    finally:
+        await store.clear()
+        if redis is not None:
+            await redis.aclose()
+
+
+def test_dependencies_are_the_lists_and_the_items_of_other_types() -> None:
+    keys = ["News:1", "News:2", "news-list", "Region:4", "MediaAsset:9"]
+    assert dependencies(keys) == ["MediaAsset:9", "Region:4", "news-list"]
+    assert dependencies([]) == [ANY_CONTENT]
+    assert dependencies(f"Region:{n}" for n in range(100)) == [ANY_CONTENT]
