@@ -10,9 +10,10 @@ connects and how much they may hold:
   request's is (web/caller.py): a token that is not valid closes with 4403, the rate
   limit with 4429, both with the reason;
 - subscriptions only (queries and mutations go over HTTP, through its cache and
-  gate), at most CMS_SUBSCRIPTION_MAX_PER_CONNECTION at once on a connection (more
-  are answered with a LIMIT_EXCEEDED error), each within the operation limits of
-  queries (depth, cost, ...: graphql_schema/limits.py);
+  gate); for callers other than staff, registered ones only when
+  CMS_TRUSTED_DOCUMENTS is on; at most CMS_SUBSCRIPTION_MAX_PER_CONNECTION at once on
+  a connection (more are answered with a LIMIT_EXCEEDED error); each within the
+  operation limits of queries (depth, cost, ...: graphql_schema/limits.py);
 - a `ping` every CMS_SUBSCRIPTION_KEEPALIVE seconds keeps proxies from closing a
   quiet connection.
 When a connection closes, its operations are cancelled and their listeners leave the
@@ -30,6 +31,8 @@ from datetime import timedelta
 from typing import Any, cast
 
 import orjson
+from graphql import GraphQLError, get_operation_ast
+from graphql import OperationType as GraphQLOperationType
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -46,11 +49,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from cms.errors import Code
 from cms.runtime import Runtime
+from cms.services import trusted_documents
 from cms.services.network import client_address
+from cms.services.trusted_documents import document_hash
 from cms.services.viewer import Viewer
 from graphql_schema.context import Context, Loaders
-from graphql_schema.limits import limit_error
+from graphql_schema.limits import limit_error, parse_within_limits
 from web.caller import Refusal, identify_caller
 
 logger = logging.getLogger("cms.subscriptions")
@@ -142,19 +148,48 @@ class TransportHandler(BaseGraphQLTransportWSHandler[LiveContext, None]):
             await self.websocket.close(code=refusal.code, reason=refusal.reason)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        limit = self.max_subscriptions_per_connection
-        if (
-            self.connection_acknowledged
-            and limit is not None
-            and message["id"] not in self.operations
-            and len(self.operations) >= limit
-        ):
-            error = limit_error("subscriptions", limit, len(self.operations) + 1)
-            await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [error.formatted]}
-            )
-            return
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            refusal = await self._refusal(message)
+            if refusal is not None:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
+                )
+                return
         await super().handle_subscribe(message)
+
+    async def _refusal(self, message: SubscribeMessage) -> GraphQLError | None:
+        """Why the operation may not start, or None. A document that does not parse
+        (or names no operation) is left to Strawberry, which answers it."""
+        limit = self.max_subscriptions_per_connection
+        if limit is not None and len(self.operations) >= limit:
+            return limit_error("subscriptions", limit, len(self.operations) + 1)
+        payload = message.get("payload") or {}
+        query = payload.get("query")
+        if not isinstance(query, str):
+            return None
+        settings, viewer = self.context.settings, self.context.viewer
+        try:
+            document = parse_within_limits(query, settings)
+        except GraphQLError:
+            return None
+        operation = get_operation_ast(document, payload.get("operationName"))
+        if operation is not None and operation.operation is not GraphQLOperationType.SUBSCRIPTION:
+            return GraphQLError(
+                "По WebSocket выполняются только подписки (subscription); запросы и мутации "
+                "отправляйте по HTTP.",
+                extensions={"code": Code.BAD_REQUEST},
+            )
+        if (
+            settings.trusted_documents
+            and viewer.user_id is None
+            and await trusted_documents.find_by_sha256(document_hash(query)) is None
+        ):
+            return GraphQLError(
+                "Разрешены только зарегистрированные операции (CMS_TRUSTED_DOCUMENTS): "
+                "эта подписка не зарегистрирована.",
+                extensions={"code": Code.OPERATION_NOT_TRUSTED},
+            )
+        return None
 
 
 class SubscriptionEndpoint(GraphQL[LiveContext, None]):

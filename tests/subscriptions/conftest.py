@@ -30,6 +30,7 @@ subscription($kinds: [ContentKind!]) {
   }
 }
 """
+SHALLOW = "subscription { contentChanged { action id } }"
 NEWS_ITEM_CHANGED = """
 subscription($id: ID!) {
   newsItemChanged(id: $id) { action id news { title status } }
@@ -122,6 +123,9 @@ class LiveClient:
             pytest.fail(f"unexpected message {message}")
 
     async def wait_closed(self, within: float = WAIT) -> ClosedError:
+        """How the server closed the connection."""
+        if self._reader is None:  # not initialised: nothing else is expected
+            self._reader = asyncio.create_task(self._read())
         await asyncio.wait_for(self._closed_event.wait(), within)
         assert self.closed is not None
         return self.closed

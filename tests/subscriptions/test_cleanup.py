@@ -1,0 +1,81 @@
+"""A closed connection frees everything: its operations, their listeners on the
+broker, its place in the per-address count. The server runs in this process (a real
+uvicorn on a real socket) so that the broker can be looked at."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+from tests.conftest import GraphQLClient, TestDatabase, make_settings
+from tests.editing.helpers import sign_in
+from tests.feedback.conftest import free_port
+from tests.subscriptions.conftest import SHALLOW, live_client, subscribed
+
+
+@contextlib.asynccontextmanager
+async def in_process_server(database: TestDatabase) -> AsyncIterator[tuple[str, Starlette]]:
+    from web.app import create_app
+
+    app = create_app(make_settings(database.url), manage_database=False)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert not task.done(), "the server stopped"
+            assert time.monotonic() < deadline, "the server did not start"
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+async def test_a_closed_connection_frees_everything(db: TestDatabase) -> None:
+    async with in_process_server(db) as (base, app):
+        broker = app.state.runtime.live
+        endpoint = app.state.subscriptions
+        # The scheduler of publications listens for good.
+        await until(lambda: broker.listener_count == 1, "the scheduler listens")
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            editor = GraphQLClient(http)
+            await sign_in(editor, "editor")
+            async with (
+                live_client(base) as first,
+                live_client(base) as second,
+                live_client(base) as third,
+            ):
+                operations = []
+                for client in (first, second, third):
+                    for _ in range(2):
+                        operations.append((client, await client.subscribe(SHALLOW)))
+                await subscribed(editor, *operations)
+                assert broker.listener_count == 1 + 6
+                assert endpoint.open_connections == 3
+                # Completing one operation frees its listener.
+                await first.complete(operations[0][1])
+                await until(lambda: broker.listener_count == 1 + 5, "a completed operation")
+                # A client that vanishes without a close handshake.
+                third.connection.transport.abort()
+                await until(lambda: broker.listener_count == 1 + 3, "an aborted connection")
+                await until(lambda: endpoint.open_connections == 2, "an aborted connection")
+            await until(lambda: broker.listener_count == 1, "closed connections")
+            await until(lambda: endpoint.open_connections == 0, "closed connections")
+            assert endpoint.connections == {}
