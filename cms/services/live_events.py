@@ -17,9 +17,9 @@ scheduler (web/lifecycle.py) asks `went_live` what did and delivers it with
 `deliver_here` to this process's listeners only, since every process runs its own
 scheduler (through Redis, each subscriber would get it once per process).
 
-While Redis fails, events made here still reach this process's subscribers; those of
-the other processes miss them until Redis is back (logged, RedisGuard). The
-subscribing side reconnects by itself.
+While this process does not read the channel (Redis down, or not yet subscribed), the
+events made here go straight to its own subscribers; those of the other processes
+miss them until Redis is back (logged). The reading side reconnects by itself.
 """
 
 from __future__ import annotations
@@ -143,11 +143,16 @@ class RedisBroker(LocalBroker):
 
     async def publish(self, event: LiveEvent) -> None:
         payload = event.encode()
+        delivered = not self.connected.is_set()
+        if delivered:
+            # This process would not hear it back: its subscribers get it now. (Should
+            # the channel be read again meanwhile, they could get it twice, never none.)
+            self.deliver_here(event)
         try:
             await self._guard.run(lambda: self._redis.publish(self.channel, payload))
         except RedisUnavailableError:
-            # Not heard back from Redis: this process's subscribers still get it.
-            self.deliver_here(event)
+            if not delivered:
+                self.deliver_here(event)
 
     async def run(self) -> None:
         """Reads the channel until cancelled; reconnects after a failure. A client of
@@ -157,17 +162,19 @@ class RedisBroker(LocalBroker):
         try:
             while True:
                 try:
-                    async with reader.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    async with reader.pubsub() as pubsub:
                         await pubsub.subscribe(self.channel)
-                        self.connected.set()
-                        if lost_at is not None:
-                            logger.warning(
-                                "live events: Redis channel %s read again after %.0f s",
-                                self.channel,
-                                asyncio.get_running_loop().time() - lost_at,
-                            )
-                            lost_at = None
                         async for message in pubsub.listen():
+                            if message.get("type") == "subscribe":
+                                # Confirmed: what is published from now on comes back.
+                                self.connected.set()
+                                if lost_at is not None:
+                                    logger.warning(
+                                        "live events: Redis channel %s read again after %.0f s",
+                                        self.channel,
+                                        asyncio.get_running_loop().time() - lost_at,
+                                    )
+                                    lost_at = None
                             self._received(message)
                 except (RedisError, OSError) as error:
                     self.connected.clear()

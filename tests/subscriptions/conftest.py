@@ -6,16 +6,20 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import GraphQLClient, TestDatabase
+from tests.conftest import GraphQLClient, TestDatabase, make_settings
+from tests.feedback.conftest import free_port
 from tests.feedback.test_two_processes import server_process, wait_ready
 
 PROTOCOL = "graphql-transport-ws"
@@ -193,3 +197,35 @@ async def subscribed(editor: GraphQLClient, *operations: tuple[LiveClient, str])
         (event,) = data.values()
         assert event["action"] == "UPDATED", event
         assert event["id"] == seed_id, event
+
+
+@contextlib.asynccontextmanager
+async def in_process_server(
+    database: TestDatabase, **environ: str
+) -> AsyncIterator[tuple[str, Starlette]]:
+    """A real uvicorn on a real socket, in this process: the app can be looked at."""
+    from web.app import create_app
+
+    app = create_app(make_settings(database.url, **environ), manage_database=False)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert not task.done(), "the server stopped"
+            assert time.monotonic() < deadline, "the server did not start"
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)

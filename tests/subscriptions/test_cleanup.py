@@ -4,48 +4,17 @@ uvicorn on a real socket) so that the broker can be looked at."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
-
 import httpx
-import uvicorn
-from starlette.applications import Starlette
 
-from tests.conftest import GraphQLClient, TestDatabase, make_settings
+from tests.conftest import GraphQLClient, TestDatabase
 from tests.editing.helpers import sign_in
-from tests.feedback.conftest import free_port
-from tests.subscriptions.conftest import SHALLOW, live_client, subscribed
-
-
-@contextlib.asynccontextmanager
-async def in_process_server(database: TestDatabase) -> AsyncIterator[tuple[str, Starlette]]:
-    from web.app import create_app
-
-    app = create_app(make_settings(database.url), manage_database=False)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert not task.done(), "the server stopped"
-            assert time.monotonic() < deadline, "the server did not start"
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 20
-    while not condition():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.05)
+from tests.subscriptions.conftest import (
+    SHALLOW,
+    in_process_server,
+    live_client,
+    subscribed,
+    until,
+)
 
 
 async def test_a_closed_connection_frees_everything(db: TestDatabase) -> None:
