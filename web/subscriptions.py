@@ -15,7 +15,8 @@ connects and how much they may hold:
   a connection (more are answered with a LIMIT_EXCEEDED error); each within the
   operation limits of queries (depth, cost, ...: graphql_schema/limits.py);
 - a `ping` every CMS_SUBSCRIPTION_KEEPALIVE seconds keeps proxies from closing a
-  quiet connection.
+  quiet connection; before it, a signed-in caller's token is checked again (logged
+  out, revoked or expired: closed with 4403).
 When a connection closes, its operations are cancelled and their listeners leave the
 broker (graphql_schema/subscriptions.py).
 """
@@ -51,7 +52,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from cms.errors import Code
 from cms.runtime import Runtime
-from cms.services import trusted_documents
+from cms.services import auth, trusted_documents
 from cms.services.network import client_address
 from cms.services.trusted_documents import document_hash
 from cms.services.viewer import Viewer
@@ -64,6 +65,7 @@ logger = logging.getLogger("cms.subscriptions")
 # Close codes: graphql-transport-ws's own (4400, 4401, 4408, ...) and ours.
 FORBIDDEN = 4403
 TOO_MANY = 4429
+_TOKEN_GONE = "Токен недействителен, истёк или отозван. Войдите снова."
 
 
 @dataclass
@@ -74,6 +76,8 @@ class LiveContext(Context):
     connection_params: dict[str, object] | None = None
     # The handshake's own credentials and the caller's address, for connection_init.
     handshake_authorization: str | None = None
+    # The credentials the caller was identified by (checked again with each ping).
+    authorization: str | None = None
     peer: str | None = None
     forwarded_for: str | None = None
 
@@ -134,12 +138,29 @@ class TransportHandler(BaseGraphQLTransportWSHandler[LiveContext, None]):
 
     async def _ping(self) -> None:
         """Pings the client (the protocol's ping, answered with pong): traffic on a quiet
-        connection, and a failed send when the peer is gone."""
+        connection, and a failed send when the peer is gone. A signed-in caller's token
+        is checked again each time: one logged out, revoked or expired since
+        connection_init closes the connection (it would go on seeing drafts)."""
         with contextlib.suppress(Exception):
             while True:
                 await asyncio.sleep(self.context.settings.subscription_keepalive)
-                if self.connection_acknowledged:
-                    await self.send_message({"type": "ping"})
+                if not self.connection_acknowledged:
+                    continue
+                if not self.context.viewer.is_anonymous and not await self._still_valid():
+                    await self.websocket.close(code=FORBIDDEN, reason=_TOKEN_GONE)
+                    return
+                await self.send_message({"type": "ping"})
+
+    async def _still_valid(self) -> bool:
+        context = self.context
+        viewer = await auth.identify(
+            context.authorization, context.peer, context.forwarded_for, context.settings
+        )
+        return (
+            viewer is not None
+            and viewer.principal == context.viewer.principal
+            and viewer.visibility_scope == context.viewer.visibility_scope
+        )
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
@@ -265,17 +286,16 @@ class SubscriptionEndpoint(GraphQL[LiveContext, None]):
         )
         if authorization is not None and not isinstance(authorization, str):
             raise InitRefusedError(FORBIDDEN, "Authorization должен быть строкой.")
+        context.authorization = authorization or context.handshake_authorization
         caller = await identify_caller(
-            authorization or context.handshake_authorization,
+            context.authorization,
             context.peer,
             context.forwarded_for,
             self.runtime,
         )
         if isinstance(caller, Refusal):
             if caller.status == 401:
-                raise InitRefusedError(
-                    FORBIDDEN, "Токен недействителен, истёк или отозван. Войдите снова."
-                )
+                raise InitRefusedError(FORBIDDEN, _TOKEN_GONE)
             raise InitRefusedError(
                 TOO_MANY, f"Слишком много запросов. Повторите через {caller.retry_after} с."
             )

@@ -108,7 +108,15 @@ async def test_limits_refuse_with_clear_errors(db: TestDatabase, tmp_path: Path)
         assert refusal.value.code == 4403
         assert "Токен недействителен" in refusal.value.reason
 
-        # A valid one is accepted.
+        # A valid one is accepted, and checked again with each ping: logged out, the
+        # connection is closed.
         await sign_in(editor, "editor")
         async with live_client(base, bearer(editor)) as staff:
             await staff.subscribe(CONTENT_CHANGED)
+            await asyncio.sleep(1)
+            assert staff.closed is None
+            assert staff.pings >= 1
+            assert (await editor.data("mutation { logout }"))["logout"] is True
+            closed = await staff.wait_closed()
+            assert closed.code == 4403
+            assert "Токен недействителен" in closed.reason
