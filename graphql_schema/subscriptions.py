@@ -1,8 +1,9 @@
 """GraphQL subscriptions: content changes as they are committed (cms/services/live_events.py).
 
 Every event is checked for each subscriber as the caller it is: the changed item is
-loaded through the same loaders (and so the same visibility rules) as a query's, with
-fresh loaders for each event, and sent through the normal types. What the caller may
+loaded by the same batch functions (and so the same visibility rules) as a query's
+loaders, for each event afresh (once per visibility scope in a process), and sent
+through the normal types, whose nested fields use fresh loaders too. What the caller may
 not see is not sent: a change to a draft reaches only subscribers who see drafts; an
 item that leaves the public's view (unpublished, trashed) reaches the public as
 REMOVED with its ID and no content; a scheduled item reaches the public when it goes
@@ -12,9 +13,12 @@ HTTP edge's: web/subscriptions.py.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Collection
+import asyncio
+import weakref
+from collections.abc import AsyncGenerator, Collection, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -137,13 +141,35 @@ async def changes(
                 continue
             # What was loaded for an earlier event is stale now.
             context.loaders = Loaders(viewer)
-            batch, convert = NODE_TYPES[event.kind]
-            rows = await context.loaders[batch].load_many(pks)
+            rows = await _load(event, pks, viewer)
+            convert = NODE_TYPES[event.kind][1]
             for pk, row in zip(pks, rows, strict=True):
                 action = action_for(event, pk, row is not None, viewer)
                 if action is not None:
                     item = convert(row) if row is not None else None
                     yield _Change(action, event.kind, pk, item)
+
+
+# The items of an event as each visibility scope sees them, loaded once per process for
+# all its subscribers of that scope (a thousand subscribers: one statement, not a
+# thousand). Content visibility depends on the scope alone (visibility.visible_q:
+# drafts or not); the rows are read, never changed, by the types made from them.
+_loaded: weakref.WeakKeyDictionary[
+    LiveEvent, dict[tuple[str, tuple[int, ...]], asyncio.Future[Sequence[Any]]]
+] = weakref.WeakKeyDictionary()
+
+
+async def _load(event: LiveEvent, pks: list[int], viewer: Viewer) -> Sequence[Any]:
+    """The rows of `pks` (None where not visible) through the visibility rules of the
+    viewer's scope."""
+    shared = _loaded.setdefault(event, {})
+    key = (viewer.visibility_scope, tuple(pks))
+    loading = shared.get(key)
+    if loading is None:
+        batch = NODE_TYPES[event.kind][0]
+        loading = asyncio.ensure_future(batch(viewer, pks))
+        shared[key] = loading
+    return await asyncio.shield(loading)
 
 
 _ALL_KINDS = frozenset(kind.value for kind in ContentKind)

@@ -52,7 +52,9 @@ REMOVALS = frozenset({"deleted", "purged", "unpublished"})
 RECONNECT_SECONDS = 1.0
 
 
-@dataclass(frozen=True, slots=True)
+# Compared by identity: one announcement, shared by every subscriber of a process
+# (what they load for it can be shared too), is never "equal" to a later one.
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class LiveEvent:
     kind: str  # the GraphQL type name: "News", "Tag", ...
     ids: tuple[int, ...]
