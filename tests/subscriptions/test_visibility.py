@@ -24,6 +24,9 @@ from tests.subscriptions.conftest import (
 UNPUBLISH = "mutation($id: ID!) { unpublishNews(id: $id) { errors { code } } }"
 DELETE = "mutation($id: ID!) { deleteNews(id: $id) { errors { code } } }"
 SECRET = "Черновик: секретные переговоры"
+ITEM_CHANGED = """
+subscription($id: ID!) { itemChanged(id: $id) { action kind id item { ... on News { title } } } }
+"""
 
 
 async def test_public_subscriber_never_receives_a_draft(db: TestDatabase, tmp_path: Path) -> None:
@@ -89,7 +92,8 @@ async def test_news_item_changed_follows_one_item(db: TestDatabase, tmp_path: Pa
         other = await create_news(editor, title="Другая новость")
         async with live_client(base) as public:
             op = await public.subscribe(NEWS_ITEM_CHANGED, {"id": seed_id})
-            await subscribed(editor, (public, op))
+            any_kind = await public.subscribe(ITEM_CHANGED, {"id": seed_id})
+            await subscribed(editor, (public, op), (public, any_kind))
             seed = await News.get(pk=seed.pk)
             # A change to another item is not this subscription's; one to it is.
             await mutate(editor, PUBLISH_NEWS, {"id": other["id"]})
@@ -104,7 +108,14 @@ async def test_news_item_changed_follows_one_item(db: TestDatabase, tmp_path: Pa
                 "id": seed_id,
                 "news": {"title": "Новый заголовок", "status": "PUBLISHED"},
             }
+            assert (await public.event(any_kind))["itemChanged"] == {
+                "action": "UPDATED",
+                "kind": "NEWS",
+                "id": seed_id,
+                "item": {"title": "Новый заголовок"},
+            }
             await public.nothing_more(op, 0.5)
+            await public.nothing_more(any_kind, 0.1)
 
 
 async def test_a_scheduled_item_reaches_the_public_when_it_goes_live(
