@@ -153,9 +153,14 @@ class TransportHandler(BaseGraphQLTransportWSHandler[LiveContext, None]):
 
     async def _still_valid(self) -> bool:
         context = self.context
-        viewer = await auth.identify(
-            context.authorization, context.peer, context.forwarded_for, context.settings
-        )
+        try:
+            viewer = await auth.identify(
+                context.authorization, context.peer, context.forwarded_for, context.settings
+            )
+        except Exception:
+            # The database away: checked again at the next ping.
+            logger.exception("subscriptions: checking a connection's token failed")
+            return True
         return (
             viewer is not None
             and viewer.principal == context.viewer.principal
