@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cms.models import News
+from cms.services.trusted_documents import Document, document_hash, register
 from graphql_schema.relay import global_id
 from tests.conftest import TestDatabase
 from tests.editing.helpers import sign_in
@@ -20,6 +21,7 @@ from tests.subscriptions.conftest import (
     bearer,
     live_client,
     running_server,
+    subscribed,
 )
 
 LIMITS = {
@@ -120,3 +122,19 @@ async def test_limits_refuse_with_clear_errors(db: TestDatabase, tmp_path: Path)
             closed = await staff.wait_closed()
             assert closed.code == 4403
             assert "Токен недействителен" in closed.reason
+
+
+async def test_trusted_documents_hold_for_subscriptions(db: TestDatabase, tmp_path: Path) -> None:
+    registered = "subscription Registered { contentChanged { action id } }"
+    await register([Document(document_hash(registered), registered, "Registered")])
+    environ = {"CMS_TRUSTED_DOCUMENTS": "on"}
+    async with running_server(db, tmp_path / "server.log", **environ) as (base, editor):
+        await sign_in(editor, "editor")
+        async with live_client(base) as public, live_client(base, bearer(editor)) as staff:
+            refused = await public.message(await public.subscribe(SHALLOW))
+            assert refused["type"] == "error", refused
+            assert refused["payload"][0]["extensions"]["code"] == "OPERATION_NOT_TRUSTED"
+            accepted = await public.subscribe(registered)
+            # Staff run any document, as over HTTP.
+            any_document = await staff.subscribe(SHALLOW)
+            await subscribed(editor, (public, accepted), (staff, any_document))
