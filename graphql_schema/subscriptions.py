@@ -129,10 +129,10 @@ async def changes(
     know of, until the subscription ends (the listener goes with it)."""
     context = info.context
     viewer = context.viewer
-    async with context.runtime.live.listen() as subscription:
+    async with context.runtime.live.listen() as inbox:
         while True:
-            event = await subscription.queue.get()
-            if subscription.overflowed:
+            event = await inbox.queue.get()
+            if inbox.overflowed:
                 raise _overflow_error()
             if event.kind not in kinds or event.kind not in NODE_TYPES:
                 continue

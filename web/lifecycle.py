@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-from cms.services.live_events import WENT_LIVE, LocalBroker, Subscription, went_live
+from cms.services.live_events import WENT_LIVE, Inbox, LocalBroker, went_live
 from web.response_cache import next_go_live
 
 logger = logging.getLogger("cms.server")
@@ -109,7 +109,7 @@ async def announce_go_lives(broker: LocalBroker, recheck: float = RECHECK_SECOND
                 broker.deliver_here(event)
 
 
-async def _sleep_until(moment: datetime | None, recheck: float, wake: Subscription) -> None:
+async def _sleep_until(moment: datetime | None, recheck: float, wake: Inbox) -> None:
     """Until `moment` has passed (timers may fire a little early), `recheck` seconds at
     most, or until a content event (other than our own announcements) comes."""
     deadline = asyncio.get_running_loop().time() + recheck
@@ -131,7 +131,7 @@ async def _sleep_until(moment: datetime | None, recheck: float, wake: Subscripti
     wake.overflowed = False
 
 
-async def _woken(wake: Subscription) -> bool:
+async def _woken(wake: Inbox) -> bool:
     """Whether the next event is a change (not one of our own announcements)."""
     return (await wake.queue.get()).action != WENT_LIVE
 

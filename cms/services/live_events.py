@@ -79,7 +79,7 @@ class LiveEvent:
 
 
 @dataclass(eq=False)
-class Subscription:
+class Inbox:
     """One listener's queue. When a slow reader lets it fill, further events are
     dropped for it and `overflowed` is set: the reader ends its subscription with an
     error rather than silently miss changes."""
@@ -99,25 +99,25 @@ class LocalBroker:
 
     def __init__(self, queue_size: int = 100) -> None:
         self.queue_size = queue_size
-        self._subscriptions: set[Subscription] = set()
+        self._inboxes: set[Inbox] = set()
 
     @property
     def listener_count(self) -> int:
-        return len(self._subscriptions)
+        return len(self._inboxes)
 
     @contextlib.asynccontextmanager
-    async def listen(self) -> AsyncIterator[Subscription]:
+    async def listen(self) -> AsyncIterator[Inbox]:
         """A queue of the events from now on, until the block ends."""
-        subscription = Subscription(asyncio.Queue(self.queue_size))
-        self._subscriptions.add(subscription)
+        inbox = Inbox(asyncio.Queue(self.queue_size))
+        self._inboxes.add(inbox)
         try:
-            yield subscription
+            yield inbox
         finally:
-            self._subscriptions.discard(subscription)
+            self._inboxes.discard(inbox)
 
     def deliver_here(self, event: LiveEvent) -> None:
-        for subscription in list(self._subscriptions):
-            subscription.offer(event)
+        for inbox in list(self._inboxes):
+            inbox.offer(event)
 
     async def publish(self, event: LiveEvent) -> None:
         """To every process's listeners (here: this one's)."""
@@ -127,7 +127,7 @@ class LocalBroker:
         """The background work of the broker while the server runs: none here."""
 
     async def close(self) -> None:
-        self._subscriptions.clear()
+        self._inboxes.clear()
 
 
 class RedisBroker(LocalBroker):
