@@ -1,7 +1,7 @@
 """Process-wide services shared by requests: Redis (when configured), rate limits,
-the gate of expensive operations, the password checkers, and the background tasks
-of a server process. (The response cache is the HTTP edge's: web/app.py builds it
-over the same Redis.)"""
+the gate of expensive operations, the password checkers, the broker of live events
+(GraphQL subscriptions), and the background tasks of a server process. (The response
+cache is the HTTP edge's: web/app.py builds it over the same Redis.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
+from cms.services import live_events
 from cms.services.feedback.notifications import FeedbackMailer
+from cms.services.live_events import LocalBroker
 from cms.services.passwords import PasswordPool
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from cms.services.redis_guard import connect
@@ -66,12 +68,15 @@ class Runtime:
     expensive_operations: ConcurrencyGate = field(init=False)
     # Argon2 for logins, off the event loop.
     passwords: PasswordPool = field(init=False)
+    # Content changes to subscribers: in process, or through Redis to every process.
+    live: LocalBroker = field(init=False)
 
     def __post_init__(self) -> None:
         self.expensive_operations = ConcurrencyGate(
             self.settings.expensive_concurrency, self.settings.expensive_wait_ms / 1000
         )
         self.passwords = PasswordPool(self.settings.password_threads, self.settings.password_queue)
+        self.live = live_events.create_broker(self.settings, self.redis)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -85,12 +90,14 @@ class Runtime:
     async def background(self) -> AsyncIterator[None]:
         """Runs the background tasks while the block runs (the server's lifespan,
         inside the database's)."""
-        tasks = []
+        tasks = [asyncio.create_task(self.live.run(), name="live-events")]
         if self.feedback_mailer is not None:
             tasks.append(asyncio.create_task(self.feedback_mailer.run(), name="feedback-mailer"))
+        live_events.attach(self.live)
         try:
             yield
         finally:
+            live_events.detach(self.live)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -99,5 +106,6 @@ class Runtime:
 
     async def close(self) -> None:
         self.passwords.close()
+        await self.live.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -645,6 +645,27 @@ class Settings:
     trusted_documents: bool = field(
         default=False, metadata=variable("CMS_TRUSTED_DOCUMENTS", _bool)
     )
+    # GraphQL subscriptions over WebSocket (web/subscriptions.py): operations at once
+    # per connection, connections at once per client address (per process), the
+    # seconds a connection may take to send connection_init, the seconds between the
+    # server's pings, and the events one subscription may have waiting (a reader that
+    # falls further behind is ended with an error rather than silently miss changes).
+    subscription_max_per_connection: int = field(
+        default=20, metadata=variable("CMS_SUBSCRIPTION_MAX_PER_CONNECTION", _int, minimum=1)
+    )
+    subscription_max_connections_per_address: int = field(
+        default=20,
+        metadata=variable("CMS_SUBSCRIPTION_MAX_CONNECTIONS_PER_ADDRESS", _int, minimum=1),
+    )
+    subscription_init_timeout: float = field(
+        default=10.0, metadata=variable("CMS_SUBSCRIPTION_INIT_TIMEOUT", _seconds)
+    )
+    subscription_keepalive: float = field(
+        default=15.0, metadata=variable("CMS_SUBSCRIPTION_KEEPALIVE", _seconds)
+    )
+    subscription_queue: int = field(
+        default=100, metadata=variable("CMS_SUBSCRIPTION_QUEUE", _int, minimum=1)
+    )
     # Items in each RSS, Atom and JSON feed.
     feed_length: int = field(default=50, metadata=variable("CMS_FEED_LENGTH", _int, minimum=1))
 

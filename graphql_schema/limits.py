@@ -83,6 +83,7 @@ from graphql.validation import MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.graphql import OperationType
 
 from cms.errors import Code
 from cms.services.viewer import Viewer
@@ -99,6 +100,10 @@ _MESSAGES: dict[str, str] = {
     "cost": (
         "Запрос слишком дорогой: стоимость {actual}, допускается не более {max}. "
         "Уменьшите first/last или вложенность списков."
+    ),
+    "subscriptions": (
+        "Слишком много подписок на одном соединении: эта была бы {actual}-й, допускается "
+        "не более {max}. Завершите ненужные (complete) или откройте другое соединение."
     ),
     "responseSize": (
         "Ответ слишком большой: {actual} байт, допускается не более {max}. "
@@ -602,7 +607,10 @@ class OperationLimits(SchemaExtension):
         request, context = self._request(), self.execution_context.context
         runtime = getattr(context, "runtime", None)
         if (
-            request is None
+            # A subscription would hold its slot for as long as it stays open; its
+            # work is per event, bounded by the same cost.
+            self.execution_context.operation_type is OperationType.SUBSCRIPTION
+            or request is None
             or runtime is None
             or self.requested is None
             or self.requested <= request[0].expensive_cost

@@ -34,6 +34,7 @@ from graphql_schema.news.mutations import NewsMutations
 from graphql_schema.news.queries import NewsQueries
 from graphql_schema.node import NodeQueries
 from graphql_schema.search import SearchQueries
+from graphql_schema.subscriptions import Subscription
 from graphql_schema.sync import SyncQueries
 from graphql_schema.syndication import SyndicationQueries
 
@@ -82,6 +83,7 @@ def build_schema() -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Every Node type, so that `node` and `... on X` work even for types that
         # are only reachable through the interface.
         types=[

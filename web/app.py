@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -30,7 +30,7 @@ from web.body_limit import BodyLimitMiddleware
 from web.cors import CORS
 from web.fast_lane import FastLane
 from web.feeds import Syndication
-from web.lifecycle import Draining, watch_signals
+from web.lifecycle import Draining, scheduled_publications, watch_signals
 from web.media import media_routes
 from web.metrics import Metrics
 from web.request_id import SCOPE_KEY as REQUEST_ID
@@ -38,6 +38,7 @@ from web.request_id import RequestIdMiddleware
 from web.requests import PREFLIGHT_HEADERS
 from web.response_cache import ResponseCache
 from web.responses import error_response, method_not_allowed, not_found
+from web.subscriptions import SubscriptionEndpoint
 from web.view import GraphQLView
 
 logger = logging.getLogger("cms.server")
@@ -132,13 +133,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 async with (
                     RegisterTortoise(app, config=tortoise_config(settings.database_url)),
                     runtime.background(),
+                    scheduled_publications(runtime.live),
                 ):
                     # Everything loaded so far (modules, the schema) lives as long as the
                     # process: out of the collector's way, full collections stay short.
                     gc.freeze()
                     yield
             else:
-                async with runtime.background():
+                async with runtime.background(), scheduled_publications(runtime.live):
                     yield
         finally:
             await close_media(media_for(settings))
@@ -150,9 +152,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 metrics.process_exited()
 
     graphql = GraphQLView(schema, runtime, cache)
+    subscriptions = SubscriptionEndpoint(schema, runtime)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            # GraphQL subscriptions: graphql-transport-ws over WebSocket.
+            WebSocketRoute("/graphql", subscriptions),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *([Route("/metrics", metrics.endpoint, methods=["GET"])] if metrics else []),
@@ -198,4 +203,5 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.runtime = runtime
     app.state.response_cache = cache
     app.state.draining = draining
+    app.state.subscriptions = subscriptions
     return app

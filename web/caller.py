@@ -1,9 +1,12 @@
-"""Who is calling, and whether they may go on: the one preamble of /graphql and
-/media. Identify (a bearer token, or anonymous) -> 401 for credentials that are not
-valid -> the per-caller rate limit -> 429 -> for uploads, the right to upload -> 401
-or 403, refused before the body is read (nobody else may make us receive a file)."""
+"""Who is calling, and whether they may go on: the one preamble of /graphql, /media
+and the subscriptions' connection_init. Identify (a bearer token, or anonymous) ->
+401 for credentials that are not valid -> the per-caller rate limit -> 429 -> for
+uploads, the right to upload -> 401 or 403, refused before the body is read (nobody
+else may make us receive a file)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,21 +20,39 @@ from cms.services.viewer import Viewer
 from web.responses import error_response, invalid_token, rate_limited
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a caller may not go on: 401 (credentials not valid) or 429 (rate limit)."""
+
+    status: int
+    retry_after: int = 0
+
+
+async def identify_caller(
+    authorization: str | None, peer: str | None, forwarded_for: str | None, runtime: Runtime
+) -> Viewer | Refusal:
+    """The caller of a request or a connection, counted against its rate limit."""
+    settings = runtime.settings
+    viewer = await auth.identify(authorization, peer, forwarded_for, settings)
+    if viewer is None:
+        return Refusal(401)
+    decision = await hit_request_limit(runtime.limiter, viewer, settings)
+    if not decision.allowed:
+        return Refusal(429, decision.retry_after)
+    return viewer
+
+
 async def admit(request: Request, runtime: Runtime, *, upload: bool) -> Viewer | Response:
     """The caller, or the answer that refuses them."""
-    settings = runtime.settings
     headers = request.headers
-    viewer = await auth.identify(
+    viewer = await identify_caller(
         headers.get("authorization"),
         request.client.host if request.client else None,
         headers.get("x-forwarded-for"),
-        settings,
+        runtime,
     )
-    if viewer is None:
-        return invalid_token()
-    decision = await hit_request_limit(runtime.limiter, viewer, settings)
-    if not decision.allowed:
-        return rate_limited(decision.retry_after)
+    if isinstance(viewer, Refusal):
+        return invalid_token() if viewer.status == 401 else rate_limited(viewer.retry_after)
     if upload and not allowed(viewer, Action.UPLOAD_MEDIA):
         if viewer.is_anonymous:
             return error_response(

@@ -492,11 +492,11 @@ def _publishable_models() -> list[type[PublishableModel]]:
     ]
 
 
-async def next_go_live() -> datetime | None:
-    """The earliest future `published_at` of published, untrashed content: until then,
-    what the public sees cannot change without a content event. One statement over
-    every publishable table, each part served by the (status, deleted_at,
-    published_at) index that visibility filters use."""
+async def next_go_live(after: datetime | None = None) -> datetime | None:
+    """The earliest future `published_at` (later than `after`, now by default) of
+    published, untrashed content: until then, what the public sees cannot change
+    without a content event. One statement over every publishable table, each part
+    served by the (status, deleted_at, published_at) index that visibility filters use."""
     models = _publishable_models()
     marks = iter(placeholders(2 * len(models)))
     parts = [
@@ -505,7 +505,8 @@ async def next_go_live() -> datetime | None:
         for model in models
     ]
     field = models[0]._meta.fields_map["published_at"]
-    now_value = field.to_db_value(datetime.now(UTC), models[0])  # the class: nothing is set
+    # The class, not a row: nothing is set on it.
+    now_value = field.to_db_value(after or datetime.now(UTC), models[0])
     values: list[Any] = [PublicationState.PUBLISHED.value, now_value] * len(models)
     sql = "SELECT MIN(moment) AS moment FROM (" + " UNION ALL ".join(parts) + ") AS upcoming"
     rows = await get_connection("default").execute_query_dict(sql, values)
