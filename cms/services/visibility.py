@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from pypika_tortoise.context import SqlContext
+from pypika_tortoise.terms import ValueWrapper
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -122,17 +124,29 @@ def _tag_in_use_q(viewer: Viewer, prefix: str, via: type[Model] | None) -> Q:
     each probing the (news_id, tag_id) link). Both are tied to the tag's row: a few
     index probes per tag. Listing every tag of every visible news instead took 0.2 s a
     statement at 100,000 news. Hand-written so that the scheduled news drive the
-    count; the moment is a literal in the format the column is stored in."""
-    tag = _row_reference(Tag, prefix, via, "id")
-    moment = now().isoformat(sep=" ")
-    sql = (
-        f"(SELECT c.scope_id FROM news_count c WHERE c.scope = 'tag' AND c.scope_id = {tag} "
-        "AND c.n > (SELECT COUNT(*) FROM news n JOIN news_tag l ON l.news_id = n.id "
-        f"AND l.tag_id = {tag} WHERE n.status = '{PublicationState.PUBLISHED.value}' "
-        f"AND n.deleted_at IS NULL AND n.published_at > '{moment}'))"
-    )
-    in_use: dict[str, Any] = {f"{prefix}id__in": RawSQL(sql)}
+    count."""
+    in_use: dict[str, Any] = {f"{prefix}id__in": _TagInUse(_row_reference(Tag, prefix, via, "id"))}
     return Q(**in_use)
+
+
+class _TagInUse(RawSQL):
+    """The ids of the tag in use (see `_tag_in_use_q`), with the present moment bound
+    as a parameter like every other one: the statement's text stays the same from one
+    request to the next, so the database driver's statement cache prepares it once
+    (as a literal it was prepared again on every request: a third of SQLite's work
+    for one news item)."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(
+            f"(SELECT c.scope_id FROM news_count c WHERE c.scope = 'tag' AND c.scope_id = {tag} "
+            "AND c.n > (SELECT COUNT(*) FROM news n JOIN news_tag l ON l.news_id = n.id "
+            f"AND l.tag_id = {tag} WHERE n.status = '{PublicationState.PUBLISHED.value}' "
+            "AND n.deleted_at IS NULL AND n.published_at > "
+        )
+        self.moment = now()
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        return f"{self.sql}{ValueWrapper(self.moment).get_sql(ctx)}))"
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:
