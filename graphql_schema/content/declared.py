@@ -89,11 +89,9 @@ def _output_annotation(item: Field) -> Any:
     return value if item.required or item.kind is Kind.SLUG else value | None
 
 
-def _output_value(item: Field, row: Any) -> Any:
-    if item.kind is Kind.GEO_POINT:
-        lat, lon = row.latitude, row.longitude
-        return None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon)
-    return getattr(row, item.name)
+def _geo_point(row: Any) -> GeoPoint | None:
+    lat, lon = row.latitude, row.longitude
+    return None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon)
 
 
 def output_base(
@@ -137,10 +135,18 @@ def output_base(
     for item in bodies:
         namespace[item.name] = _rich_text(item)
 
+    # Columns read as they are, named once here rather than per row (a list of news
+    # makes a few hundred of these objects).
+    copied = tuple(
+        [item.name for item in plain_fields if item.kind is not Kind.GEO_POINT] + private
+    )
+    points = [item.name for item in plain_fields if item.kind is Kind.GEO_POINT]
+
     def from_row(cls: type, row: Any) -> Any:
-        values: dict[str, Any] = {"id": global_id(type_name, row.pk)}
-        values |= {item.name: _output_value(item, row) for item in plain_fields}
-        values |= {column: getattr(row, column) for column in private}
+        values: dict[str, Any] = {column: getattr(row, column) for column in copied}
+        values["id"] = global_id(type_name, row.pk)
+        for name in points:
+            values[name] = _geo_point(row)
         if publishable:
             values["status"] = publication_status(row)
             values["published_at"] = row.published_at
