@@ -130,23 +130,38 @@ def _tag_in_use_q(viewer: Viewer, prefix: str, via: type[Model] | None) -> Q:
 
 
 class _TagInUse(RawSQL):
-    """The ids of the tag in use (see `_tag_in_use_q`), with the present moment bound
-    as a parameter like every other one: the statement's text stays the same from one
-    request to the next, so the database driver's statement cache prepares it once
-    (as a literal it was prepared again on every request: a third of SQLite's work
-    for one news item)."""
+    """The ids of the tag in use (see `_tag_in_use_q`).
+
+    A tag with more live news than there are scheduled news at all is in use without
+    counting its own scheduled ones: that total is one short index range per
+    statement (the database computes an uncorrelated subquery once), and it spares
+    the per-tag count for every tag but the rarely used (at 10,000 news, 21 scheduled:
+    the tags of a news page cost about 1,200 index probes per request without it).
+
+    The present moment is bound as a parameter like every other one: the statement's
+    text stays the same from one request to the next, so the driver's statement cache
+    prepares it once (as a literal it was prepared again on every request)."""
 
     def __init__(self, tag: str) -> None:
-        super().__init__(
-            f"(SELECT c.scope_id FROM news_count c WHERE c.scope = 'tag' AND c.scope_id = {tag} "
-            "AND c.n > (SELECT COUNT(*) FROM news n JOIN news_tag l ON l.news_id = n.id "
-            f"AND l.tag_id = {tag} WHERE n.status = '{PublicationState.PUBLISHED.value}' "
-            "AND n.deleted_at IS NULL AND n.published_at > "
-        )
+        super().__init__(tag)
         self.moment = now()
 
     def get_sql(self, ctx: SqlContext) -> str:
-        return f"{self.sql}{ValueWrapper(self.moment).get_sql(ctx)}))"
+        tag = self.sql
+        published = f"n.status = '{PublicationState.PUBLISHED.value}' AND n.deleted_at IS NULL"
+        # Parameters are numbered in the order they are made: the order of the text.
+        scheduled = f"FROM news n WHERE {published} AND n.published_at > {self._moment(ctx)}"
+        of_tag = (
+            f"FROM news n JOIN news_tag l ON l.news_id = n.id AND l.tag_id = {tag} "
+            f"WHERE {published} AND n.published_at > {self._moment(ctx)}"
+        )
+        return (
+            f"(SELECT c.scope_id FROM news_count c WHERE c.scope = 'tag' AND c.scope_id = {tag} "
+            f"AND (c.n > (SELECT COUNT(*) {scheduled}) OR c.n > (SELECT COUNT(*) {of_tag})))"
+        )
+
+    def _moment(self, ctx: SqlContext) -> str:
+        return str(ValueWrapper(self.moment).get_sql(ctx))
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:
