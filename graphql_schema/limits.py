@@ -298,6 +298,9 @@ WEIGHTS: Mapping[tuple[str, str], int] = {
 }
 
 
+# Per field of the schema (a bounded set: only fields the schema defines are weighed),
+# as is_connection per type: both are asked for every field of every request.
+@functools.cache
 def field_weight(parent: GraphQLNamedType, name: str) -> int:
     weight = WEIGHTS.get((parent.name, name))
     if weight is None and is_connection(parent):
@@ -399,7 +402,7 @@ class _Measurer:
         if isinstance(field_type, GraphQLNonNull):
             field_type = field_type.of_type
         named = get_named_type(field_type)
-        weight = field_weight(parent, name)  # type: ignore[arg-type]
+        weight = field_weight(parent, name)
         if is_leaf_type(named):
             return Measure(1, weight)
         size, inner_page = 1, None
@@ -418,6 +421,8 @@ class _Measurer:
     def searches(self, node: FieldNode) -> bool:
         """Whether the field is asked to search: a non-empty text at one of
         _SEARCH_ARGUMENTS, given inline or in variables."""
+        if not node.arguments:
+            return False
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
         for first, *rest in _SEARCH_ARGUMENTS:
             if first not in arguments:
@@ -458,6 +463,7 @@ class _Measurer:
         return None
 
 
+@functools.cache
 def is_connection(named: GraphQLNamedType) -> bool:
     return isinstance(named, GraphQLObjectType) and {"edges", "pageInfo"} <= named.fields.keys()
 

@@ -18,11 +18,12 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from xml.etree import ElementTree
 
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+    from pypdf.generic import PdfObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +362,9 @@ def _check_pdf_objects(file: IO[bytes]) -> None:
     """Every object of the PDF as a viewer reads it, with pypdf: names with #xx escapes
     decoded (/J#61vaScript is /JavaScript) and compressed object streams unpacked, so
     that active content cannot hide from the plain-bytes look."""
+    # pypdf is imported with the first PDF: about 12 MiB in every process otherwise.
+    from pypdf import PdfReader
+
     try:
         reader = PdfReader(file, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -386,6 +390,8 @@ def _check_pdf_objects(file: IO[bytes]) -> None:
 
 def _pdf_objects(reader: PdfReader) -> Iterator[PdfObject | None]:
     """Every indirect object: those at file offsets and those inside object streams."""
+    from pypdf.generic import IndirectObject
+
     for generation, numbers in reader.xref.items():
         for number in numbers:
             yield reader.get_object(IndirectObject(number, generation, reader))
@@ -396,6 +402,8 @@ def _pdf_objects(reader: PdfReader) -> Iterator[PdfObject | None]:
 def _refuse_active_names(root: PdfObject | None) -> None:
     """Walks one object's direct contents (references are objects of their own, each
     walked once by the caller)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
     pending = [root]
     while pending:
         item = pending.pop()

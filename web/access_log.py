@@ -11,7 +11,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.db import count_statements
-from web.metrics import STATEMENTS
+from web.request_id import STATEMENTS
 
 access_logger = logging.getLogger("cms.access")
 

@@ -32,7 +32,6 @@ from web.fast_lane import FastLane
 from web.feeds import Syndication
 from web.lifecycle import Draining, scheduled_publications, watch_signals
 from web.media import media_routes
-from web.metrics import Metrics
 from web.request_id import SCOPE_KEY as REQUEST_ID
 from web.request_id import RequestIdMiddleware
 from web.requests import PREFLIGHT_HEADERS
@@ -117,8 +116,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     runtime = Runtime.create(settings)
     # Public responses and APQ documents: in process, or in Redis when configured.
     cache = ResponseCache.create(settings, runtime.redis)
-    metrics = Metrics(settings) if settings.metrics else None
-    if metrics is not None:
+    metrics = None
+    if settings.metrics:
+        # prometheus-client is loaded only by processes that serve metrics.
+        from web.metrics import Metrics
+
+        metrics = Metrics(settings)
         metrics.register_hooks()
     draining = Draining()
 

@@ -32,8 +32,8 @@ from cms.services.trusted_documents import document_hash
 from cms.services.viewer import Viewer
 from web import http_cache, params
 from web.access_log import log_request
-from web.metrics import CACHE, OPERATION
 from web.params import PREPARED, GraphQLParams, Prepared
+from web.request_id import CACHE, OPERATION
 from web.response_cache import (
     UNKNOWN_STAMP,
     CachedResponse,

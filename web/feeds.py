@@ -1,11 +1,11 @@
 """Feeds and sitemaps for integrators: RSS 2.0, Atom 1.0 and JSON Feed 1.1 of all
 news, a tag, a region or an agreement; a sitemap index with per-type sitemaps.
 
-RSS and Atom are written by feedgen (lxml underneath: escaping and namespaces are
-the library's, never string concatenation); JSON Feed is a JSON document built as
-data. Answers are public: a strong ETag and Last-Modified (304 on a match), the
-same Cache-Control and surrogate keys as public GraphQL GETs, and the response
-cache, which every content change voids.
+RSS and Atom are written by feedgen (web/feed_xml.py, imported with the first such
+feed: feedgen and lxml are about 4 MiB in every process); JSON Feed is a JSON
+document built as data. Answers are public: a strong ETag and Last-Modified (304 on
+a match), the same Cache-Control and surrogate keys as public GraphQL GETs, and the
+response cache, which every content change voids.
 """
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ from xml.sax.saxutils import XMLGenerator
 from xml.sax.xmlreader import AttributesImpl
 
 import orjson
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
-from feedgen.feed import FeedEntry as FeedgenEntry
-from feedgen.feed import FeedGenerator
-from lxml import etree
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -39,7 +35,6 @@ from web import http_cache
 from web.response_cache import CachedResponse, ResponseCache
 from web.responses import error_response
 
-YANDEX_NS = "http://news.yandex.ru"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # Feed readers show a cover at about this width; JPEG, which every reader takes.
@@ -54,49 +49,17 @@ XML = "application/xml; charset=utf-8"
 _NO_ATTRIBUTES: AttributesImpl[str] = AttributesImpl({})
 
 
-# ---------------------------------------------------------------- feedgen extensions
-
-
-class _Namespaces(BaseExtension):  # type: ignore[misc]
-    def extend_ns(self) -> dict[str, str]:
-        return {"yandex": YANDEX_NS}
-
-
-class _Extras(BaseEntryExtension):  # type: ignore[misc]
-    """What feedgen does not write itself: `yandex:full-text` in RSS, the whole text of
-    an item as plain text, which Russian aggregators (Yandex, Rambler, Mail.ru) read
-    to republish the full story; and the cover as an Atom link rel="enclosure", since
-    feedgen 1.0.0 drops every attribute but href of an entry's links (its loop variable
-    is shadowed in `atom_entry`), which would turn the enclosure into a second
-    alternate link."""
-
-    def __init__(self) -> None:
-        self.text: str | None = None
-        self.enclosure: dict[str, str] | None = None
-
-    def extend_rss(self, entry: etree._Element) -> etree._Element:
-        if self.text:
-            element = etree.SubElement(entry, f"{{{YANDEX_NS}}}full-text")
-            element.text = self.text
-        return entry
-
-    def extend_atom(self, entry: etree._Element) -> etree._Element:
-        if self.enclosure:
-            etree.SubElement(entry, "link", rel="enclosure", **self.enclosure)
-        return entry
-
-
 # ---------------------------------------------------------------- feeds
 
 
-def _feed_path(scope: FeedScope) -> str:
+def feed_path(scope: FeedScope) -> str:
     if scope.kind is ScopeKind.ALL:
         return "news"
     folder = {ScopeKind.TAG: "tags", ScopeKind.REGION: "regions", ScopeKind.AGREEMENT: "agreements"}
     return f"{folder[scope.kind]}/{scope.key}"
 
 
-def _feed_title(scope: FeedScope) -> str:
+def feed_title(scope: FeedScope) -> str:
     return {
         ScopeKind.ALL: "Новости",
         ScopeKind.TAG: f"Новости по теме «{scope.title}»",
@@ -114,7 +77,7 @@ def _authority(settings: Settings) -> str:
     return settings.site_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
 
 
-def _cover(settings: Settings, entry: FeedEntry) -> dict[str, Any] | None:
+def entry_cover(settings: Settings, entry: FeedEntry) -> dict[str, Any] | None:
     """A JPEG rendition of the cover (made on its first GET), or the original file
     for a non-image. Its length is unknown until it is made: 0, as the RSS Advisory
     Board's profile asks for an enclosure whose size cannot be determined."""
@@ -145,66 +108,22 @@ def _cover(settings: Settings, entry: FeedEntry) -> dict[str, Any] | None:
     }
 
 
-def _summary(entry: FeedEntry) -> str:
+def entry_summary(entry: FeedEntry) -> str:
     if entry.lead:
         return entry.lead
     text = entry.body_text.strip()
     return text if len(text) <= 300 else text[:300].rsplit(" ", 1)[0] + "…"
 
 
-def render_xml_feed(
-    settings: Settings, scope: FeedScope, entries: list[FeedEntry], fmt: str
-) -> bytes:
-    generator = FeedGenerator()
-    generator.register_extension("extras", _Namespaces, _Extras)
-    path = _feed_path(scope)
-    self_url = urls.feed_urls(settings, path)[fmt]
-    generator.id(self_url)
-    generator.title(_feed_title(scope))
-    generator.subtitle(_feed_title(scope))  # RSS needs a description
-    generator.link(href=settings.site_url, rel="alternate")
-    generator.link(href=self_url, rel="self")
-    generator.language("ru")
-    generator.generator("CMS")
-    updated = max((e.updated_at for e in entries), default=None)
-    if updated is not None:
-        generator.updated(updated)
-        generator.lastBuildDate(updated)
-    for entry in entries:
-        item: FeedgenEntry = generator.add_entry(order="append")
-        item.guid(entry_guid(settings, entry), permalink=False)
-        item.title(entry.title)
-        item.link(href=urls.news_url(settings, entry.slug), rel="alternate")
-        item.summary(_summary(entry))
-        item.content(entry.body_html, type="html")
-        item.published(entry.published_at)
-        item.updated(entry.updated_at)
-        for name, slug in entry.tags:
-            item.category(term=slug, label=name)
-        cover = _cover(settings, entry)
-        if cover is not None and fmt == "rss":
-            item.enclosure(cover["url"], str(cover["length"]), cover["type"])
-        elif cover is not None:
-            item.extras.enclosure = {
-                "href": cover["url"],
-                "type": cover["type"],
-                **({"title": cover["alt"]} if cover["alt"] else {}),
-            }
-        item.extras.text = entry.body_text
-    if fmt == "rss":
-        return bytes(generator.rss_str(pretty=False))
-    return bytes(generator.atom_str(pretty=False))
-
-
 def render_json_feed(settings: Settings, scope: FeedScope, entries: list[FeedEntry]) -> bytes:
-    path = _feed_path(scope)
+    path = feed_path(scope)
     items = []
     for entry in entries:
         item: dict[str, Any] = {
             "id": entry_guid(settings, entry),
             "url": urls.news_url(settings, entry.slug),
             "title": entry.title,
-            "summary": _summary(entry),
+            "summary": entry_summary(entry),
             "content_html": entry.body_html,
             "content_text": entry.body_text,
             "date_published": entry.published_at.astimezone(UTC).isoformat(),
@@ -212,7 +131,7 @@ def render_json_feed(settings: Settings, scope: FeedScope, entries: list[FeedEnt
             "tags": [name for name, _ in entry.tags],
             "language": "ru",
         }
-        cover = _cover(settings, entry)
+        cover = entry_cover(settings, entry)
         if cover is not None:
             item["image"] = cover["url"]
             attachment: dict[str, Any] = {"url": cover["url"], "mime_type": cover["type"]}
@@ -224,7 +143,7 @@ def render_json_feed(settings: Settings, scope: FeedScope, entries: list[FeedEnt
         items.append(item)
     document = {
         "version": JSON_FEED_VERSION,
-        "title": _feed_title(scope),
+        "title": feed_title(scope),
         "home_page_url": settings.site_url,
         "feed_url": urls.feed_urls(settings, path)["json"],
         "language": "ru",
@@ -335,6 +254,8 @@ class Syndication:
             if fmt == "json":
                 body = render_json_feed(self.settings, scope, entries)
             else:
+                from web.feed_xml import render_xml_feed
+
                 body = render_xml_feed(self.settings, scope, entries, fmt)
             keys = {"news-list", *(f"News:{e.pk}" for e in entries)}
             if any(e.tags for e in entries):
@@ -345,7 +266,7 @@ class Syndication:
             return Built(body, " ".join(sorted(keys)), newest)
 
         return await self._answer(
-            request, f"feed:{_feed_path(scope)}.{fmt}", MEDIA_TYPES[fmt], build
+            request, f"feed:{feed_path(scope)}.{fmt}", MEDIA_TYPES[fmt], build
         )
 
     async def sitemap_index(self, request: Request) -> Response:

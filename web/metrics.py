@@ -41,11 +41,6 @@ from cms.services.feedback.notifications import outbox_depth
 from cms.settings import Settings
 from web.responses import error_response
 
-# Keys of the ASGI scope the inner layers fill in for the count of the request.
-OPERATION = "cms.operation"  # the GraphQL operation's name (fast lane, view)
-CACHE = "cms.cache"  # "hit" or "miss" of the response cache (fast lane, view)
-STATEMENTS = "cms.statements"  # SQL statements of the request (access log)
-
 # Paths the application answers, as the route templates counted under.
 _EXACT = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/media", "/sitemap.xml"})
 _PREFIXES = (

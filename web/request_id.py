@@ -15,14 +15,22 @@ import itertools
 import re
 import secrets
 import time
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.observability import request_id
-from web.metrics import CACHE, OPERATION, STATEMENTS, Metrics
+
+if TYPE_CHECKING:
+    # Imported by web/app.py only when metrics are on (prometheus-client with it).
+    from web.metrics import Metrics
 
 HEADER = b"x-request-id"
 SCOPE_KEY = "cms.request_id"
+# Keys of the ASGI scope the inner layers fill in for the count of the request.
+OPERATION = "cms.operation"  # the GraphQL operation's name (fast lane, view)
+CACHE = "cms.cache"  # "hit" or "miss" of the response cache (fast lane, view)
+STATEMENTS = "cms.statements"  # SQL statements of the request (access log)
 # Letters, digits and - _ . : (UUIDs, hex ids, "trace:span"), 1 to 128 of them: safe in
 # a log line and a header whatever the caller sends.
 _SAFE = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")

@@ -41,9 +41,9 @@ from graphql_schema.limits import parse_within_limits, within_response_size
 from web import gate, http_cache, params
 from web.caller import admit
 from web.graphiql.page import GraphiQLPage
-from web.metrics import CACHE, OPERATION
 from web.params import PREPARED, GraphQLParams, Prepared, Problem
 from web.persisted import PersistedQueries
+from web.request_id import CACHE, OPERATION
 from web.requests import is_multipart
 from web.response_cache import (
     PUBLIC_SCOPE,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from pypika_tortoise.context import SqlContext
+from pypika_tortoise.terms import ValueWrapper
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -129,17 +131,44 @@ def _tag_in_use_q(viewer: Viewer, prefix: str, via: type[Model] | None) -> Q:
     each probing the (news_id, tag_id) link). Both are tied to the tag's row: a few
     index probes per tag. Listing every tag of every visible news instead took 0.2 s a
     statement at 100,000 news. Hand-written so that the scheduled news drive the
-    count; the moment is a literal in the format the column is stored in."""
-    tag = _row_reference(Tag, prefix, via, "id")
-    moment = now().isoformat(sep=" ")
-    sql = (
-        f"(SELECT c.scope_id FROM news_count c WHERE c.scope = 'tag' AND c.scope_id = {tag} "
-        "AND c.n > (SELECT COUNT(*) FROM news n JOIN news_tag l ON l.news_id = n.id "
-        f"AND l.tag_id = {tag} WHERE n.status = '{PublicationState.PUBLISHED.value}' "
-        f"AND n.deleted_at IS NULL AND n.published_at > '{moment}'))"
-    )
-    in_use: dict[str, Any] = {f"{prefix}id__in": RawSQL(sql)}
+    count."""
+    in_use: dict[str, Any] = {f"{prefix}id__in": _TagInUse(_row_reference(Tag, prefix, via, "id"))}
     return Q(**in_use)
+
+
+class _TagInUse(RawSQL):
+    """The ids of the tag in use (see `_tag_in_use_q`).
+
+    A tag with more live news than there are scheduled news at all is in use without
+    counting its own scheduled ones: that total is one short index range per
+    statement (the database computes an uncorrelated subquery once), and it spares
+    the per-tag count for every tag but the rarely used (at 10,000 news, 21 scheduled:
+    the tags of a news page cost about 1,200 index probes per request without it).
+
+    The present moment is bound as a parameter like every other one: the statement's
+    text stays the same from one request to the next, so the driver's statement cache
+    prepares it once (as a literal it was prepared again on every request)."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag)
+        self.moment = now()
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        tag = self.sql
+        published = f"n.status = '{PublicationState.PUBLISHED.value}' AND n.deleted_at IS NULL"
+        # Parameters are numbered in the order they are made: the order of the text.
+        scheduled = f"FROM news n WHERE {published} AND n.published_at > {self._moment(ctx)}"
+        of_tag = (
+            f"FROM news n JOIN news_tag l ON l.news_id = n.id AND l.tag_id = {tag} "
+            f"WHERE {published} AND n.published_at > {self._moment(ctx)}"
+        )
+        return (
+            f"(SELECT c.scope_id FROM news_count c WHERE c.scope = 'tag' AND c.scope_id = {tag} "
+            f"AND (c.n > (SELECT COUNT(*) {scheduled}) OR c.n > (SELECT COUNT(*) {of_tag})))"
+        )
+
+    def _moment(self, ctx: SqlContext) -> str:
+        return str(ValueWrapper(self.moment).get_sql(ctx))
 
 
 def visible(model: type[M], viewer: Viewer) -> QuerySet[M]:

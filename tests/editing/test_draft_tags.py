@@ -4,11 +4,13 @@ public uses it, and news created at once that name the same new tag share it."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
-from cms.models import NewsTag, Tag
+from cms.models import News, NewsTag, PublicationState, Tag
 from cms.services.ids import encode_global_id
+from cms.services.visibility import now
 from tests.conftest import GraphQLClient, TestDatabase, client_with
 from tests.editing.helpers import CREATE_NEWS, PUBLISH_NEWS, create_news, mutate, sign_in
 
@@ -59,6 +61,31 @@ async def test_a_published_news_shows_only_its_tags_not_a_drafts(
     # A tag that published news use stays public when a draft names it too.
     shared = await Tag.get(slug="sotrudnichestvo")
     assert (await _public_view(writer_client, shared, authorization=""))["tag"] is not None
+
+
+async def test_a_tag_of_scheduled_news_appears_when_the_news_goes_live(
+    writer_client: GraphQLClient, db: TestDatabase
+) -> None:
+    """The present moment is a bound parameter of the tag's condition (its statement
+    text stays the same between requests): compared right, on the tag itself and on
+    the tags of a news item."""
+    due = await Tag.create(slug="skoro", name="Скоро")
+    live = await Tag.create(slug="uzhe", name="Уже")
+    moments = {due: now() + timedelta(hours=1), live: now() - timedelta(seconds=1)}
+    for tag, moment in moments.items():
+        item = await News.create(
+            slug=f"plan-{tag.slug}",
+            title=f"План {tag.name}",
+            status=PublicationState.PUBLISHED,
+            published_at=moment,
+        )
+        await NewsTag.create(news=item, tag=tag, position=0)
+    assert (await _public_view(writer_client, due, authorization=""))["tag"] is None
+    assert (await _public_view(writer_client, live, authorization=""))["tag"] == {"slug": "uzhe"}
+    item = await writer_client.post(
+        '{ newsItem(slug: "plan-uzhe") { tags { slug } } }', authorization=""
+    )
+    assert item["data"] == {"newsItem": {"tags": [{"slug": "uzhe"}]}}, item
 
 
 @pytest.mark.parametrize("callers", [4])

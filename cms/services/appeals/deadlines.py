@@ -21,10 +21,12 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from datetime import date, datetime, timedelta
-
-import holidays
+from typing import TYPE_CHECKING
 
 from cms.settings import Settings
+
+if TYPE_CHECKING:
+    import holidays
 
 # An appeal outside the office's competence is forwarded within 7 days of its
 # registration (art. 8 p. 3).
@@ -33,6 +35,9 @@ FORWARD_DAYS = 7
 
 @functools.cache
 def _russian_calendar() -> holidays.HolidayBase:
+    # Imported with the first deadline, not by every process that never counts one.
+    import holidays
+
     # Years are filled in on demand by the package as dates are asked about.
     return holidays.country_holidays("RU")
 
