@@ -36,6 +36,8 @@ from graphql_schema.node import NodeQueries
 from graphql_schema.search import SearchQueries
 from graphql_schema.sync import SyncQueries
 from graphql_schema.syndication import SyndicationQueries
+from graphql_schema.webhooks.mutations import WebhookMutations
+from graphql_schema.webhooks.queries import WebhookQueries
 
 
 @strawberry.type
@@ -50,6 +52,7 @@ class Query(
     SyncQueries,
     AppealQueries,
     SearchQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -63,6 +66,7 @@ class Mutation(
     FeedbackMutations,
     AppealMutations,
     MediaMutations,
+    WebhookMutations,
 ):
     pass
 
