@@ -101,8 +101,8 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
-    async def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, count: int, within: float = 15.0) -> list[Received]:
+        deadline = time.monotonic() + within
         while len(self.requests) < count:
             if time.monotonic() > deadline:
                 pytest.fail(f"the receiver got {len(self.requests)} requests, not {count}")
@@ -139,11 +139,11 @@ async def add_endpoint(
 
 
 async def rounds_until(
-    sender: WebhookSender, done: Any, *, timeout: float = 15.0
+    sender: WebhookSender, done: Any, *, within: float = 15.0
 ) -> list[RoundReport]:
     """Runs the sender's rounds (as its loop would) until `done()` is true."""
     reports = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not done():
         if time.monotonic() > deadline:
             pytest.fail("the sender did not get there in time")

@@ -90,9 +90,11 @@ async def test_a_published_news_reaches_the_receiver_signed(
     with pytest.raises(Exception, match="signature"):
         Webhook(other).verify(request.body, request.headers)
     delivery = await WebhookDelivery.get(endpoint_id=endpoint.pk)
-    assert delivery.delivered_at is not None and delivery.attempts == 1
+    assert delivery.delivered_at is not None
+    assert delivery.attempts == 1
     attempt = await WebhookAttempt.get(delivery_id=delivery.pk)
-    assert attempt.status_code == 200 and attempt.response_body == '{"ok": true}'
+    assert attempt.status_code == 200
+    assert attempt.response_body == '{"ok": true}'
 
 
 async def test_content_types_and_events_filter_what_an_endpoint_gets(
@@ -125,13 +127,16 @@ async def test_a_rolled_back_change_sends_nothing(db: TestDatabase, receiver: Re
     viewer = await _editor_viewer()
     news = await News.filter(status="draft").first() or await _publish_one("черновик")
 
-    class Undo(Exception):
+    class UndoError(Exception):
         pass
 
-    with pytest.raises(Undo):
+    async def publish_then_fail() -> None:
         async with in_transaction():
             await editing.publish(NEWS, viewer, news.pk, None)
-            raise Undo
+            raise UndoError
+
+    with pytest.raises(UndoError):
+        await publish_then_fail()
     assert await WebhookEvent.filter(event_type="content.published").count() == 0
     sender = WebhookSender(settings)
     for _ in range(3):
@@ -165,13 +170,15 @@ async def test_a_500_and_a_time_out_are_retried_with_the_same_id(
     attempts = await WebhookAttempt.filter(delivery_id=delivery.pk).order_by("id")
     assert [a.status_code for a in attempts] == [500, None, 200]
     assert attempts[0].response_body == "boom"
-    assert attempts[1].error is not None and "ожидания" in attempts[1].error
+    assert attempts[1].error is not None
+    assert "ожидания" in attempts[1].error
     ids = {request.headers["webhook-id"] for request in receiver.requests}
     assert len(ids) == 1
     for request in receiver.requests:
         Webhook(secret).verify(request.body, request.headers)
     await endpoint.refresh_from_db()
-    assert endpoint.active and endpoint.consecutive_failures == 0
+    assert endpoint.active
+    assert endpoint.consecutive_failures == 0
 
 
 async def test_410_gone_disables_the_endpoint_with_the_reason(
@@ -185,7 +192,8 @@ async def test_410_gone_disables_the_endpoint_with_the_reason(
     await rounds_until(sender, lambda: len(receiver.requests) >= 1)
     await endpoint.refresh_from_db()
     assert not endpoint.active
-    assert endpoint.disabled_reason is not None and "410" in endpoint.disabled_reason
+    assert endpoint.disabled_reason is not None
+    assert "410" in endpoint.disabled_reason
     # Nothing more goes to it: neither retries nor new events.
     await _publish_one("вторая")
     for _ in range(5):
@@ -210,8 +218,10 @@ async def test_a_run_of_failures_disables_the_endpoint(
     await sender.close()
     await endpoint.refresh_from_db()
     assert len(receiver.requests) == 3
-    assert not endpoint.active and endpoint.consecutive_failures == 3
-    assert endpoint.disabled_reason is not None and "503" in endpoint.disabled_reason
+    assert not endpoint.active
+    assert endpoint.consecutive_failures == 3
+    assert endpoint.disabled_reason is not None
+    assert "503" in endpoint.disabled_reason
     delivery = await WebhookDelivery.get(endpoint_id=endpoint.pk)
     assert delivery.failed_at is not None  # not sent while the endpoint is off
 
@@ -240,7 +250,8 @@ async def test_a_delivery_is_given_up_after_the_last_attempt(
         await asyncio.sleep(0.05)
     await sender.close()
     assert settled()
-    assert delivery[0].attempts == 2 and delivery[0].last_status == 500
+    assert delivery[0].attempts == 2
+    assert delivery[0].last_status == 500
     assert len(receiver.requests) == 2
 
 
@@ -254,7 +265,8 @@ async def test_redirects_are_not_followed(db: TestDatabase, receiver: Receiver) 
     await sender.run_once()
     await sender.close()
     delivery = await WebhookDelivery.get(endpoint_id=endpoint.pk)
-    assert delivery.failed_at is not None and delivery.last_status == 302
+    assert delivery.failed_at is not None
+    assert delivery.last_status == 302
     assert len(receiver.requests) == 1
 
 
@@ -306,7 +318,8 @@ async def test_two_senders_deliver_each_event_once(db: TestDatabase, receiver: R
     await first.close()
     await second.close()
     ids = [request.headers["webhook-id"] for request in receiver.requests]
-    assert len(ids) == 12 and len(set(ids)) == 12
+    assert len(ids) == 12
+    assert len(set(ids)) == 12
 
 
 async def test_the_log_is_pruned_after_its_retention(db: TestDatabase, receiver: Receiver) -> None:
