@@ -45,15 +45,17 @@ async def claim(
                 )
     else:
         rows = []
-        for row in await due.limit(limit):
-            won = await model.filter(
-                pending,
-                id=row.pk,
-                attempts=row.attempts,  # type: ignore[attr-defined]
-                next_attempt_at__lte=moment,
-            ).update(next_attempt_at=until, attempts=F("attempts") + 1)
-            if won == 1:
-                rows.append(row)
+        candidates = await due.limit(limit)
+        async with in_transaction():  # one commit for the batch
+            for row in candidates:
+                won = await model.filter(
+                    pending,
+                    id=row.pk,
+                    attempts=row.attempts,  # type: ignore[attr-defined]
+                    next_attempt_at__lte=moment,
+                ).update(next_attempt_at=until, attempts=F("attempts") + 1)
+                if won == 1:
+                    rows.append(row)
     for row in rows:
         row.attempts += 1  # type: ignore[attr-defined]
         row.next_attempt_at = until

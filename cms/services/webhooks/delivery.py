@@ -204,21 +204,23 @@ class WebhookSender:
             )
             raise
         sent = failed = 0
-        for delivery, outcome in zip(claimed, outcomes, strict=True):
-            endpoint = endpoints.get(delivery.endpoint_id)
-            if endpoint is None:  # deleted meanwhile, with its deliveries
-                continue
-            if outcome is None:
-                await WebhookDelivery.filter(id=delivery.pk).update(
-                    failed_at=self.clock(), last_error="Адрес отключён: не отправлено."
-                )
-                failed += 1
-                continue
-            await self._record(delivery, endpoint, outcome)
-            if outcome.succeeded:
-                sent += 1
-            else:
-                failed += 1
+        # The results of the round in one transaction: one commit, not one per row.
+        async with in_transaction():
+            for delivery, outcome in zip(claimed, outcomes, strict=True):
+                endpoint = endpoints.get(delivery.endpoint_id)
+                if endpoint is None:  # deleted meanwhile, with its deliveries
+                    continue
+                if outcome is None:
+                    await WebhookDelivery.filter(id=delivery.pk).update(
+                        failed_at=self.clock(), last_error="Адрес отключён: не отправлено."
+                    )
+                    failed += 1
+                    continue
+                await self._record(delivery, endpoint, outcome)
+                if outcome.succeeded:
+                    sent += 1
+                else:
+                    failed += 1
         return sent, failed
 
     def _client(self) -> httpx.AsyncClient:
