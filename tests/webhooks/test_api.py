@@ -3,8 +3,10 @@ refused, the delivery log, redelivery and the test ping."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from standardwebhooks.webhooks import Webhook
 
 from cms.services.webhooks.delivery import WebhookSender
@@ -91,7 +93,10 @@ async def test_only_admins_manage_webhooks(db: TestDatabase) -> None:
     assert listed[0]["active"] is True
 
 
-async def test_the_secret_is_shown_once_and_never_listed(db: TestDatabase) -> None:
+async def test_the_secret_is_shown_once_and_never_listed(
+    db: TestDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     async with client_with(db, **FAST) as client:
         await act_as(client, "admin")
         created = (
@@ -119,6 +124,9 @@ async def test_the_secret_is_shown_once_and_never_listed(db: TestDatabase) -> No
     assert rotated["endpoint"]["previousSecretExpiresAt"] is not None
     assert secret not in str(after)
     assert rotated["secret"] not in str(after)
+    # Neither the access log, the audit log nor the SQL log (DEBUG) shows them.
+    for shown in (secret, rotated["secret"]):
+        assert shown.removeprefix("whsec_") not in caplog.text
 
 
 REFUSED_URLS = (

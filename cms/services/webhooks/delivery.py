@@ -204,11 +204,15 @@ class WebhookSender:
             )
             raise
         sent = failed = 0
+        # Endpoints deleted while their requests ran took their deliveries with them.
+        alive = set(
+            await WebhookEndpoint.filter(id__in=list(endpoints)).values_list("id", flat=True)
+        )
         # The results of the round in one transaction: one commit, not one per row.
         async with in_transaction():
             for delivery, outcome in zip(claimed, outcomes, strict=True):
                 endpoint = endpoints.get(delivery.endpoint_id)
-                if endpoint is None:  # deleted meanwhile, with its deliveries
+                if endpoint is None or endpoint.pk not in alive:
                     continue
                 if outcome is None:
                     await WebhookDelivery.filter(id=delivery.pk).update(
