@@ -32,7 +32,7 @@ from cms.services.events import subscribe as subscribe_to_changes
 from cms.services.events import unsubscribe as unsubscribe_from_changes
 from cms.services.visibility import now
 from cms.services.webhooks import signing
-from cms.services.webhooks.addresses import RefusedAddressError, connect_url, resolve
+from cms.services.webhooks.addresses import RefusedAddressError, Target, connect_url, resolve
 from cms.services.webhooks.events import EventType, body
 from cms.settings import Settings
 
@@ -261,35 +261,49 @@ class WebhookSender:
             "user-agent": USER_AGENT,
             **signing.headers(keys, event.message_id, started_at, content),
         }
+        # One limit for the whole attempt (the name, the connection, the answer):
+        # httpx's time-outs are per phase, and a receiver dripping bytes would
+        # outlast them.
+        limit = self.settings.webhook_timeout
         try:
-            target = await resolve(endpoint.url, allow_private=self.settings.webhook_allow_private)
+            async with asyncio.timeout(limit):
+                target = await resolve(
+                    endpoint.url, allow_private=self.settings.webhook_allow_private
+                )
+                status, kept = await self._post(endpoint.url, target, content, headers)
         except RefusedAddressError as refused:
             return Outcome(started_at, took(), error=f"Отказано: {refused}"[:300])
-        headers["host"] = httpx.URL(endpoint.url).netloc.decode("ascii")
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        request = self._client().build_request(
-            "POST",
-            connect_url(endpoint.url, target),
-            content=content,
-            headers=headers,
-            extensions=extensions,
-        )
-        try:
-            response = await self._client().send(request, stream=True)
-            try:
-                kept = b""
-                async for chunk in response.aiter_raw():
-                    kept += chunk
-                    if len(kept) >= RESPONSE_KEPT:
-                        break
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             return Outcome(started_at, took(), error="Время ожидания ответа истекло.")
         except httpx.HTTPError as error:
             return Outcome(started_at, took(), error=f"{type(error).__name__}: {error}"[:300])
         text = kept[:RESPONSE_KEPT].decode("utf-8", errors="replace")
-        return Outcome(started_at, took(), status_code=response.status_code, response_body=text)
+        return Outcome(started_at, took(), status_code=status, response_body=text)
+
+    async def _post(
+        self, url: str, target: Target, content: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """The status and the first bytes of the answer; the connection goes to the
+        checked address, with the URL's host in `Host` and in TLS (SNI, certificate)."""
+        headers = {**headers, "host": httpx.URL(url).netloc.decode("ascii")}
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        request = self._client().build_request(
+            "POST",
+            connect_url(url, target),
+            content=content,
+            headers=headers,
+            extensions=extensions,
+        )
+        response = await self._client().send(request, stream=True)
+        try:
+            kept = b""
+            async for chunk in response.aiter_raw():
+                kept += chunk
+                if len(kept) >= RESPONSE_KEPT:
+                    break
+        finally:
+            await response.aclose()
+        return response.status_code, kept
 
     def _delay(self, attempts: int) -> timedelta:
         first = self.settings.webhook_retry_first
