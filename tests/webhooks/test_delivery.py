@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 from tortoise.transactions import in_transaction
@@ -30,8 +31,8 @@ from cms.services.visibility import now
 from cms.services.webhooks import endpoints
 from cms.services.webhooks.delivery import WebhookSender, prune
 from cms.services.webhooks.events import EventType
-from tests.conftest import TestDatabase
-from tests.editing.helpers import PUBLISH_NEWS, create_news, mutate
+from tests.conftest import GraphQLClient, TestDatabase
+from tests.editing.helpers import PUBLISH_NEWS, create_news, mutate, sign_in
 from tests.webhooks.conftest import (
     Answer,
     Receiver,
@@ -40,6 +41,7 @@ from tests.webhooks.conftest import (
     rounds_until,
     staff_client,
 )
+from web.app import create_app
 
 
 async def _editor_viewer() -> Viewer:
@@ -337,3 +339,29 @@ async def test_the_log_is_pruned_after_its_retention(db: TestDatabase, receiver:
     assert await WebhookDelivery.all().count() == 0
     assert await WebhookAttempt.all().count() == 0
     assert await WebhookEndpoint.all().count() == 1
+
+
+async def test_the_server_delivers_in_its_lifespan_unless_told_not_to(
+    db: TestDatabase, receiver: Receiver
+) -> None:
+    settings = fast_settings(db)
+    await add_endpoint(settings, receiver.url, EventType.CONTENT_CREATED)
+    for background, expected in (("off", 0), ("on", 2)):  # the first one waits for "on"
+        app = create_app(
+            fast_settings(db, CMS_BACKGROUND_IN_SERVER=background), manage_database=False
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+        ):
+            client = GraphQLClient(http)
+            await sign_in(client, "editor")
+            await create_news(client, title=f"Фоновая доставка {background}")
+            if expected:
+                await receiver.wait_for(expected)
+            else:
+                await asyncio.sleep(0.5)  # several polls of a sender, were one running
+                assert receiver.requests == []
+    slugs = sorted(request.json()["data"]["slug"] for request in receiver.requests)
+    assert slugs == ["fonovaya-dostavka-off", "fonovaya-dostavka-on"]
