@@ -87,7 +87,9 @@ class WebhookSender:
         self.lease = timedelta(seconds=3 * settings.webhook_timeout + 30)
         self._wakeup = asyncio.Event()
         self._last_prune = 0.0
-        self._http: httpx.AsyncClient | None = None
+        # One connection pool per host name: connections go to checked addresses, and
+        # a kept-alive TLS connection made for one name must not carry another's.
+        self._clients: dict[str, httpx.AsyncClient] = {}
 
     # ------------------------------------------------------------ the loop
 
@@ -122,9 +124,9 @@ class WebhookSender:
             await self.close()
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
 
     async def run_once(self) -> RoundReport:
         dispatched = await self.dispatch_events()
@@ -227,17 +229,18 @@ class WebhookSender:
                     failed += 1
         return sent, failed
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
+    def _client(self, host: str) -> httpx.AsyncClient:
+        client = self._clients.get(host)
+        if client is None:
             # No redirects (a 3xx is a failure: it could lead to an internal address),
-            # no proxies from the environment, one time-out for every phase.
-            self._http = httpx.AsyncClient(
+            # no proxies from the environment.
+            client = self._clients[host] = httpx.AsyncClient(
                 follow_redirects=False,
                 trust_env=False,
                 timeout=httpx.Timeout(self.settings.webhook_timeout),
                 limits=httpx.Limits(max_connections=self.settings.webhook_concurrency),
             )
-        return self._http
+        return client
 
     async def _attempt(
         self, endpoint: WebhookEndpoint | None, event: WebhookEvent
@@ -287,14 +290,15 @@ class WebhookSender:
         checked address, with the URL's host in `Host` and in TLS (SNI, certificate)."""
         headers = {**headers, "host": httpx.URL(url).netloc.decode("ascii")}
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        request = self._client().build_request(
+        client = self._client(target.host)
+        request = client.build_request(
             "POST",
             connect_url(url, target),
             content=content,
             headers=headers,
             extensions=extensions,
         )
-        response = await self._client().send(request, stream=True)
+        response = await client.send(request, stream=True)
         try:
             kept = b""
             async for chunk in response.aiter_raw():
