@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from cms.db import count_statements
 from cms.services.webhooks.delivery import WebhookSender
 from graphql_schema.relay import global_id
 from tests.conftest import TestDatabase, client_with
@@ -251,3 +252,22 @@ def test_what_counts_as_a_public_address() -> None:
         assert not is_public(ipaddress.ip_address(address)), address
     for address in ("93.184.216.34", "2606:2800:220:1::1", "::ffff:93.184.216.34"):
         assert is_public(ipaddress.ip_address(address)), address
+
+
+async def test_the_delivery_log_costs_the_same_statements_for_any_page(db: TestDatabase) -> None:
+    async with client_with(db, **FAST) as client:
+        await act_as(client, "admin")
+        await client.data("{ me { email } }")  # the session's first use is recorded once
+        created = (await client.data(CREATE, {"input": endpoint_input("https://a.example")}))[
+            "createWebhookEndpoint"
+        ]
+        endpoint_id = created["endpoint"]["id"]
+        counts = []
+        for pings in (1, 5):
+            for _ in range(pings):
+                await client.data(PING, {"id": endpoint_id})
+            with count_statements() as statements:
+                log = (await client.data(LOG, {"id": endpoint_id}))["webhookDeliveries"]
+            counts.append((len(log["edges"]), len(statements)))
+    # The session, the page, its count, the events, the attempts.
+    assert counts == [(1, 5), (6, 5)]
