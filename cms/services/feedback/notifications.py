@@ -226,8 +226,11 @@ class FeedbackMailer:
                 logger.exception("feedback notifications: a round failed")
                 wait = self.poll_seconds
             if wait > 0:
+                # Not asyncio.wait_for: on Python 3.11 its inner task can miss the
+                # cancellation that stops the server, which then waits for ever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+                    async with asyncio.timeout(wait):
+                        await self._wakeup.wait()
 
 
 async def outbox_depth() -> tuple[int, int]:

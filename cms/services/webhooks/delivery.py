@@ -117,8 +117,11 @@ class WebhookSender:
                     logger.exception("webhooks: a round failed")
                     wait = self.settings.webhook_poll_seconds
                 if wait > 0:
+                    # Not asyncio.wait_for: on Python 3.11 its inner task can miss the
+                    # cancellation that stops the server, which then waits for ever.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+                        async with asyncio.timeout(wait):
+                            await self._wakeup.wait()
         finally:
             unsubscribe_from_changes(self._on_change)
             await self.close()
