@@ -365,3 +365,20 @@ async def test_the_server_delivers_in_its_lifespan_unless_told_not_to(
                 assert receiver.requests == []
     slugs = sorted(request.json()["data"]["slug"] for request in receiver.requests)
     assert slugs == ["fonovaya-dostavka-off", "fonovaya-dostavka-on"]
+
+
+async def test_a_sender_stops_when_cancelled_as_it_is_woken(db: TestDatabase) -> None:
+    # A wake-up (a commit) at the moment the server stops: the loop must still end
+    # (asyncio.wait_for on Python 3.11 returned normally there, and the loop ran on).
+    settings = fast_settings(db, CMS_WEBHOOK_POLL_SECONDS="30")
+    for yields in range(6):
+        sender = WebhookSender(settings)
+        task = asyncio.create_task(sender.run())
+        await asyncio.sleep(0.3)  # its first round done, it waits
+        sender.wake()
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        task.cancel()
+        async with asyncio.timeout(5):
+            await asyncio.gather(task, return_exceptions=True)
+        assert task.cancelled(), yields
