@@ -271,3 +271,18 @@ async def test_the_delivery_log_costs_the_same_statements_for_any_page(db: TestD
             counts.append((len(log["edges"]), len(statements)))
     # The session, the page, its count, the events, the attempts.
     assert counts == [(1, 5), (6, 5)]
+
+
+async def test_the_request_goes_to_the_checked_address_under_the_urls_name() -> None:
+    import ipaddress
+
+    from cms.services.webhooks.addresses import RefusedAddressError, Target, connect_url, resolve
+
+    target = await resolve("http://127.0.0.1:8080/hook?x=1", allow_private=True)
+    assert target == Target("http", "127.0.0.1", 8080, ipaddress.ip_address("127.0.0.1"))
+    v6 = Target("https", "hooks.example", 443, ipaddress.ip_address("2001:db8::1"))
+    assert connect_url("https://hooks.example/a?b=c", v6) == "https://[2001:db8::1]:443/a?b=c"
+    with pytest.raises(RefusedAddressError, match="не публичный"):
+        await resolve("http://localhost:8080/", allow_private=False)
+    with pytest.raises(RefusedAddressError, match="не найдено"):
+        await resolve("http://no-such-host.invalid/", allow_private=False)
