@@ -98,7 +98,31 @@ def _parser() -> argparse.ArgumentParser:
         "with progress; run it again to resume",
     )
     media_migrate.add_argument("--to", required=True, choices=["s3"], help="the target storage")
+    commands.add_parser(
+        "worker",
+        help="send e-mails and webhooks from the outbox until stopped (SIGTERM); for "
+        "deployments that run it apart from the servers (CMS_BACKGROUND_IN_SERVER=off)",
+    )
     return parser
+
+
+async def _worker(settings: Settings) -> None:
+    import signal
+
+    from cms.runtime import Runtime
+
+    runtime = Runtime.create(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop.set)
+    try:
+        async with db.database(settings.database_url), runtime.background(force=True):
+            print("Worker started: sending e-mails and webhooks from the outbox.", flush=True)
+            await stop.wait()
+    finally:
+        await runtime.close()
+    print("Worker stopped.", flush=True)
 
 
 async def _media_migrate(settings: Settings) -> None:
@@ -409,6 +433,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_appeals_report(settings, start=args.start, end=args.end))
     elif args.command == "media-migrate":
         asyncio.run(_media_migrate(settings))
+    elif args.command == "worker":
+        asyncio.run(_worker(settings))
     elif args.command in ("feedback-export", "feedback-erase"):
         asyncio.run(
             _feedback_contact(

@@ -37,11 +37,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 def _connection_config(database_url: str) -> str | dict[str, Any]:
     # SQLite connections register the functions of the full-text triggers
-    # (cms/sqlite_engine.py); other databases take the URL as it is.
+    # (cms/sqlite_engine.py); both engines give their connection back when a task is
+    # cancelled while its transaction begins (cms/postgres_engine.py says why).
     config = expand_db_url(database_url)
-    if config["engine"] != "tortoise.backends.sqlite":
+    engine = {
+        "tortoise.backends.sqlite": "cms.sqlite_engine",
+        "tortoise.backends.asyncpg": "cms.postgres_engine",
+    }.get(config["engine"])
+    if engine is None:
         return database_url
-    return {**config, "engine": "cms.sqlite_engine"}
+    return {**config, "engine": engine}
 
 
 def __getattr__(name: str) -> Any:

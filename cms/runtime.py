@@ -18,6 +18,7 @@ from cms.services.live_events import LocalBroker
 from cms.services.passwords import PasswordPool
 from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from cms.services.redis_guard import connect
+from cms.services.webhooks.delivery import WebhookSender
 from cms.settings import Settings
 
 
@@ -64,6 +65,8 @@ class Runtime:
     # Sends staff e-mails about new feedback and citizens' notices about their
     # appeals; None when SMTP is not configured.
     feedback_mailer: FeedbackMailer | None = None
+    # Delivers webhooks from the outbox.
+    webhook_sender: WebhookSender = field(init=False)
     # Operations above CMS_EXPENSIVE_COST, a few at a time (graphql_schema/limits.py).
     expensive_operations: ConcurrencyGate = field(init=False)
     # Argon2 for logins, off the event loop.
@@ -77,6 +80,7 @@ class Runtime:
         )
         self.passwords = PasswordPool(self.settings.password_threads, self.settings.password_queue)
         self.live = live_events.create_broker(self.settings, self.redis)
+        self.webhook_sender = WebhookSender(self.settings)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -87,12 +91,18 @@ class Runtime:
         return cls(settings, None, MemoryRateLimiter(), mailer)
 
     @contextlib.asynccontextmanager
-    async def background(self) -> AsyncIterator[None]:
-        """Runs the background tasks while the block runs (the server's lifespan,
-        inside the database's)."""
+    async def background(self, *, force: bool = False) -> AsyncIterator[None]:
+        """Runs the background tasks while the block runs: live events always (the
+        server's lifespan, inside the database's); e-mails and webhooks from their
+        outboxes unless CMS_BACKGROUND_IN_SERVER is off, and always for
+        `python -m cms worker` (`force`)."""
         tasks = [asyncio.create_task(self.live.run(), name="live-events")]
-        if self.feedback_mailer is not None:
-            tasks.append(asyncio.create_task(self.feedback_mailer.run(), name="feedback-mailer"))
+        if force or self.settings.background_in_server:
+            if self.feedback_mailer is not None:
+                tasks.append(
+                    asyncio.create_task(self.feedback_mailer.run(), name="feedback-mailer")
+                )
+            tasks.append(asyncio.create_task(self.webhook_sender.run(), name="webhook-sender"))
         live_events.attach(self.live)
         try:
             yield

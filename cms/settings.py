@@ -491,6 +491,48 @@ class Settings:
         default="http://127.0.0.1:8000/graphql",
         metadata=variable("CMS_FEEDBACK_QUEUE_URL", shown="unset"),
     )
+    # Background work (e-mails, webhooks) runs in every server process; off where
+    # `python -m cms worker` does it instead.
+    background_in_server: bool = field(
+        default=True, metadata=variable("CMS_BACKGROUND_IN_SERVER", _bool)
+    )
+    # Webhooks (cms/services/webhooks/): deliveries to private, loopback and
+    # link-local addresses only when allowed (development, tests); the time-out of
+    # one request; retries doubling from the first delay up to the longest, with
+    # jitter, until the last attempt (the defaults span about a day); an endpoint is
+    # disabled after this many failed attempts in a row; a rotated secret keeps
+    # signing for the grace period; the log is kept this many days.
+    webhook_allow_private: bool = field(
+        default=False, metadata=variable("CMS_WEBHOOK_ALLOW_PRIVATE", _bool)
+    )
+    webhook_timeout: float = field(
+        default=10.0, metadata=variable("CMS_WEBHOOK_TIMEOUT_SECONDS", _seconds)
+    )
+    webhook_retry_first: float = field(
+        default=30.0, metadata=variable("CMS_WEBHOOK_RETRY_FIRST_SECONDS", _seconds)
+    )
+    webhook_retry_max: float = field(
+        default=3600.0, metadata=variable("CMS_WEBHOOK_RETRY_MAX_SECONDS", _seconds)
+    )
+    webhook_max_attempts: int = field(
+        default=30, metadata=variable("CMS_WEBHOOK_MAX_ATTEMPTS", _int, minimum=1)
+    )
+    webhook_disable_after: int = field(
+        default=50, metadata=variable("CMS_WEBHOOK_DISABLE_AFTER", _int, minimum=1)
+    )
+    webhook_secret_grace_hours: int = field(
+        default=24, metadata=variable("CMS_WEBHOOK_SECRET_GRACE_HOURS", _int, minimum=0)
+    )
+    webhook_log_retention_days: int = field(
+        default=30, metadata=variable("CMS_WEBHOOK_LOG_RETENTION_DAYS", _int, minimum=1)
+    )
+    # How often a process looks for work committed by others (its own is seen at once).
+    webhook_poll_seconds: float = field(
+        default=2.0, metadata=variable("CMS_WEBHOOK_POLL_SECONDS", _seconds)
+    )
+    webhook_concurrency: int = field(
+        default=10, metadata=variable("CMS_WEBHOOK_CONCURRENCY", _int, minimum=1)
+    )
     # Appeals (59-FZ): registration on receipt ("auto") or by staff ("manual"), the
     # number's pattern, the office's time zone and calendar ("ru": the Russian
     # production calendar, or "weekends" only), the deadlines in days.

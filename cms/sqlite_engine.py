@@ -15,16 +15,23 @@ its triggers wrote too (an UPDATE of two feedback messages "changed" 18 rows).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
+from tortoise.backends.base.client import (
+    NestedTransactionContext,
+    TransactionalDBClient,
+    TransactionContext,
+)
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError
 
 from cms.services.fulltext import index_text, lexicon_json, search_rank
@@ -54,9 +61,36 @@ class _SearchingTransaction(_OwnChanges, SqliteTransactionWrapper):
         return NestedTransactionContext(_SearchingTransaction(self))
 
 
+class _CancellableTransactionContext(SqliteTransactionContext):
+    """Tortoise's own leaves the connection's lock taken for good when the task is
+    cancelled while the transaction begins (`__aexit__` never runs for a failed
+    `__aenter__`): every later statement of the process then waits forever. A
+    server's background task stopped at shutdown, or a request whose client went
+    away, is cancelled at any await, so the lock is given back here."""
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                # BEGIN may have run in aiosqlite's thread: undo it before another
+                # statement takes the connection (a no-op when it did not).
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.shield(self.connection._connection.rollback())
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection
+
+
 class SearchingSqliteClient(_OwnChanges):
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(_SearchingTransaction(self), self._lock)
+        return _CancellableTransactionContext(_SearchingTransaction(self), self._lock)
 
     async def _post_connect(self) -> None:
         await super()._post_connect()

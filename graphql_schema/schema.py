@@ -37,6 +37,8 @@ from graphql_schema.search import SearchQueries
 from graphql_schema.subscriptions import Subscription
 from graphql_schema.sync import SyncQueries
 from graphql_schema.syndication import SyndicationQueries
+from graphql_schema.webhooks.mutations import WebhookMutations
+from graphql_schema.webhooks.queries import WebhookQueries
 
 
 @strawberry.type
@@ -51,6 +53,7 @@ class Query(
     SyncQueries,
     AppealQueries,
     SearchQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -64,6 +67,7 @@ class Mutation(
     FeedbackMutations,
     AppealMutations,
     MediaMutations,
+    WebhookMutations,
 ):
     pass
 

@@ -23,6 +23,7 @@ from cms.services.permissions import Action, allowed
 from cms.services.validation import Checker
 from cms.services.viewer import Viewer
 from cms.services.visibility import now
+from cms.services.webhooks.events import record_media
 from cms.settings import Settings
 from media.filetypes import FileType, RejectedFileError, identify
 from media.images import prepare_image
@@ -121,6 +122,7 @@ async def create_asset(
                 placeholder=ready.placeholder,
                 public=public,
             )
+            await record_media(asset, "created", [])
             # Inside the transaction: if the file cannot be stored, no row is left.
             if not await media.storage.exists(key):
                 await media.storage.put_file(key, ready.path)
@@ -267,6 +269,8 @@ async def update_asset(
                 Code.CONFLICT,
                 "Файл изменили одновременно с вами: обновите страницу и повторите.",
             )
+        asset.revision += 1
+        await record_media(asset, "updated", sorted(values))
     await content_changed(ContentChange("MediaAsset", (asset.pk,), "updated"))
     return await MediaAsset.get(id=asset.pk)
 
@@ -308,7 +312,9 @@ async def delete_asset(media: Media, asset_id: int) -> None:
             ("id",), Code.CONFLICT, "Файл используется: " + "; ".join(used_in) + "."
         )
     async with _content_locks.hold(asset.sha256):
-        await asset.delete()
+        async with in_transaction():
+            await asset.delete()
+            await record_media(asset, "deleted", [])
         await content_changed(ContentChange("MediaAsset", (asset_id,), "deleted"))
         if await MediaAsset.filter(sha256=asset.sha256).exists():
             return

@@ -53,6 +53,7 @@ from cms.models.news import (
     Quote,
     Tag,
 )
+from cms.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ActionItemStatus",
@@ -108,4 +109,8 @@ __all__ = [
     "User",
     "Visit",
     "VisitEnterprise",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

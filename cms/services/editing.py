@@ -37,6 +37,7 @@ from cms.services.slug_history import keep_old_slug, slug_owner
 from cms.services.validation import Checker
 from cms.services.viewer import Viewer
 from cms.services.visibility import now, visible
+from cms.services.webhooks.events import record_content
 
 M = TypeVar("M", bound=ContentModel)
 _ATTEMPTS = 3  # an update without expectedRevision retries when another one slipped in
@@ -152,9 +153,9 @@ async def create(kind: ContentType, viewer: Viewer, build: Build) -> ContentMode
         item = await kind.model.create(**changes.fields, created_by_id=viewer.user_id)
         links = await _write_links(kind, item.pk, {}, changes.links)
         state = snapshot(kind, item, links)
-        await revisions.record(
-            kind, item.pk, item.revision, viewer, revisions.changed_fields(None, state), state
-        )
+        changed = revisions.changed_fields(None, state)
+        await revisions.record(kind, item.pk, item.revision, viewer, changed, state)
+        await record_content(kind.name, item, "created", item.revision, changed)
     await _announce(kind, item, "created", changes.announce, public=_public(kind, item))
     return item
 
@@ -244,6 +245,7 @@ async def _apply(
         changed = revisions.changed_fields(before, after)
         changed += [name for name in changed_extra if name not in changed]
         await revisions.record(kind, item.pk, base_revision + 1, viewer, changed, after)
+        await record_content(kind.name, item, action, base_revision + 1, changed)
     item.revision = base_revision + 1
     item.updated_at = moment
     public = was_public or _public(kind, item)
@@ -391,6 +393,8 @@ async def _set_trashed(
         if written == 0:
             raise conflict(kind, None)
         await revisions.record(kind, item.pk, base_revision + 1, viewer, ["deletedAt"], state)
+        action = "deleted" if trashed else "restored"
+        await record_content(kind.name, item, action, base_revision + 1, ["deletedAt"])
     item.revision = base_revision + 1
     item.updated_at = moment
     item.deleted_at = moment if trashed else None

@@ -27,6 +27,7 @@ from cms.services.slugs import slugify
 from cms.services.validation import Checker
 from cms.services.viewer import Viewer
 from cms.services.visibility import now
+from cms.services.webhooks.events import record_content
 
 MAX_TAGS = 50
 _NAME_LENGTH = length_limit(Tag, news.TAG.field("name")) or 120
@@ -198,6 +199,8 @@ async def merge_tags(viewer: Viewer, sources: Sequence[str], target: str) -> Tag
             viewer,
             ["mergedInto"],
         )
+        for tag in merged.values():  # gone for webhooks too
+            await record_content("Tag", tag, "deleted", tag.revision + 1, ["mergedInto"])
         await _bump_after_merge(viewer, into, news_ids, moment)
     await content_changed(ContentChange("Tag", (into.pk, *source_ids), "merged"))
     if news_ids:

@@ -29,6 +29,7 @@ class Action(StrEnum):
     # Appeals (59-FZ): extending an answer's deadline is the head of office's decision.
     EXTEND_APPEAL_DEADLINE = "extend_appeal_deadline"
     MANAGE_CONSENT_DOCUMENTS = "manage_consent_documents"  # the 152-FZ consent text
+    MANAGE_WEBHOOKS = "manage_webhooks"  # endpoints, their secrets and delivery log
 
 
 _ROLES: dict[Role, frozenset[Action]] = {
@@ -41,6 +42,7 @@ _ROLES: dict[Role, frozenset[Action]] = {
         Action.MANAGE_PERSONAL_DATA,
         Action.EXTEND_APPEAL_DEADLINE,
         Action.MANAGE_CONSENT_DOCUMENTS,
+        Action.MANAGE_WEBHOOKS,
     },
     Role.AUTHOR: frozenset(
         {

@@ -14,13 +14,14 @@ from tests.seed_content import NEWS_SLUG
 # Whatever the number of tags, regions and quotes. createNews: the session; slug (2);
 # events, regions, people; tags by slug (+ old slugs, + trashed check for new names);
 # new tags (insert, read back, revisions); the news; tags, regions, events, quotes
-# (one insert each); the revision; the audit entry; the answer's five relations.
-CREATE_NEWS_STATEMENTS = 24
+# (one insert each); the revision; the webhook event (outbox); the audit entry; the
+# answer's five relations.
+CREATE_NEWS_STATEMENTS = 25
 # updateNews: the session; the item; the people; tags by slug (+ old slugs, + trashed);
 # its links (5); new tags (3); the compare-and-set; tags, regions, quotes (delete +
-# insert; no insert for an empty list); the revision; the audit entry; the answer's
-# five relations.
-UPDATE_NEWS_STATEMENTS = 27
+# insert; no insert for an empty list); the revision; the webhook event (outbox); the
+# audit entry; the answer's five relations.
+UPDATE_NEWS_STATEMENTS = 28
 
 
 async def _statements(client: GraphQLClient, document: str, variables: dict[str, Any]) -> int:

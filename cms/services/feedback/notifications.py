@@ -32,12 +32,16 @@ from cms.models import (
     MediaAsset,
 )
 from cms.observability import hooks, report_unexpected
+from cms.services import outbox
 from cms.services.appeals.notices import compose_notice
 from cms.services.mail import Mail, SmtpServer, send_mail
 from cms.services.visibility import now
 from cms.settings import Settings
 
 logger = logging.getLogger("cms.feedback.notifications")
+
+# Rows still to send (neither sent nor given up on).
+PENDING = Q(sent_at__isnull=True, failed_at__isnull=True)
 
 KIND_NAMES = {
     FeedbackKind.QUESTION: "вопрос",
@@ -118,18 +122,8 @@ class FeedbackMailer:
         """A new message was committed: look at the outbox now, not at the next poll."""
         self._wakeup.set()
 
-    async def _claim(self, row: FeedbackNotification, moment: datetime) -> bool:
-        """Moves the row's due time forward by a lease; False when another sender won."""
-        claimed = await FeedbackNotification.filter(
-            id=row.pk, sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=moment
-        ).update(
-            next_attempt_at=moment + timedelta(seconds=self.policy.lease),
-            attempts=row.attempts + 1,
-        )
-        return claimed == 1
-
     async def _deliver(self, row: FeedbackNotification, moment: datetime) -> bool:
-        attempts = row.attempts + 1
+        attempts = row.attempts  # this one included (claimed)
         message = await FeedbackMessage.get_or_none(id=row.message_id)
         mail = await self._compose(row, message) if message is not None else None
         if message is None or mail is None:  # erased meanwhile: nothing to tell
@@ -185,23 +179,25 @@ class FeedbackMailer:
     async def deliver_due(self, *, batch: int = 20) -> DeliveryReport:
         """Sends the notifications due now, oldest first; one batch."""
         moment = self.clock()
-        due = (
-            await FeedbackNotification.filter(
-                sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=moment
-            )
-            .order_by("next_attempt_at", "id")
-            .limit(batch)
-        )
         sent = failed = 0
-        for row in due:
-            if not await self._claim(row, moment):
-                continue
+        # One row at a time: a claim is held only while its own e-mail is sent, so a
+        # slow mail server never outlasts the leases of rows waiting behind it.
+        for _ in range(batch):
+            claimed = await outbox.claim(
+                FeedbackNotification,
+                PENDING,
+                moment=moment,
+                lease=timedelta(seconds=self.policy.lease),
+                limit=1,
+            )
+            if not claimed:
+                break
             try:
-                delivered = await self._deliver(row, moment)
+                delivered = await self._deliver(claimed[0], moment)
             except asyncio.CancelledError:
                 # The server is stopping: the row goes back to the outbox at once, for
                 # another process (or the next start), instead of waiting out the lease.
-                await asyncio.shield(self._release(row, moment))
+                await asyncio.shield(outbox.release(FeedbackNotification, PENDING, claimed, moment))
                 raise
             if delivered:
                 sent += 1
@@ -209,23 +205,10 @@ class FeedbackMailer:
                 failed += 1
         return DeliveryReport(sent=sent, failed=failed)
 
-    async def _release(self, row: FeedbackNotification, moment: datetime) -> None:
-        """Undoes `_claim` for a row whose delivery was interrupted (the attempt did
-        not happen, so it is not counted)."""
-        await FeedbackNotification.filter(
-            id=row.pk, sent_at__isnull=True, failed_at__isnull=True
-        ).update(next_attempt_at=moment, attempts=row.attempts)
-
     async def _seconds_to_next(self) -> float:
-        upcoming = (
-            await FeedbackNotification.filter(Q(sent_at__isnull=True) & Q(failed_at__isnull=True))
-            .order_by("next_attempt_at")
-            .first()
+        return await outbox.seconds_to_next(
+            FeedbackNotification, PENDING, self.clock(), self.poll_seconds
         )
-        if upcoming is None:
-            return self.poll_seconds
-        wait = (upcoming.next_attempt_at - self.clock()).total_seconds()
-        return min(self.poll_seconds, max(0.0, wait))
 
     async def run(self) -> None:
         """Until cancelled: send what is due, then sleep until the next due row, the
@@ -243,8 +226,11 @@ class FeedbackMailer:
                 logger.exception("feedback notifications: a round failed")
                 wait = self.poll_seconds
             if wait > 0:
+                # Not asyncio.wait_for: on Python 3.11 its inner task can miss the
+                # cancellation that stops the server, which then waits for ever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+                    async with asyncio.timeout(wait):
+                        await self._wakeup.wait()
 
 
 async def outbox_depth() -> tuple[int, int]:

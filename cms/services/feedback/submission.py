@@ -45,6 +45,7 @@ from cms.services.validation import (
     has_hidden_characters,
 )
 from cms.services.visibility import now
+from cms.services.webhooks.events import record_feedback
 from cms.settings import Limit, Settings
 
 MAX_NAME_LENGTH = 200
@@ -358,6 +359,8 @@ async def submit_feedback(
                 await FeedbackNotification.create(
                     message_id=row.pk, next_attempt_at=moment, using_db=connection
                 )
+            if not clean.is_spam:
+                await record_feedback(row, connection)
             if clean.kind == FeedbackKind.APPEAL and not clean.is_spam:
                 appeal = await workflow.receive(connection, row, settings, moment)
                 appeal_number = appeal.number

@@ -1,0 +1,50 @@
+"""Tortoise's asyncpg engine, with transactions that survive being cancelled.
+
+Tortoise's pooled transaction context takes a connection from the pool, then
+begins; a task cancelled during BEGIN never reaches `__aexit__`, so the connection
+is never given back. Five such tasks (the pool's size) and every later statement of
+the process waits for ever. Background tasks are cancelled at any await when a
+server stops, and requests when their clients go away; the connection goes back
+to the pool here (asyncpg rolls back what it holds on release).
+`cms.db.tortoise_config` names this engine for postgres:// URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.base.client import (
+    TransactionalDBClient,
+    TransactionContext,
+    TransactionContextPooled,
+)
+from tortoise.connection import get_connections
+
+
+class _CancellableTransactionContext(TransactionContextPooled):
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self.ensure_connection()
+        pool = self.client._parent._pool
+        self.client._connection = await pool.acquire()
+        try:
+            self.token = get_connections().set(self.connection_name, self.client)
+            try:
+                await self.client.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(pool.release(self.client._connection))
+            raise
+        return self.client
+
+
+class PostgresClient(AsyncpgDBClient):
+    def _in_transaction(self) -> TransactionContext:
+        return _CancellableTransactionContext(TransactionWrapper(self), self._pool_init_lock)
+
+
+client_class = PostgresClient

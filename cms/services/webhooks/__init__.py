@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks 1.0) from an outbox, with a delivery log."""

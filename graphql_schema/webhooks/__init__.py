@@ -1,0 +1,1 @@
+"""Webhook endpoints, their secrets and delivery log, for admins."""
