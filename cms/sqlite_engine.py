@@ -1,4 +1,5 @@
-"""Tortoise's SQLite engine with the functions of full-text search.
+"""Tortoise's SQLite engine with the functions of full-text search
+(and two for the read compiler).
 
 The full-text index of SQLite (cms/services/fulltext.py) is kept by triggers that
 stem the text with `cms_search_text()` and ranked by `cms_search_rank()`, Python
@@ -10,9 +11,17 @@ cms_search_text" instead of leaving the index stale.
 
 from __future__ import annotations
 
+import base64
+
 from tortoise.backends.sqlite.client import SqliteClient
 
 from cms.services.fulltext import index_text, search_rank
+from cms.services.ids import encode_global_id
+
+
+def base64url(text: str) -> str:
+    """Unpadded base64url of UTF-8 text: what a cursor is (cms/services/pagination.py)."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 class SearchingSqliteClient(SqliteClient):
@@ -23,6 +32,12 @@ class SearchingSqliteClient(SqliteClient):
         await self._connection.create_function(
             "cms_search_rank", 5, search_rank, deterministic=True
         )
+        # SQLite has no base64: the read compiler (graphql_schema/compiler) makes
+        # global ids and cursors with these, as the API's own functions do.
+        await self._connection.create_function(
+            "cms_global_id", 2, encode_global_id, deterministic=True
+        )
+        await self._connection.create_function("cms_base64url", 1, base64url, deterministic=True)
 
 
 client_class = SearchingSqliteClient
