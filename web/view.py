@@ -56,6 +56,7 @@ from web.response_cache import (
 from web.responses import JSON, bad_request, error_response, not_found
 
 logger = logging.getLogger("cms.cache")
+compiler_logger = logging.getLogger("cms.compiler")
 _PRIVATE = http_cache.PRIVATE.decode()
 _READS = frozenset({StrawberryOperationType.QUERY})
 _ALL = frozenset(StrawberryOperationType) - {StrawberryOperationType.SUBSCRIPTION}
@@ -168,9 +169,14 @@ class GraphQLView:
         if self.compiler is not None and is_read and not upload and not collect:
             # Surrogate keys are not made by compiled reads: answers to be stored run
             # through Strawberry.
-            compiled = await self.compiler.execute(
-                query, data.variables, data.operation_name, viewer
-            )
+            try:
+                compiled = await self.compiler.execute(
+                    query, data.variables, data.operation_name, viewer
+                )
+            except Exception:
+                # Strawberry answers instead, and reports a fault in its own way.
+                compiler_logger.exception("the read compiler failed; answering through Strawberry")
+                compiled = None
             if compiled is not None:
                 refusal = within_response_size(
                     compiled.body, {"extensions": compiled.extensions}, self.settings

@@ -29,8 +29,7 @@ from graphql_schema.limits import check_operation, parse_within_limits
 
 logger = logging.getLogger("cms.compiler")
 
-# A plan per (text, operation name, visibility scope, dialect, shape of variables);
-# None remembers that the operation does not compile.
+# A plan per (text, operation name, visibility scope, dialect, shape of variables).
 _Key = tuple[str, str | None, str, str, tuple[tuple[str, object], ...]]
 
 
@@ -45,7 +44,10 @@ class ReadCompiler:
         self.schema = schema
         self.settings = settings
         self.size = size
-        self.plans: OrderedDict[_Key, Plan | None] = OrderedDict()
+        self.plans: OrderedDict[_Key, Plan] = OrderedDict()
+        # Documents that did not compile (for some shape of their variables): they go
+        # to Strawberry before any work here.
+        self.refused: OrderedDict[tuple[str, str | None, str], None] = OrderedDict()
 
     async def execute(
         self,
@@ -55,6 +57,9 @@ class ReadCompiler:
         viewer: Viewer,
     ) -> Compiled | None:
         settings = self.settings
+        refused_key = (query, operation_name, viewer.visibility_scope)
+        if refused_key in self.refused:
+            return None
         try:
             document = parse_within_limits(query, settings)
         except GraphQLError:
@@ -91,8 +96,8 @@ class ReadCompiler:
             dialect,
             _shape(coerced.coerced),
         )
-        if key in self.plans:
-            plan = self.plans[key]
+        plan = self.plans.get(key)
+        if plan is not None:
             self.plans.move_to_end(key)
         else:
             try:
@@ -101,12 +106,9 @@ class ReadCompiler:
                 )
             except Unsupported as reason:
                 logger.debug("not compiled: %s", reason)
-                plan = None
-            self.plans[key] = plan
-            if len(self.plans) > self.size:
-                self.plans.popitem(last=False)
-        if plan is None:
-            return None
+                _remember(self.refused, refused_key, self.size)
+                return None
+            _remember(self.plans, key, self.size, plan)
         try:
             args = plan.arguments(coerced)
         except Fallback:
@@ -124,6 +126,12 @@ class ReadCompiler:
             (b'{"data":', data.encode(), b',"extensions":', orjson.dumps(extensions), b"}")
         )
         return Compiled(body, extensions)
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, size: int, value: Any = None) -> None:
+    cache[key] = value
+    if len(cache) > size:
+        cache.popitem(last=False)
 
 
 def _now() -> datetime:
