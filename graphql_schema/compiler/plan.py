@@ -496,6 +496,21 @@ class _Builder:
             elif item is not None and item.kind in _TEXT_KINDS:
                 columns.add(item.column)
                 pairs.append((key, f'{alias}."{item.column}"'))
+            elif item is not None and item.kind is Kind.DATE:
+                columns.add(item.column)
+                pairs.append((key, dialect.date(f'{alias}."{item.column}"')))
+            elif item is not None and item.kind is Kind.ENUM and item.enum is not None:
+                # The API shows an enum by its member's name; the column holds its value.
+                columns.add(item.column)
+                cases = " ".join(
+                    f"WHEN {dialect.text(member.value)} THEN {dialect.text(member.name)}"
+                    for member in item.enum
+                )
+                pairs.append((key, f'(CASE {alias}."{item.column}" {cases} END)'))
+            elif item is not None and item.kind in (Kind.REFERENCE, Kind.REGION):
+                _, target = self.field_type(named, name)
+                columns.add(item.column)
+                pairs.append((key, self.referenced(item, target, nodes, alias)))
             elif item is not None and item.kind is Kind.RICH_TEXT:
                 pairs.append((key, self.rich_text(named, name, nodes, item, alias, columns)))
             elif item is not None and item.kind in (Kind.TAGS, Kind.REFERENCES, Kind.REGIONS):
@@ -579,6 +594,34 @@ class _Builder:
             )
             rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
         return self.dialect.nested(self.dialect.array(element, rows, alias))
+
+    def referenced(
+        self, item: Field, target: GraphQLObjectType, nodes: list[FieldNode], parent_alias: str
+    ) -> str:
+        """One item by a foreign key, null when absent or hidden (as the by-id loaders,
+        cms/services/batches.by_ids, read it)."""
+        alias = self.alias()
+        columns: set[str] = set()
+        if item.kind is Kind.REGION:
+            model: Any = models.Region
+            element = self.region_object(target, self.subselection(nodes), alias, columns)
+        else:
+            kind = CONTENT_TYPES.get(item.target or "")
+            if kind is None:
+                raise Unsupported(f"a reference to {item.target}")
+            model = kind.model
+            element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        sentinels = Sentinels()
+        reference = sentinels.reference(f'{parent_alias}."{item.column}"')
+        with rules_at(NOW):
+            queryset = visible(model, self.viewer).filter(id=reference)
+            rows = queryset_sql(
+                queryset.values(*sorted(columns | {"id"})),
+                self.dialect.name,
+                self.sources,
+                sentinels,
+            )
+        return self.dialect.nested(f"SELECT {element} FROM ({rows}) AS {alias}")
 
     def region_object(
         self,

@@ -218,6 +218,10 @@ class Dialect:
             f"ELSE to_char({utc}, '.US') END || '+00:00' END"
         )
 
+    def date(self, column: str) -> str:
+        """A date as `date.isoformat()` writes it (SQLite stores that text)."""
+        return f"to_char({column}, 'YYYY-MM-DD')" if self.postgres else column
+
     def global_id(self, type_name: str, column: str) -> str:
         if not self.postgres:
             return f"cms_global_id('{type_name}', {column})"

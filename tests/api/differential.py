@@ -104,8 +104,20 @@ _NEWS_SCALARS = [
 ]
 _TAG = ["id", "slug", "name", "revision", "__typename"]
 _REGION = ["id", "code", "name", "__typename"]
-_EVENT = ["id", "slug", "title", "place", "__typename"]
-_AGREEMENT = ["id", "slug", "title", "number", "url", "__typename"]
+_EVENT = ["id", "slug", "title", "place", "startsOn", "endsOn", "__typename"]
+_AGREEMENT = [
+    "id",
+    "slug",
+    "title",
+    "number",
+    "url",
+    "signedOn",
+    "inForceSince",
+    "agreementStatus",
+    "parties { name kind region { code name } }",
+    "__typename",
+]
+_VISIT = ["id", "title", "startsOn", "delegationRegion { name }", "organizer { name }"]
 
 
 class Generator:
@@ -141,6 +153,8 @@ class Generator:
             parts.append(self.field("events", " ".join(self.pick(_EVENT))))
         if self.random.random() < 0.2:
             parts.append(self.field("agreements", " ".join(self.pick(_AGREEMENT))))
+        if self.random.random() < 0.2:
+            parts.append(self.field("visit", " ".join(self.pick(_VISIT))))
         if self.random.random() < 0.2:
             parts.append(self.field("body", " ".join(self.pick(["html", "text", "__typename"]))))
         if self.random.random() < 0.05:
