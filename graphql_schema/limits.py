@@ -527,10 +527,12 @@ def check_operation(
     settings: Settings,
     viewer: Viewer,
     validation_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules),
+    counts: Counts | None = None,
 ) -> Checked:
     """The limits of the request's settings, then validation (cached per text): the
-    same checks for Strawberry's execution (OperationLimits) and the read compiler."""
-    counts = count(document)
+    same checks for Strawberry's execution (OperationLimits) and the read compiler
+    (which keeps the document's `counts`)."""
+    counts = counts or count(document)
     for limit, actual, maximum in (
         ("aliases", counts.aliases, settings.max_aliases),
         ("directives", counts.directives, settings.max_directives),

@@ -25,7 +25,7 @@ from cms.services.viewer import Viewer
 from cms.settings import Settings
 from graphql_schema.compiler.plan import Fallback, Plan, build_plan
 from graphql_schema.compiler.sql import Unsupported
-from graphql_schema.limits import check_operation, parse_within_limits
+from graphql_schema.limits import Counts, check_operation, count, parse_within_limits
 
 logger = logging.getLogger("cms.compiler")
 
@@ -48,6 +48,8 @@ class ReadCompiler:
         # Documents that did not compile (for some shape of their variables): they go
         # to Strawberry before any work here.
         self.refused: OrderedDict[tuple[str, str | None, str], None] = OrderedDict()
+        # What the limits count in a document (aliases, directives...), per text.
+        self.counts: OrderedDict[str, Counts] = OrderedDict()
 
     async def execute(
         self,
@@ -64,8 +66,19 @@ class ReadCompiler:
             document = parse_within_limits(query, settings)
         except GraphQLError:
             return None
+        counts = self.counts.get(query)
+        if counts is None:
+            counts = count(document)
+            _remember(self.counts, query, self.size, counts)
         checked = check_operation(
-            self.schema, document, query, operation_name, variables, settings, viewer
+            self.schema,
+            document,
+            query,
+            operation_name,
+            variables,
+            settings,
+            viewer,
+            counts=counts,
         )
         if checked.errors or checked.introspection or checked.cost is None:
             return None

@@ -5,6 +5,7 @@ anonymous, read-token and staff callers (bench/differential.py runs thousands)."
 from __future__ import annotations
 
 import contextlib
+import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,7 +18,9 @@ from tests.api.differential import Document, Generator, collected
 from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
 from web.view import EXECUTOR_HEADER
 
-GENERATED = 120  # per caller; bench/differential.py runs more
+# Generated documents per caller; bench/differential.py runs thousands.
+GENERATED = int(os.environ.get("CMS_DIFFERENTIAL_GENERATED", "120"))
+SEED = int(os.environ.get("CMS_DIFFERENTIAL_SEED", "0"))
 
 
 @contextlib.asynccontextmanager
