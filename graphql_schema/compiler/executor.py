@@ -23,9 +23,10 @@ from tortoise.connection import get_connection
 
 from cms.services.viewer import Viewer
 from cms.settings import Settings
+from graphql_schema import limits
 from graphql_schema.compiler.plan import Fallback, Plan, build_plan
 from graphql_schema.compiler.sql import Unsupported
-from graphql_schema.limits import Counts, check_operation, count, parse_within_limits
+from graphql_schema.limits import Counts, check_operation, parse_within_limits
 
 logger = logging.getLogger("cms.compiler")
 
@@ -68,7 +69,7 @@ class ReadCompiler:
             return None
         counts = self.counts.get(query)
         if counts is None:
-            counts = count(document)
+            counts = limits.count(document)
             _remember(self.counts, query, self.size, counts)
         checked = check_operation(
             self.schema,
