@@ -4,14 +4,17 @@ What compiles (anything else raises `Unsupported`, and the whole operation runs
 through Strawberry):
 
 - root fields `news(first, after, filter: {tag})` (the public list in its default
-  order) and `newsItem(id | slug)`, and `__typename`;
+  order), the lookups `newsItem`, `agreement`, `actionPlan`, `enterprise` (by id or
+  slug), and `__typename`;
 - on a connection: `totalCount` (the maintained counters), `edges { cursor node }`,
   `pageInfo`, `__typename`;
 - on a declared content type (cms/models/declare.py, read through
   cms/services/content_types.py): `id`, `__typename`, its public text fields,
-  `publishedAt`, `updatedAt`, `revision`, rich text `{ html text }`, `url` (the URL
-  template of the type), and its tag, region and reference lists (`tags`,
-  `regions`, `events`, `agreements`), nested to any depth;
+  `publishedAt`, `updatedAt`, `revision`, dates, enums, points, rich text
+  `{ html text }`, `url` (the URL template of the type), single references and
+  regions, lists of tags, regions, references, strings and parts (plan items,
+  quotes), the reverse relations `Agreement.actionPlans` and `ActionPlan.visits`,
+  and `ActionPlan.visitedEnterprises`, nested to any depth;
 - aliases, fragments, inline fragments, `@include` / `@skip`, variables.
 
 Rows and their visibility come from the services' querysets (visibility.py,
@@ -45,6 +48,7 @@ from graphql.execution.values import (
     get_argument_values,
     get_directive_values,
 )
+from tortoise.expressions import Q
 
 from cms import models
 from cms.errors import InvalidArgumentError
@@ -66,6 +70,7 @@ from graphql_schema.compiler.sql import (
     Unsupported,
     queryset_sql,
 )
+from graphql_schema.cooperation.dataloaders import ACTION_PLANS_ORDER, VISITS_ORDER
 from graphql_schema.relay import parse_typed_id
 
 
@@ -184,8 +189,8 @@ class _Builder:
             definition, named = self.field_type(query, name)
             if name == "news":
                 pairs.append((key, self.news_connection(definition, named, nodes, key)))
-            elif name == "newsItem":
-                pairs.append((key, self.news_item(definition, named, nodes, key)))
+            elif name in _LOOKUPS:
+                pairs.append((key, self.lookup(_LOOKUPS[name], definition, named, nodes, key)))
             else:
                 raise Unsupported(f"Query.{name}")
         return self.dialect.obj(pairs)
@@ -195,14 +200,22 @@ class _Builder:
 
     # ------------------------------------------------------------ newsItem
 
-    def news_item(
-        self, definition: GraphQLField, named: GraphQLObjectType, nodes: list[FieldNode], key: str
+    def lookup(
+        self,
+        type_name: str,
+        definition: GraphQLField,
+        named: GraphQLObjectType,
+        nodes: list[FieldNode],
+        key: str,
     ) -> str:
+        """One item by id or slug (graphql_schema/lookups.py): null when none is
+        visible; then the plan falls back, for Strawberry follows old slugs."""
         node = nodes[0]
         if any(other.arguments != node.arguments for other in nodes[1:]):
             raise Unsupported("the same key with other arguments")
         given = self.arguments(definition, node)
-        kind = CONTENT_TYPES["News"]
+        kind = CONTENT_TYPES[type_name]
+        model = kind.model
         sentinels = Sentinels()
         prefix = f"{key}."
         if given.get("id") is not None and given.get("slug") is None:
@@ -210,18 +223,18 @@ class _Builder:
         elif given.get("slug") is not None and given.get("id") is None:
             condition = {"slug": sentinels.text(prefix + "slug")}
         else:
-            raise Unsupported("newsItem needs exactly one of id and slug")
+            raise Unsupported("a lookup needs exactly one of id and slug")
 
         def bind(variables: Variables, args: dict[str, Any]) -> None:
             values = get_argument_values(definition, node, variables)
             if "id" in condition:
                 try:
-                    args[prefix + "id"] = parse_typed_id(values["id"], "News")
+                    args[prefix + "id"] = parse_typed_id(values["id"], type_name)
                 except Exception as error:
                     raise Fallback from error
             else:
                 slug = values["slug"]
-                if not fits_column(models.News, "slug", slug):
+                if not fits_column(model, "slug", slug):
                     raise Fallback
                 args[prefix + "slug"] = slug
 
@@ -230,7 +243,7 @@ class _Builder:
         columns: set[str] = set()
         element = self.content_object(kind, named, self.subselection(nodes), alias, columns)
         with rules_at(NOW):
-            queryset = visible(models.News, self.viewer).filter(**condition)
+            queryset = visible(model, self.viewer).filter(**condition)
             rows = queryset_sql(
                 queryset.values(*sorted(columns)), self.dialect.name, self.sources, sentinels
             )
@@ -461,18 +474,22 @@ class _Builder:
 
     def content_object(
         self,
-        kind: ContentType,
+        kind: ContentType | _Part,
         named: GraphQLObjectType,
         selection_sets: list[SelectionSetNode],
         alias: str,
         columns: set[str],
     ) -> str:
-        """A JSON object of a declared type over the row `alias`; adds the columns it
-        reads to `columns`."""
-        declaration = kind.declaration
-        assert declaration is not None
+        """A JSON object of a declared type (or of a part of one) over the row
+        `alias`; adds the columns it reads to `columns`."""
+        if isinstance(kind, _Part):
+            fields, parent, publishable = kind.field.parts, kind.parent, False
+        else:
+            assert kind.declaration is not None
+            fields = kind.declaration.fields
+            parent, publishable = kind.declaration.parent, kind.publishable
         dialect = self.dialect
-        declared = {camel(item.name): item for item in declaration.fields if item.public}
+        declared = {camel(item.name): item for item in fields if item.public}
         pairs: list[tuple[str, str]] = []
         for key, nodes in self.collect(named, selection_sets).items():
             name = nodes[0].name.value
@@ -487,12 +504,20 @@ class _Builder:
             elif name == "revision" and "revision" in named.fields:
                 columns.add("revision")
                 pairs.append((key, f'{alias}."revision"'))
-            elif name in ("publishedAt", "updatedAt") and kind.publishable:
+            elif name in ("publishedAt", "updatedAt") and publishable:
                 column = "published_at" if name == "publishedAt" else "updated_at"
                 columns.add(column)
                 pairs.append((key, dialect.datetime(f'{alias}."{column}"')))
-            elif name == "url" and "url" in named.fields:
+            elif name == "url" and "url" in named.fields and isinstance(kind, ContentType):
                 pairs.append((key, self.url(kind, alias, columns)))
+            elif (named.name, name) in _CHILDREN:
+                _, target = self.field_type(named, name)
+                columns.add("id")
+                pairs.append((key, self.children(named.name, name, target, nodes, alias)))
+            elif (named.name, name) == ("ActionPlan", "visitedEnterprises"):
+                _, target = self.field_type(named, name)
+                columns.add("id")
+                pairs.append((key, self.visited_enterprises(target, nodes, alias)))
             elif item is not None and item.kind in _TEXT_KINDS:
                 columns.add(item.column)
                 pairs.append((key, f'{alias}."{item.column}"'))
@@ -516,7 +541,17 @@ class _Builder:
             elif item is not None and item.kind in (Kind.TAGS, Kind.REFERENCES, Kind.REGIONS):
                 _, target = self.field_type(named, name)
                 columns.add("id")
-                pairs.append((key, self.linked(declaration.parent, item, target, nodes, alias)))
+                pairs.append((key, self.linked(parent, item, target, nodes, alias)))
+            elif item is not None and item.kind is Kind.STRINGS:
+                columns.add("id")
+                pairs.append((key, self.strings(parent, item, alias)))
+            elif item is not None and item.kind is Kind.PARTS:
+                _, target = self.field_type(named, name)
+                columns.add("id")
+                pairs.append((key, self.parts(parent, item, target, nodes, alias)))
+            elif item is not None and item.kind is Kind.GEO_POINT:
+                columns.update(item.columns)
+                pairs.append((key, self.geo_point(named, name, nodes, alias)))
             else:
                 raise Unsupported(f"{named.name}.{name}")
         return dialect.obj(pairs)
@@ -595,6 +630,139 @@ class _Builder:
             rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
         return self.dialect.nested(self.dialect.array(element, rows, alias))
 
+    def children(
+        self,
+        type_name: str,
+        name: str,
+        target: GraphQLObjectType,
+        nodes: list[FieldNode],
+        parent_alias: str,
+    ) -> str:
+        """Rows pointing at the item by a foreign key, visible ones, in the order the
+        loader reads them (cms/services/batches.children)."""
+        model, parent_field, order = _CHILDREN[(type_name, name)]
+        kind = CONTENT_TYPES[target.name]
+        alias = self.alias()
+        columns: set[str] = set()
+        element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        sentinels = Sentinels()
+        parent_id = sentinels.reference(f'{parent_alias}."id"')
+        with rules_at(NOW):
+            queryset = (
+                visible(model, self.viewer)
+                .filter(**{f"{parent_field}_id": parent_id})
+                .order_by(*order)
+                .values(*sorted(columns | {"id"}))
+            )
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return self.dialect.nested(self.dialect.array(element, rows, alias))
+
+    def parts(
+        self,
+        parent_field: str,
+        item: Field,
+        target: GraphQLObjectType,
+        nodes: list[FieldNode],
+        parent_alias: str,
+    ) -> str:
+        """The item's parts (plan items, quotes) in order; a part whose required
+        reference is hidden is left out, as the loaders read them."""
+        model = getattr(models, item.link or "")
+        alias = self.alias()
+        columns: set[str] = set()
+        element = self.content_object(
+            _Part(item, parent_field), target, self.subselection(nodes), alias, columns
+        )
+        required = Q()
+        for part in item.parts:
+            if part.kind is Kind.REFERENCE and part.required:
+                referenced = CONTENT_TYPES.get(part.target or "")
+                if referenced is None:
+                    raise Unsupported(f"a part referring to {part.target}")
+                required &= visible_q(referenced.model, self.viewer, prefix=f"{part.name}__")
+        sentinels = Sentinels()
+        parent_id = sentinels.reference(f'{parent_alias}."id"')
+        with rules_at(NOW):
+            queryset = (
+                visible(model, self.viewer)
+                .filter(required, **{f"{parent_field}_id": parent_id})
+                .order_by("position", "id")
+                .values(*sorted(columns | {"id"}))
+            )
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return self.dialect.nested(self.dialect.array(element, rows, alias))
+
+    def strings(self, parent_field: str, item: Field, parent_alias: str) -> str:
+        """A list of short texts in order (industries), as its loader reads them."""
+        model = getattr(models, item.link or "")
+        column = item.link_column or ""
+        alias = self.alias()
+        sentinels = Sentinels()
+        parent_id = sentinels.reference(f'{parent_alias}."id"')
+        queryset = (
+            model.filter(**{f"{parent_field}_id": parent_id})
+            .order_by("position", "id")
+            .values(column)
+        )
+        rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return self.dialect.nested(self.dialect.array(f'{alias}."{column}"', rows, alias))
+
+    def visited_enterprises(
+        self, target: GraphQLObjectType, nodes: list[FieldNode], parent_alias: str
+    ) -> str:
+        """Every enterprise of a plan's visits once, in the order first visited (as
+        `visited_enterprises_of_plans` reads them)."""
+        alias = self.alias()
+        columns: set[str] = set()
+        kind = CONTENT_TYPES["Enterprise"]
+        element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        sentinels = Sentinels()
+        plan_id = sentinels.reference(f'{parent_alias}."id"')
+        viewer = self.viewer
+        with rules_at(NOW):
+            queryset = (
+                models.VisitEnterprise.filter(
+                    visible_q(models.Visit, viewer, prefix="visit__"),
+                    visible_q(models.Enterprise, viewer, prefix="enterprise__"),
+                    visit__action_plan_id=plan_id,
+                )
+                .order_by("visit__starts_on", "visit_id", "position", "id")
+                .values(
+                    _eid="enterprise_id",
+                    **{column: f"enterprise__{column}" for column in sorted(columns)},
+                )
+            )
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        picked = ", ".join(f'MIN(s."{column}") AS "{column}"' for column in sorted(columns))
+        picked = f"{picked}, " if picked else ""
+        first = (
+            f"SELECT {picked}MIN(s._rn) AS _first FROM (SELECT v.*, ROW_NUMBER() OVER () AS _rn "
+            f"FROM ({rows}) AS v) AS s GROUP BY s._eid ORDER BY _first"
+        )
+        if self.dialect.postgres:
+            return (
+                f"(SELECT COALESCE(json_agg({element} ORDER BY {alias}._first), '[]'::json) "
+                f"FROM ({first}) AS {alias})"
+            )
+        return self.dialect.nested(self.dialect.array(element, first, alias))
+
+    def geo_point(
+        self, parent: GraphQLObjectType, name: str, nodes: list[FieldNode], alias: str
+    ) -> str:
+        _, point = self.field_type(parent, name)
+        pairs: list[tuple[str, str]] = []
+        for key, subnodes in self.collect(point, self.subselection(nodes)).items():
+            sub = subnodes[0].name.value
+            if sub == "__typename":
+                pairs.append((key, self.dialect.text(point.name)))
+            elif sub in ("lat", "lon"):
+                column = "latitude" if sub == "lat" else "longitude"
+                pairs.append((key, self.dialect.float(f'{alias}."{column}"')))
+            else:
+                raise Unsupported(f"{point.name}.{sub}")
+        both = f'{alias}."latitude" IS NULL OR {alias}."longitude" IS NULL'
+        return f"(CASE WHEN {both} THEN NULL ELSE {self.dialect.obj(pairs)} END)"
+
     def referenced(
         self, item: Field, target: GraphQLObjectType, nodes: list[FieldNode], parent_alias: str
     ) -> str:
@@ -645,6 +813,31 @@ class _Builder:
             else:
                 raise Unsupported(f"{named.name}.{name}")
         return self.dialect.obj(pairs)
+
+
+# Root fields that find one item by id or slug, and the type they find.
+_LOOKUPS = {
+    "newsItem": "News",
+    "agreement": "Agreement",
+    "actionPlan": "ActionPlan",
+    "enterprise": "Enterprise",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The parts of a declared type (plan items, quotes) as a type of their own."""
+
+    field: Field
+    parent: str
+
+
+# Reverse relations: the rows that point at an item, with the model, the foreign key
+# and the order their loaders read them in (graphql_schema/cooperation/dataloaders.py).
+_CHILDREN: dict[tuple[str, str], tuple[Any, str, tuple[str, ...]]] = {
+    ("Agreement", "actionPlans"): (models.ActionPlan, "agreement", ACTION_PLANS_ORDER),
+    ("ActionPlan", "visits"): (models.Visit, "action_plan", VISITS_ORDER),
+}
 
 
 def _get(value: Any, name: str) -> Any:

@@ -218,6 +218,16 @@ class Dialect:
             f"ELSE to_char({utc}, '.US') END || '+00:00' END"
         )
 
+    def float(self, column: str) -> str:
+        """A float as the API writes it (orjson: shortest form, `50.0` for a whole
+        number); PostgreSQL's JSON writes a whole float8 without the `.0`."""
+        if not self.postgres:
+            return column
+        return (
+            f"(CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e15 "
+            f"THEN (trunc({column})::bigint::text || '.0')::json ELSE to_json({column}) END)"
+        )
+
     def date(self, column: str) -> str:
         """A date as `date.isoformat()` writes it (SQLite stores that text)."""
         return f"to_char({column}, 'YYYY-MM-DD')" if self.postgres else column

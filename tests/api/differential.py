@@ -4,8 +4,10 @@ collect, and random ones over the subset the compiler supports."""
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,14 +71,18 @@ _STRING = re.compile(r'"""(.*?)"""', re.S)
 def collected() -> list[Document]:
     """The bench's queries, GraphiQL's examples and the query documents of tests/api."""
     documents: list[Document] = []
-    harness = (ROOT / "bench" / "harness.py").read_text()
-    for match in re.finditer(r"^([A-Z_0-9]+) = \(\n(.*?)\n\)", harness, re.S | re.M):
-        pieces = re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(2))
-        text = "".join(piece.encode().decode("unicode_escape") for piece in pieces)
-        documents += _queries_of(text, f"bench:{match.group(1)}")
-    narrow = re.search(r'^NARROW_100 = "(.*)"$', harness, re.M)
-    if narrow:
-        documents += _queries_of(narrow.group(1), "bench:NARROW_100")
+    spec = importlib.util.spec_from_file_location("bench_harness", ROOT / "bench" / "harness.py")
+    assert spec is not None
+    assert spec.loader is not None
+    harness = sys.modules.get("bench_harness") or importlib.util.module_from_spec(spec)
+    if "bench_harness" not in sys.modules:
+        sys.modules["bench_harness"] = harness  # its dataclasses look themselves up there
+        spec.loader.exec_module(harness)
+    for operation in harness.OPERATIONS.values():
+        if not operation.mutation:
+            documents.append(
+                Document(f"bench:{operation.name}", operation.query, dict(operation.variables))
+            )
     examples = (ROOT / "web" / "graphiql_default.graphql").read_text()
     documents += _queries_of(examples, "graphiql")
     for path in sorted((ROOT / "tests" / "api").glob("test_*.py")):
@@ -120,6 +126,32 @@ _AGREEMENT = [
 _VISIT = ["id", "title", "startsOn", "delegationRegion { name }", "organizer { name }"]
 
 
+_ENTERPRISE = [
+    "id",
+    "name",
+    "locality",
+    "industries",
+    "location { lat lon }",
+    "url",
+    "kind",
+    "region { code }",
+    "__typename",
+]
+_PLAN = [
+    "id",
+    "title",
+    "periodStart",
+    "periodEnd",
+    "url",
+    "directions { name }",
+    "signatories { fullName organization { name } }",
+    "items { id title itemStatus dueOn direction { name } event { title } }",
+    "visits { title organizer { name } delegationRegion { name } enterprises { name } }",
+    "visitedEnterprises { name locality }",
+    "agreement { title }",
+]
+
+
 class Generator:
     """Random documents over the compiled subset (and a little beyond it, which must
     then fall back): aliases, fragments, @include/@skip, first/after."""
@@ -153,6 +185,8 @@ class Generator:
             parts.append(self.field("events", " ".join(self.pick(_EVENT))))
         if self.random.random() < 0.2:
             parts.append(self.field("agreements", " ".join(self.pick(_AGREEMENT))))
+        if self.random.random() < 0.15:
+            parts.append(self.field("quotes", "text person { fullName organization { name } }"))
         if self.random.random() < 0.2:
             parts.append(self.field("visit", " ".join(self.pick(_VISIT))))
         if self.random.random() < 0.2:
@@ -172,6 +206,17 @@ class Generator:
         if self.random.random() < 0.2:
             node += f" ... on Node {{ id }} ... on News {{ {self.news_fields()} }}"
         variables: dict[str, Any] = {"yes": self.random.random() < 0.5}
+        if self.random.random() < 0.15:
+            plan = " ".join(self.pick(_PLAN))
+            enterprise = " ".join(self.pick(_ENTERPRISE))
+            agreement = " ".join(self.pick(_AGREEMENT))
+            query = (
+                "query Q($yes: Boolean!, $slug: String) { agreement(slug: $slug) { "
+                f"{agreement} actionPlans {{ {plan} visits {{ enterprises {{ {enterprise} }} }} "
+                "} } }"
+            )
+            variables["slug"] = AGREEMENT_SLUG
+            return Document("generated", query, variables)
         if self.random.random() < 0.25:
             lookup = "slug: $slug" if self.random.random() < 0.8 else 'slug: "no-such-news"'
             variables["slug"] = NEWS_SLUG

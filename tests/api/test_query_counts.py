@@ -56,10 +56,11 @@ query($slug: String) { agreement(slug: $slug) { title parties { name region { na
       enterprises { name locality industries location { lat lon } } }
     visitedEnterprises { name locality } } } }
 """
-# agreement; parties; regions; plans; directions; signatories; items; visits;
-# visited enterprises; item directions; item events; organizers; visit enterprises;
-# industries
-DEEP_AGREEMENT_STATEMENTS = 14
+DEEP_AGREEMENT_STATEMENTS = 1  # compiled
+# Through Strawberry: agreement; parties; regions; plans; directions; signatories;
+# items; visits; visited enterprises; item directions; item events; organizers;
+# visit enterprises; industries
+DEEP_AGREEMENT_STRAWBERRY_STATEMENTS = 14
 
 
 async def statements_of(client: GraphQLClient, query: str, variables: dict) -> int:
@@ -83,6 +84,9 @@ async def test_pinned_counts_through_strawberry(seeded_db: TestDatabase) -> None
         )
         assert await statements_of(client, NEWS_BY_TAG, {"first": 20}) == (
             NEWS_BY_TAG_STRAWBERRY_STATEMENTS
+        )
+        assert await statements_of(client, DEEP_AGREEMENT, {"slug": AGREEMENT_SLUG}) == (
+            DEEP_AGREEMENT_STRAWBERRY_STATEMENTS
         )
 
 
