@@ -1,5 +1,5 @@
 """Tortoise's SQLite engine with the functions of full-text search
-(and two for the read compiler).
+(and three for the read compiler).
 
 The full-text index of SQLite (cms/services/fulltext.py) is kept by triggers that
 stem the text with `cms_search_text()` and ranked by `cms_search_rank()`, Python
@@ -17,6 +17,7 @@ from tortoise.backends.sqlite.client import SqliteClient
 
 from cms.services.fulltext import index_text, search_rank
 from cms.services.ids import encode_global_id
+from cms.services.richtext import reading_time_minutes
 
 
 def base64url(text: str) -> str:
@@ -33,11 +34,14 @@ class SearchingSqliteClient(SqliteClient):
             "cms_search_rank", 5, search_rank, deterministic=True
         )
         # SQLite has no base64: the read compiler (graphql_schema/compiler) makes
-        # global ids and cursors with these, as the API's own functions do.
+        # global ids, cursors and reading times with the API's own functions.
         await self._connection.create_function(
             "cms_global_id", 2, encode_global_id, deterministic=True
         )
         await self._connection.create_function("cms_base64url", 1, base64url, deterministic=True)
+        await self._connection.create_function(
+            "cms_reading_time", 1, reading_time_minutes, deterministic=True
+        )
 
 
 client_class = SearchingSqliteClient

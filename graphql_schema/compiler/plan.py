@@ -72,6 +72,7 @@ from graphql_schema.compiler.sql import (
 )
 from graphql_schema.cooperation.dataloaders import ACTION_PLANS_ORDER, VISITS_ORDER
 from graphql_schema.relay import parse_typed_id
+from media.service import media_url
 
 
 class Fallback(Exception):  # noqa: N818 — a decision, not a failure
@@ -514,6 +515,10 @@ class _Builder:
                 _, target = self.field_type(named, name)
                 columns.add("id")
                 pairs.append((key, self.children(named.name, name, target, nodes, alias)))
+            elif name == "readingTimeMinutes" and "readingTimeMinutes" in named.fields:
+                body = next(item for item in fields if item.kind is Kind.RICH_TEXT)
+                columns.add(body.columns[1])
+                pairs.append((key, dialect.reading_time(f'{alias}."{body.columns[1]}"')))
             elif (named.name, name) == ("ActionPlan", "visitedEnterprises"):
                 _, target = self.field_type(named, name)
                 columns.add("id")
@@ -773,6 +778,9 @@ class _Builder:
         if item.kind is Kind.REGION:
             model: Any = models.Region
             element = self.region_object(target, self.subselection(nodes), alias, columns)
+        elif item.target == "MediaAsset":
+            model = models.MediaAsset
+            element = self.media_object(target, self.subselection(nodes), alias, columns)
         else:
             kind = CONTENT_TYPES.get(item.target or "")
             if kind is None:
@@ -790,6 +798,37 @@ class _Builder:
                 sentinels,
             )
         return self.dialect.nested(f"SELECT {element} FROM ({rows}) AS {alias}")
+
+    def media_object(
+        self,
+        named: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        alias: str,
+        columns: set[str],
+    ) -> str:
+        """A media asset's plain fields and its URL (graphql_schema/media/types.py)."""
+        pairs: list[tuple[str, str]] = []
+        for key, nodes in self.collect(named, selection_sets).items():
+            name = nodes[0].name.value
+            if nodes[0].arguments:
+                raise Unsupported(f"{named.name}.{name} with arguments")
+            if name == "__typename":
+                pairs.append((key, self.dialect.text(named.name)))
+            elif name == "id":
+                columns.add("id")
+                pairs.append((key, self.dialect.global_id(named.name, f'{alias}."id"')))
+            elif name == "url":
+                head, tail = media_url(self.settings, "\x00").split("\x00")
+                columns.add("storage_key")
+                text = self.dialect.text
+                pairs.append((key, f'{text(head)} || {alias}."storage_key" || {text(tail)}'))
+            elif name in _MEDIA_COLUMNS:
+                column = _MEDIA_COLUMNS[name]
+                columns.add(column)
+                pairs.append((key, f'{alias}."{column}"'))
+            else:
+                raise Unsupported(f"{named.name}.{name}")
+        return self.dialect.obj(pairs)
 
     def region_object(
         self,
@@ -814,6 +853,19 @@ class _Builder:
                 raise Unsupported(f"{named.name}.{name}")
         return self.dialect.obj(pairs)
 
+
+# Plain fields of a media asset and their columns (graphql_schema/media/types.py).
+_MEDIA_COLUMNS = {
+    "fileName": "file_name",
+    "mimeType": "mime_type",
+    "size": "size",
+    "width": "width",
+    "height": "height",
+    "alt": "alt",
+    "caption": "caption",
+    "credit": "credit",
+    "placeholder": "placeholder",
+}
 
 # Root fields that find one item by id or slug, and the type they find.
 _LOOKUPS = {

@@ -22,7 +22,11 @@ from typing import Any
 
 from tortoise.queryset import AwaitableQuery
 
+from cms.services.richtext import WORDS_PER_MINUTE
+
 _MARK = "\x01"
+# What `str.split()` splits at, as a PostgreSQL regular expression class.
+_SPACES = "[" + "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace()) + "]+"
 _MARKER = re.compile("\x01(\\d+)\x01")
 
 
@@ -227,6 +231,18 @@ class Dialect:
             f"(CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e15 "
             f"THEN (trunc({column})::bigint::text || '.0')::json ELSE to_json({column}) END)"
         )
+
+    def reading_time(self, column: str) -> str:
+        """`richtext.reading_time_minutes` of a text column: its own function on
+        SQLite; on PostgreSQL the words split at exactly the characters Python's
+        `str.split()` splits at."""
+        if not self.postgres:
+            return f"cms_reading_time({column})"
+        words = (
+            f"(SELECT count(*) FROM regexp_split_to_table({column}, '{_SPACES}') AS w "
+            "WHERE w <> '')"
+        )
+        return f"GREATEST(1, CEIL({words} / {WORDS_PER_MINUTE}.0))::int"
 
     def date(self, column: str) -> str:
         """A date as `date.isoformat()` writes it (SQLite stores that text)."""

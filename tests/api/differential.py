@@ -126,6 +126,7 @@ _AGREEMENT = [
 _VISIT = ["id", "title", "startsOn", "delegationRegion { name }", "organizer { name }"]
 
 
+_MEDIA = ["id", "url", "fileName", "mimeType", "width", "alt", "__typename"]
 _ENTERPRISE = [
     "id",
     "name",
@@ -191,8 +192,12 @@ class Generator:
             parts.append(self.field("visit", " ".join(self.pick(_VISIT))))
         if self.random.random() < 0.2:
             parts.append(self.field("body", " ".join(self.pick(["html", "text", "__typename"]))))
+        if self.random.random() < 0.1:
+            parts.append(self.field("readingTimeMinutes"))
+        if self.random.random() < 0.15:
+            parts.append(self.field("cover", " ".join(self.pick(_MEDIA))))
         if self.random.random() < 0.05:
-            parts.append("readingTimeMinutes")  # not compiled: the whole falls back
+            parts.append("body { excerpt(length: 40) }")  # not compiled: the whole falls back
         self.random.shuffle(parts)
         return " ".join(parts)
 
