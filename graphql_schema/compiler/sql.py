@@ -25,6 +25,9 @@ from tortoise.queryset import AwaitableQuery
 from cms.services.richtext import WORDS_PER_MINUTE
 
 _MARK = "\x01"
+# PostgreSQL functions take at most 100 arguments (SQLite's at most 127): a JSON
+# object of more fields than this is left to Strawberry.
+_MAX_PAIRS = 50
 # What `str.split()` splits at, as a PostgreSQL regular expression class.
 _SPACES = "[" + "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace()) + "]+"
 _MARKER = re.compile("\x01(\\d+)\x01")
@@ -182,6 +185,8 @@ class Dialect:
         self.postgres = name == "postgres"
 
     def obj(self, pairs: list[tuple[str, str]]) -> str:
+        if len(pairs) > _MAX_PAIRS:
+            raise Unsupported(f"an object of {len(pairs)} fields")
         function = "json_build_object" if self.postgres else "json_object"
         inner = ", ".join(f"'{key}', {value}" for key, value in pairs)
         return f"{function}({inner})"
