@@ -5,7 +5,7 @@ through Strawberry):
 
 - root fields `news(first, after, filter: {tag})` (the public list in its default
   order), the lookups `newsItem`, `agreement`, `actionPlan`, `enterprise` (by id or
-  slug), and `__typename`;
+  slug) and `tag` (by slug), and `__typename`;
 - on a connection: `totalCount` (the maintained counters), `edges { cursor node }`,
   `pageInfo`, `__typename`;
 - on a declared content type (cms/models/declare.py, read through
@@ -873,6 +873,7 @@ _LOOKUPS = {
     "agreement": "Agreement",
     "actionPlan": "ActionPlan",
     "enterprise": "Enterprise",
+    "tag": "Tag",  # by slug only
 }
 
 

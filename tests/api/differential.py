@@ -222,6 +222,10 @@ class Generator:
             )
             variables["slug"] = AGREEMENT_SLUG
             return Document("generated", query, variables)
+        if self.random.random() < 0.05:
+            tag = self.random.choice(["sotrudnichestvo", "no-such-tag"])
+            fields = " ".join(self.pick(_TAG))
+            return Document("generated", f'{{ tag(slug: "{tag}") {{ {fields} }} }}', variables)
         if self.random.random() < 0.25:
             lookup = "slug: $slug" if self.random.random() < 0.8 else 'slug: "no-such-news"'
             variables["slug"] = NEWS_SLUG
