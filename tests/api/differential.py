@@ -66,6 +66,8 @@ def _queries_of(text: str, origin: str) -> list[Document]:
 
 
 _STRING = re.compile(r'"""(.*?)"""', re.S)
+# One-line documents in calls: "{ news(first: 2) { ... } }", 'query($id: ID!) { ... }'.
+_LINE = re.compile(r"""(?<![\w"'])(["'])((?:query\b|\{)[^"'\\\n]*)\1""")
 
 
 def collected() -> list[Document]:
@@ -86,8 +88,10 @@ def collected() -> list[Document]:
     examples = (ROOT / "web" / "graphiql_default.graphql").read_text()
     documents += _queries_of(examples, "graphiql")
     for path in sorted((ROOT / "tests" / "api").glob("test_*.py")):
-        for match in _STRING.finditer(path.read_text()):
-            text = match.group(1)
+        source = path.read_text()
+        texts = [match.group(1) for match in _STRING.finditer(source)]
+        texts += [match.group(2) for match in _LINE.finditer(source)]
+        for text in texts:
             if "{" in text and "mutation" not in text:
                 documents += _queries_of(text, f"{path.name}")
     return documents
