@@ -6,6 +6,7 @@ a whole request through the ASGI app (no socket) with the compiler off and on,
 the response cache off. Short on purpose: the machine is shared.
 
     .venv/bin/python bench/compiled_reads.py [--news 10000] [--rounds 100]
+    .venv/bin/python bench/compiled_reads.py --database-url postgres://postgres@127.0.0.1:5432/ladder
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ HEADERS = {"content-type": "application/json"}
 READS = ("news_list", "news_by_tag", "news_item", "narrow_100", "deep_agreement")
 
 
-async def run(news: int, rounds: int) -> None:
+async def run(news: int, rounds: int, database_url: str | None) -> None:
     import httpx
     import orjson
 
@@ -39,7 +40,7 @@ async def run(news: int, rounds: int) -> None:
     from web.view import EXECUTOR_HEADER
 
     work = Path(tempfile.mkdtemp(prefix="cms-compiled-"))
-    url = harness.demo_database(news, work)
+    url = harness.demo_database(news, work, database_url)
     os.environ.update(harness.BENCH_ENV)
     os.environ["CMS_DATABASE_URL"] = url
     os.environ["CMS_RESPONSE_CACHE"] = "off"
@@ -52,7 +53,8 @@ async def run(news: int, rounds: int) -> None:
         for mode in ("off", "on")
     }
     install_statement_counter()
-    print(f"{news} news, SQLite, {rounds} rounds, load average {harness.load_average()}")
+    database = "PostgreSQL" if database_url else "SQLite"
+    print(f"{news} news, {database}, {rounds} rounds, load average {harness.load_average()}")
     print("| operation | path (on) | equal | statements off → on | µs off | µs on | × |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     async with (
@@ -102,8 +104,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--news", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--database-url", help="postgres://...: a demo database made there")
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.news, arguments.rounds))
+    asyncio.run(run(arguments.news, arguments.rounds, arguments.database_url))
 
 
 if __name__ == "__main__":
