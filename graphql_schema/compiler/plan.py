@@ -248,8 +248,9 @@ class _Builder:
             rows = queryset_sql(
                 queryset.values(*sorted(columns)), self.dialect.name, self.sources, sentinels
             )
+        # Read twice (the answer and the check): computed once.
         cte = f"c{len(self.ctes)}"
-        self.ctes.append(f"{cte} AS (SELECT {element} AS j FROM ({rows}) AS {alias})")
+        self.ctes.append(f"{cte} AS MATERIALIZED (SELECT {element} AS j FROM ({rows}) AS {alias})")
         # None found: perhaps an old slug, which Strawberry's lookup follows.
         self.checks.append(f"EXISTS (SELECT 1 FROM {cte})")
         return self.dialect.nested(f"SELECT j FROM {cte}")
@@ -375,7 +376,10 @@ class _Builder:
                 queryset = queryset.filter(after_q(ordering.keys, cursor_sentinels))
             rows_qs = queryset.order_by(*ordering.order_by()).limit(limit1).values(*sorted(columns))
             rows = queryset_sql(rows_qs, dialect.name, self.sources, sentinels)
-        self.ctes.append(f"{page} AS (SELECT p.*, ROW_NUMBER() OVER () AS _rn FROM ({rows}) AS p)")
+        # Read by the edges, hasNextPage and the cursors: the page is computed once.
+        self.ctes.append(
+            f"{page} AS MATERIALIZED (SELECT p.*, ROW_NUMBER() OVER () AS _rn FROM ({rows}) AS p)"
+        )
         return dialect.obj(pairs)
 
     def cursor(self, ordering: Ordering, alias: str) -> str:
