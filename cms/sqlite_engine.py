@@ -1,4 +1,5 @@
-"""Tortoise's SQLite engine with the functions of full-text search.
+"""Tortoise's SQLite engine with the functions of full-text search
+(and three for the read compiler).
 
 The full-text index of SQLite (cms/services/fulltext.py) is kept by triggers that
 stem the text with `cms_search_text()` (and add its words to the lexicon with
@@ -16,6 +17,7 @@ its triggers wrote too (an UPDATE of two feedback messages "changed" 18 rows).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import sqlite3
 from collections.abc import Sequence
@@ -35,6 +37,13 @@ from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError
 
 from cms.services.fulltext import index_text, lexicon_json, search_rank
+from cms.services.ids import encode_global_id
+from cms.services.richtext import reading_time_minutes
+
+
+def base64url(text: str) -> str:
+    """Unpadded base64url of UTF-8 text: what a cursor is (cms/services/pagination.py)."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 class _OwnChanges(SqliteClient):
@@ -101,6 +110,15 @@ class SearchingSqliteClient(_OwnChanges):
         )
         await self._connection.create_function(
             "cms_search_words", 1, lexicon_json, deterministic=True
+        )
+        # SQLite has no base64: the read compiler (graphql_schema/compiler) makes
+        # global ids, cursors and reading times with the API's own functions.
+        await self._connection.create_function(
+            "cms_global_id", 2, encode_global_id, deterministic=True
+        )
+        await self._connection.create_function("cms_base64url", 1, base64url, deterministic=True)
+        await self._connection.create_function(
+            "cms_reading_time", 1, reading_time_minutes, deterministic=True
         )
 
 

@@ -74,12 +74,13 @@ from graphql import (
     get_operation_ast,
     is_leaf_type,
     parse,
+    specified_rules,
     validate,
     value_from_ast_untyped,
     visit,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql.validation import MaxIntrospectionDepthRule
+from graphql.validation import ASTValidationRule, MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -518,6 +519,83 @@ def introspection_error(settings: Settings) -> GraphQLError:
     return GraphQLError(message, extensions={"code": Code.INTROSPECTION_DISABLED})
 
 
+@dataclass
+class Checked:
+    """What the limits and validation found in an operation: its refusals (none for
+    one that may run), its cost (once measured) and whether it introspects."""
+
+    errors: list[GraphQLError]
+    cost: int | None = None
+    introspection: bool = False  # asks for __schema or __type, and may
+
+
+def check_operation(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    query: str | None,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    settings: Settings,
+    viewer: Viewer,
+    validation_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules),
+    counts: Counts | None = None,
+) -> Checked:
+    """The limits of the request's settings, then validation (cached per text): the
+    same checks for Strawberry's execution (OperationLimits) and the read compiler
+    (which keeps the document's `counts`)."""
+    counts = counts or count(document)
+    for limit, actual, maximum in (
+        ("aliases", counts.aliases, settings.max_aliases),
+        ("directives", counts.directives, settings.max_directives),
+        ("fragments", counts.fragments, settings.max_fragments),
+    ):
+        if actual > maximum:
+            return Checked([limit_error(limit, maximum, actual)])
+    if counts.introspection and not introspection_allowed(settings, viewer):
+        return Checked([introspection_error(settings)])
+    try:
+        found = measure(
+            schema,
+            document,
+            operation_name,
+            variables,
+            settings.page_size_max,
+            settings.cost_list_size,
+        )
+    except RecursionError:  # fragments nested in fragments beyond the interpreter
+        return Checked(
+            [limit_error("depth", settings.max_depth, settings.max_depth + 1)],
+            introspection=counts.introspection,
+        )
+    if found.depth > settings.max_depth:
+        return Checked(
+            [limit_error("depth", settings.max_depth, found.depth)],
+            introspection=counts.introspection,
+        )
+    checked = Checked([], found.cost, counts.introspection)
+    if found.cost > settings.max_cost:
+        checked.errors = [limit_error("cost", settings.max_cost, found.cost)]
+        return checked
+    rules = (
+        *validation_rules,
+        MaxIntrospectionDepthRule,
+        # Strawberry's own rules, which its validation would have added.
+        MaybeNullValidationRule,
+        OneOfInputValidationRule,
+    )
+
+    def run_validation() -> list[GraphQLError]:
+        # "Did you mean …" would show the schema to callers who may not see it.
+        return validate(schema, document, rules, hide_suggestions=settings.is_production)
+
+    checked.errors = (
+        run_validation()
+        if query is None
+        else _validated.get((query, settings.is_production), run_validation)
+    )
+    return checked
+
+
 # ---------------------------------------------------------------- the extension
 
 
@@ -557,55 +635,25 @@ class OperationLimits(SchemaExtension):
     def _check(
         self, document: DocumentNode, settings: Settings, viewer: Viewer
     ) -> list[GraphQLError]:
-        counts = count(document)
-        for limit, actual, maximum in (
-            ("aliases", counts.aliases, settings.max_aliases),
-            ("directives", counts.directives, settings.max_directives),
-            ("fragments", counts.fragments, settings.max_fragments),
-        ):
-            if actual > maximum:
-                return [limit_error(limit, maximum, actual)]
-        if counts.introspection:
-            if not introspection_allowed(settings, viewer):
-                return [introspection_error(settings)]
+        checked = check_operation(
+            self.execution_context.schema._schema,  # graphql-core's own schema
+            document,
+            self.execution_context.query,
+            self.execution_context.operation_name,
+            self.execution_context.variables,
+            settings,
+            viewer,
+            self.execution_context.validation_rules,
+        )
+        if checked.introspection:
             # Who may introspect differs within a visibility scope (read tokens may,
             # anonymous callers in production may not): no shared cache keeps it.
             context = self.execution_context.context
             if context is not None:
                 context.private = True
-        schema = self.execution_context.schema._schema  # graphql-core's own schema
-        try:
-            found = measure(
-                schema,
-                document,
-                self.execution_context.operation_name,
-                self.execution_context.variables,
-                settings.page_size_max,
-                settings.cost_list_size,
-            )
-        except RecursionError:  # fragments nested in fragments beyond the interpreter
-            return [limit_error("depth", settings.max_depth, settings.max_depth + 1)]
-        if found.depth > settings.max_depth:
-            return [limit_error("depth", settings.max_depth, found.depth)]
-        self.requested, self.max_cost = found.cost, settings.max_cost
-        if found.cost > settings.max_cost:
-            return [limit_error("cost", settings.max_cost, found.cost)]
-        query = self.execution_context.query
-        rules = (
-            *self.execution_context.validation_rules,
-            MaxIntrospectionDepthRule,
-            # Strawberry's own rules, which its validation would have added.
-            MaybeNullValidationRule,
-            OneOfInputValidationRule,
-        )
-
-        def run_validation() -> list[GraphQLError]:
-            # "Did you mean …" would show the schema to callers who may not see it.
-            return validate(schema, document, rules, hide_suggestions=settings.is_production)
-
-        if query is None:
-            return run_validation()
-        return _validated.get((query, settings.is_production), run_validation)
+        if checked.cost is not None:
+            self.requested, self.max_cost = checked.cost, settings.max_cost
+        return checked.errors
 
     async def on_execute(self) -> AsyncIterator[None]:
         """Operations above CMS_EXPENSIVE_COST run with a slot of the process's gate;

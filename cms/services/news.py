@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from tortoise.connection import get_connection
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
-from tortoise.queryset import QuerySet
+from tortoise.queryset import QuerySet, ValuesQuery
 
 from cms.db import placeholders
 from cms.errors import InvalidArgumentError
@@ -173,6 +174,27 @@ def news_count(news_filter: NewsFilter) -> Callable[[], Awaitable[int]] | None:
     short range of the (status, deleted_at, published_at, id) index, usually empty.
     That is the same set for every caller, staff or not, when the status asked for
     is PUBLISHED. Other statuses, several tags, dates and search are counted."""
+    scope = _count_scope(news_filter)
+    if scope is None:
+        return None
+    counted = scope
+
+    async def count() -> int:
+        rows = await _count_query(news_filter, counted)
+        return int(rows[0]["total"] or 0) - int(rows[0]["scheduled"] or 0) if rows else 0
+
+    return count
+
+
+def news_count_query(news_filter: NewsFilter) -> ValuesQuery[Literal[False]] | None:
+    """The statement behind `news_count` (one row: the counter's `total` and the
+    `scheduled` news to subtract), or None when the filter needs a real COUNT."""
+    scope = _count_scope(news_filter)
+    return None if scope is None else _count_query(news_filter, scope)
+
+
+def _count_scope(news_filter: NewsFilter) -> Q | None:
+    """The counters a filter's total is read from; None when it needs a real COUNT."""
     if (
         not news_filter.published_only
         or news_filter.published_after is not None
@@ -202,25 +224,22 @@ def news_count(news_filter: NewsFilter) -> Callable[[], Awaitable[int]] | None:
         )
     else:
         scope = Q(scope="all", scope_id=0)
+    return scope
 
-    async def count() -> int:
-        scheduled = _filtered(
-            News.filter(
-                status=PublicationState.PUBLISHED, deleted_at__isnull=True, published_at__gt=now()
-            ),
-            news_filter,
-            join_tag=False,
-        )
-        rows = (
-            await NewsCount.filter(scope)
-            .annotate(
-                total=Sum("n"), scheduled=Subquery(scheduled.annotate(c=Count("id")).values("c"))
-            )
-            .values("total", "scheduled")
-        )
-        return int(rows[0]["total"] or 0) - int(rows[0]["scheduled"] or 0) if rows else 0
 
-    return count
+def _count_query(news_filter: NewsFilter, scope: Q) -> ValuesQuery[Literal[False]]:
+    scheduled = _filtered(
+        News.filter(
+            status=PublicationState.PUBLISHED, deleted_at__isnull=True, published_at__gt=now()
+        ),
+        news_filter,
+        join_tag=False,
+    )
+    return (
+        NewsCount.filter(scope)
+        .annotate(total=Sum("n"), scheduled=Subquery(scheduled.annotate(c=Count("id")).values("c")))
+        .values("total", "scheduled")
+    )
 
 
 def _news_ids_tagged(slugs: list[str]) -> Subquery:

@@ -136,7 +136,7 @@ def decode_cursor(ordering: Ordering, cursor: str, argument: str) -> tuple[Any, 
         raise error from None
 
 
-def _check_cursor_fits(model: type[Model], ordering: Ordering, request: Window) -> None:
+def check_cursor_fits(model: type[Model], ordering: Ordering, request: Window) -> None:
     """A cursor whose values no column of `model` can hold (an id of 2**31 or more, an
     over-long title) was not made here: refused like any other forged cursor, before
     the database sees it."""
@@ -171,7 +171,7 @@ def _parse(kind: KeyKind, value: Any) -> Any:
     return value
 
 
-def _after_q(keys: Sequence[SortKey], values: Sequence[Any]) -> Q:
+def after_q(keys: Sequence[SortKey], values: Sequence[Any]) -> Q:
     """Rows strictly after `values` in the order of `keys`.
 
     The leading key is also bounded on its own (`k1 <= v1`), which lets a database
@@ -228,8 +228,8 @@ async def paginate(
     if request.limit > 0:
         page_qs = queryset
         if request.cursor is not None:
-            _check_cursor_fits(queryset.model, ordering, request)
-            page_qs = page_qs.filter(_after_q(effective.keys, request.cursor))
+            check_cursor_fits(queryset.model, ordering, request)
+            page_qs = page_qs.filter(after_q(effective.keys, request.cursor))
         rows = list(await page_qs.order_by(*effective.order_by()).limit(request.limit + 1))
         has_more = len(rows) > request.limit
         del rows[request.limit :]
@@ -262,8 +262,8 @@ async def paginate_per_parent(
     scoped = queryset.filter(**{f"{parent_field}__in": list(parent_ids)})
     keyed = scoped
     if request.cursor is not None:
-        _check_cursor_fits(queryset.model, ordering, request)
-        keyed = keyed.filter(_after_q(ordering.keys, request.cursor))
+        check_cursor_fits(queryset.model, ordering, request)
+        keyed = keyed.filter(after_q(ordering.keys, request.cursor))
     selected: dict[Hashable, list[Any]] = {parent: [] for parent in parent_ids}
     if request.limit > 0 and parent_ids:
         columns = {f"k{i}": key.field for i, key in enumerate(ordering.keys)}

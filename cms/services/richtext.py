@@ -33,7 +33,7 @@ _BLOCK_TAGS = frozenset(
     }
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "template"})
-_WORDS_PER_MINUTE = 180
+WORDS_PER_MINUTE = 180
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -87,4 +87,4 @@ def excerpt(text: str, length: int = 200) -> str:
 
 def reading_time_minutes(text: str) -> int:
     words = len(text.split())
-    return max(1, math.ceil(words / _WORDS_PER_MINUTE))
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))

@@ -8,6 +8,9 @@ status, publication time or the trash. Media files are served by the same rule
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -54,8 +57,24 @@ MEDIA_USES: tuple[tuple[type[Model], str], ...] = (
 )
 
 
+# The moment the rules are applied at, when fixed (see `rules_at`).
+_fixed_now: ContextVar[datetime | None] = ContextVar("visibility_now", default=None)
+
+
 def now() -> datetime:
-    return datetime.now(UTC)
+    return _fixed_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def rules_at(moment: datetime) -> Iterator[None]:
+    """Applies the rules as of `moment` inside the block. The read compiler
+    (graphql_schema/compiler) builds its SQL from these rules once, with a marker
+    moment that it then binds to the time of each request."""
+    token = _fixed_now.set(moment)
+    try:
+        yield
+    finally:
+        _fixed_now.reset(token)
 
 
 def visible_q(

@@ -62,6 +62,11 @@ async def enterprise_by_slug(viewer: Viewer, slugs: list[str]) -> list[models.En
     return await batches.by_field(models.Enterprise, viewer, "slug", slugs)
 
 
+# The orders of reverse relations (also read by the compiler, graphql_schema/compiler).
+ACTION_PLANS_ORDER = ("period_start", "id")
+VISITS_ORDER = ("starts_on", "id")
+
+
 async def parties_of_agreements(
     viewer: Viewer, agreement_ids: list[int]
 ) -> list[list[models.Organization]]:
@@ -79,7 +84,7 @@ async def action_plans_of_agreements(
     viewer: Viewer, agreement_ids: list[int]
 ) -> list[list[models.ActionPlan]]:
     return await batches.children(
-        models.ActionPlan, "agreement", viewer, agreement_ids, ("period_start", "id")
+        models.ActionPlan, "agreement", viewer, agreement_ids, ACTION_PLANS_ORDER
     )
 
 
@@ -109,9 +114,7 @@ async def items_of_plans(viewer: Viewer, plan_ids: list[int]) -> list[list[model
 
 
 async def visits_of_plans(viewer: Viewer, plan_ids: list[int]) -> list[list[models.Visit]]:
-    return await batches.children(
-        models.Visit, "action_plan", viewer, plan_ids, ("starts_on", "id")
-    )
+    return await batches.children(models.Visit, "action_plan", viewer, plan_ids, VISITS_ORDER)
 
 
 async def enterprises_of_visits(

@@ -191,7 +191,9 @@ async def test_renditions_cost_no_sql_in_graphql(media_app: MediaApp) -> None:
     asset = await upload_photo(media_app)
     row = await MediaAsset.get(storage_key=asset["url"].split("/media/", 1)[1])
     await News.filter(slug=NEWS_SLUG).update(cover_id=row.pk)
-    plain = "query($slug: String) { newsItem(slug: $slug) { cover { url } } }"
+    # Both through Strawberry (the read compiler leaves renditions and dominantColor
+    # to it): the same statements with renditions as without.
+    plain = "query($slug: String) { newsItem(slug: $slug) { cover { url dominantColor } } }"
     with_renditions = """query($slug: String) { newsItem(slug: $slug) { cover { url alt
       small: rendition(width: 320) { url width height }
       wide: rendition(width: 1280, height: 720, format: JPEG) { url width height }

@@ -74,7 +74,8 @@ async def test_masked_graphql_errors_name_the_request(
     monkeypatch.setattr(richtext, "reading_time_minutes", broken)
     settings = make_settings(seeded_db.url)
     with captured_log(settings) as output:
-        async with _app(seeded_db) as http:
+        # A resolver's failure: Strawberry's path (the read compiler counts in SQL).
+        async with _app(seeded_db, CMS_QUERY_COMPILER="off") as http:
             response = await http.post(
                 "/graphql",
                 json={"query": "{ news(first: 1) { edges { node { readingTimeMinutes } } } }"},
@@ -102,7 +103,8 @@ async def test_the_json_500_names_the_request(
     monkeypatch.setattr(view, "process_result", broken)
     settings = make_settings(seeded_db.url, CMS_LOG_FORMAT="json")
     with captured_log(settings) as output:
-        async with _app(seeded_db, CMS_LOG_FORMAT="json") as http:
+        # process_result is Strawberry's path (a compiled read never calls it).
+        async with _app(seeded_db, CMS_LOG_FORMAT="json", CMS_QUERY_COMPILER="off") as http:
             response = await http.post(
                 "/graphql", json={"query": "{ __typename }"}, headers={"x-request-id": "r-500"}
             )

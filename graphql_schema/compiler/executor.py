@@ -1,0 +1,161 @@
+"""Running a read through its compiled plan, or saying that Strawberry must.
+
+`ReadCompiler.execute` answers the body of a response (bytes) or None. None means
+the whole operation goes to Strawberry: a refusal of the limits or of validation
+(Strawberry reports it, in the same words), variables that do not coerce, an
+operation above the expensive-operation cost (it needs a slot), anything the
+compiler does not support, and arguments that need an error or a redirect
+(a bad cursor, `first` over the cap, an item not found by its slug).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from graphql import FragmentDefinitionNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
+from graphql.execution.values import VariableValues, get_variable_values
+from tortoise.connection import get_connection
+
+from cms.services.viewer import Viewer
+from cms.settings import Settings
+from graphql_schema import limits
+from graphql_schema.compiler.plan import Fallback, Plan, build_plan
+from graphql_schema.compiler.sql import Unsupported
+from graphql_schema.limits import Counts, check_operation, parse_within_limits
+
+logger = logging.getLogger("cms.compiler")
+
+# A plan per (text, operation name, visibility scope, dialect, shape of variables).
+_Key = tuple[str, str | None, str, str, tuple[tuple[str, object], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    body: bytes
+    extensions: dict[str, Any]
+
+
+class ReadCompiler:
+    def __init__(self, schema: GraphQLSchema, settings: Settings, size: int = 1024) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.size = size
+        self.plans: OrderedDict[_Key, Plan] = OrderedDict()
+        # Documents that did not compile (for some shape of their variables): they go
+        # to Strawberry before any work here.
+        self.refused: OrderedDict[tuple[str, str | None, str], None] = OrderedDict()
+        # What the limits count in a document (aliases, directives...), per text.
+        self.counts: OrderedDict[str, Counts] = OrderedDict()
+
+    async def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        viewer: Viewer,
+    ) -> Compiled | None:
+        settings = self.settings
+        refused_key = (query, operation_name, viewer.visibility_scope)
+        if refused_key in self.refused:
+            return None
+        try:
+            document = parse_within_limits(query, settings)
+        except GraphQLError:
+            return None
+        counts = self.counts.get(query)
+        if counts is None:
+            counts = limits.count(document)
+            _remember(self.counts, query, self.size, counts)
+        checked = check_operation(
+            self.schema,
+            document,
+            query,
+            operation_name,
+            variables,
+            settings,
+            viewer,
+            counts=counts,
+        )
+        if checked.errors or checked.introspection or checked.cost is None:
+            return None
+        if checked.cost > settings.expensive_cost:
+            return None
+        operation: OperationDefinitionNode | None = None
+        fragments: dict[str, FragmentDefinitionNode] = {}
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                fragments[definition.name.value] = definition
+            elif isinstance(definition, OperationDefinitionNode) and (
+                operation_name is None
+                or (definition.name is not None and definition.name.value == operation_name)
+            ):
+                operation = definition
+        if operation is None or operation.operation.value != "query":
+            return None
+        coerced = get_variable_values(
+            self.schema, operation.variable_definitions or (), variables or {}
+        )
+        if not isinstance(coerced, VariableValues):  # errors: Strawberry reports them
+            return None
+        dialect = get_connection("default").capabilities.dialect
+        key: _Key = (
+            query,
+            operation_name,
+            viewer.visibility_scope,
+            dialect,
+            _shape(coerced.coerced),
+        )
+        plan = self.plans.get(key)
+        if plan is not None:
+            self.plans.move_to_end(key)
+        else:
+            try:
+                plan = build_plan(
+                    self.schema, operation, fragments, coerced, viewer, settings, dialect
+                )
+            except Unsupported as reason:
+                logger.debug("not compiled: %s", reason)
+                _remember(self.refused, refused_key, self.size)
+                return None
+            _remember(self.plans, key, self.size, plan)
+        try:
+            args = plan.arguments(coerced)
+        except Fallback:
+            return None
+        statement = plan.statement
+        _, rows = await get_connection("default").execute_query(
+            statement.sql, statement.values(args, _now)
+        )
+        row = rows[0]
+        if not all(row[1 + i] for i in range(plan.checks)):
+            return None
+        data: str = row[0]
+        extensions = {"cost": {"requested": checked.cost, "limit": settings.max_cost}}
+        body = b"".join(
+            (b'{"data":', data.encode(), b',"extensions":', orjson.dumps(extensions), b"}")
+        )
+        return Compiled(body, extensions)
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, size: int, value: Any = None) -> None:
+    cache[key] = value
+    if len(cache) > size:
+        cache.popitem(last=False)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _shape(variables: dict[str, Any]) -> tuple[tuple[str, object], ...]:
+    """What of the variables decides the SQL: which are null, and the booleans (for
+    @include and @skip)."""
+    return tuple(
+        (name, value if isinstance(value, bool) else value is None)
+        for name, value in sorted(variables.items())
+    )

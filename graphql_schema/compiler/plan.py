@@ -1,0 +1,925 @@
+"""From a GraphQL operation to one SQL statement that builds its `data` as JSON.
+
+What compiles (anything else raises `Unsupported`, and the whole operation runs
+through Strawberry):
+
+- root fields `news(first, after, filter: {tag})` (the public list in its default
+  order), the lookups `newsItem`, `agreement`, `actionPlan`, `enterprise` (by id or
+  slug) and `tag` (by slug), and `__typename`;
+- on a connection: `totalCount` (the maintained counters), `edges { cursor node }`,
+  `pageInfo`, `__typename`;
+- on a declared content type (cms/models/declare.py, read through
+  cms/services/content_types.py): `id`, `__typename`, its public text fields,
+  `publishedAt`, `updatedAt`, `revision`, dates, enums, points, rich text
+  `{ html text }`, `url` (the URL template of the type), single references and
+  regions, lists of tags, regions, references, strings and parts (plan items,
+  quotes), the reverse relations `Agreement.actionPlans` and `ActionPlan.visits`,
+  and `ActionPlan.visitedEnterprises`, nested to any depth;
+- aliases, fragments, inline fragments, `@include` / `@skip`, variables.
+
+Rows and their visibility come from the services' querysets (visibility.py,
+news.py, pagination.py) turned into SQL by Tortoise (sql.py); the JSON around them
+is built here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+)
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+)
+from tortoise.expressions import Q
+
+from cms import models
+from cms.errors import InvalidArgumentError
+from cms.models.declare import Field, Kind, camel
+from cms.services.columns import fits as fits_column
+from cms.services.content_types import CONTENT_TYPES, ContentType
+from cms.services.news import NewsFilter, NewsOrder, news_count_query, news_ordering, news_queryset
+from cms.services.pagination import Ordering, after_q, check_cursor_fits, window
+from cms.services.viewer import Viewer
+from cms.services.visibility import rules_at, visible, visible_q
+from cms.settings import Settings
+from graphql_schema.compiler.sql import (
+    NOW,
+    Arg,
+    Dialect,
+    Sentinels,
+    Sources,
+    Statement,
+    Unsupported,
+    queryset_sql,
+)
+from graphql_schema.cooperation.dataloaders import ACTION_PLANS_ORDER, VISITS_ORDER
+from graphql_schema.relay import parse_typed_id
+from media.service import media_url
+
+
+class Fallback(Exception):  # noqa: N818 — a decision, not a failure
+    """This request's arguments need Strawberry (an error to report, a redirect)."""
+
+
+Variables = VariableValues  # graphql-core 3.3: coerced values and their sources
+Binder = Callable[[Variables, dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    statement: Statement
+    binders: tuple[Binder, ...]  # fill the request's argument values, or Fallback
+    checks: int  # columns after the JSON that must all be true, else Fallback
+
+    def arguments(self, variables: Variables) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for binder in self.binders:
+            binder(variables, args)
+        return args
+
+
+_TEXT_KINDS = frozenset({Kind.TEXT, Kind.URL, Kind.SLUG})
+_PUBLISHED_AT_DESC = news_ordering(NewsOrder.PUBLISHED_AT_DESC, ())
+
+
+@dataclass
+class _Builder:
+    schema: GraphQLSchema
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    variables: Variables
+    viewer: Viewer
+    settings: Settings
+    dialect: Dialect
+    sources: Sources = field(default_factory=Sources)
+    ctes: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    binders: list[Binder] = field(default_factory=list)
+    aliases: int = 0
+
+    def alias(self) -> str:
+        self.aliases += 1
+        return f"r{self.aliases}"
+
+    # ------------------------------------------------------------ selections
+
+    def collect(
+        self, parent: GraphQLObjectType, selection_sets: list[SelectionSetNode]
+    ) -> dict[str, list[FieldNode]]:
+        """The fields of the selection sets by response key, in order, merged (as
+        graphql-core's CollectFields does)."""
+        fields: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+
+        def walk(selection_set: SelectionSetNode) -> None:
+            for selection in selection_set.selections:
+                if not self.included(selection):
+                    continue
+                if isinstance(selection, FieldNode):
+                    key = (selection.alias or selection.name).value
+                    fields.setdefault(key, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    condition = selection.type_condition
+                    if condition is None or self.applies(condition.name.value, parent):
+                        walk(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if name in visited or fragment is None:
+                        continue
+                    visited.add(name)
+                    if self.applies(fragment.type_condition.name.value, parent):
+                        walk(fragment.selection_set)
+
+        for selection_set in selection_sets:
+            walk(selection_set)
+        return fields
+
+    def included(self, node: Any) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip is not None and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include is not None and include.get("if") is False)
+
+    def applies(self, condition: str, parent: GraphQLObjectType) -> bool:
+        if condition == parent.name:
+            return True
+        abstract = self.schema.get_type(condition)
+        return abstract is not None and self.schema.is_sub_type(abstract, parent)  # type: ignore[arg-type]
+
+    def subselection(self, nodes: list[FieldNode]) -> list[SelectionSetNode]:
+        return [node.selection_set for node in nodes if node.selection_set is not None]
+
+    def field_type(self, parent: GraphQLObjectType, name: str) -> tuple[GraphQLField, Any]:
+        definition = parent.fields.get(name)
+        if definition is None:
+            raise Unsupported(f"{parent.name}.{name}")
+        return definition, get_named_type(definition.type)
+
+    # ------------------------------------------------------------ the root
+
+    def root(self) -> str:
+        query = self.schema.query_type
+        assert query is not None
+        pairs: list[tuple[str, str]] = []
+        for key, nodes in self.collect(query, [self.operation.selection_set]).items():
+            node = nodes[0]
+            name = node.name.value
+            if name == "__typename":
+                pairs.append((key, self.dialect.text(query.name)))
+                continue
+            definition, named = self.field_type(query, name)
+            if name == "news":
+                pairs.append((key, self.news_connection(definition, named, nodes, key)))
+            elif name in _LOOKUPS:
+                pairs.append((key, self.lookup(_LOOKUPS[name], definition, named, nodes, key)))
+            else:
+                raise Unsupported(f"Query.{name}")
+        return self.dialect.obj(pairs)
+
+    def arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        return get_argument_values(definition, node, self.variables)
+
+    # ------------------------------------------------------------ newsItem
+
+    def lookup(
+        self,
+        type_name: str,
+        definition: GraphQLField,
+        named: GraphQLObjectType,
+        nodes: list[FieldNode],
+        key: str,
+    ) -> str:
+        """One item by id or slug (graphql_schema/lookups.py): null when none is
+        visible; then the plan falls back, for Strawberry follows old slugs."""
+        node = nodes[0]
+        if any(other.arguments != node.arguments for other in nodes[1:]):
+            raise Unsupported("the same key with other arguments")
+        given = self.arguments(definition, node)
+        kind = CONTENT_TYPES[type_name]
+        model = kind.model
+        sentinels = Sentinels()
+        prefix = f"{key}."
+        if given.get("id") is not None and given.get("slug") is None:
+            condition: dict[str, Any] = {"id": sentinels.integer(prefix + "id")}
+        elif given.get("slug") is not None and given.get("id") is None:
+            condition = {"slug": sentinels.text(prefix + "slug")}
+        else:
+            raise Unsupported("a lookup needs exactly one of id and slug")
+
+        def bind(variables: Variables, args: dict[str, Any]) -> None:
+            values = get_argument_values(definition, node, variables)
+            if "id" in condition:
+                try:
+                    args[prefix + "id"] = parse_typed_id(values["id"], type_name)
+                except Exception as error:
+                    raise Fallback from error
+            else:
+                slug = values["slug"]
+                if not fits_column(model, "slug", slug):
+                    raise Fallback
+                args[prefix + "slug"] = slug
+
+        self.binders.append(bind)
+        alias = self.alias()
+        columns: set[str] = set()
+        element = self.content_object(kind, named, self.subselection(nodes), alias, columns)
+        with rules_at(NOW):
+            queryset = visible(model, self.viewer).filter(**condition)
+            rows = queryset_sql(
+                queryset.values(*sorted(columns)), self.dialect.name, self.sources, sentinels
+            )
+        # Read twice (the answer and the check): computed once.
+        cte = f"c{len(self.ctes)}"
+        self.ctes.append(f"{cte} AS MATERIALIZED (SELECT {element} AS j FROM ({rows}) AS {alias})")
+        # None found: perhaps an old slug, which Strawberry's lookup follows.
+        self.checks.append(f"EXISTS (SELECT 1 FROM {cte})")
+        return self.dialect.nested(f"SELECT j FROM {cte}")
+
+    # ------------------------------------------------------------ news connection
+
+    def news_connection(
+        self, definition: GraphQLField, named: GraphQLObjectType, nodes: list[FieldNode], key: str
+    ) -> str:
+        node = nodes[0]
+        if any(other.arguments != node.arguments for other in nodes[1:]):
+            raise Unsupported("the same key with other arguments")
+        for argument in node.arguments or ():
+            if argument.name.value not in ("first", "after", "filter"):
+                raise Unsupported(f"news({argument.name.value})")
+            if argument.name.value == "filter":
+                value = argument.value
+                if not isinstance(value, ObjectValueNode) or any(
+                    item.name.value != "tag" for item in value.fields
+                ):
+                    raise Unsupported("news(filter) other than {tag}")
+        given = self.arguments(definition, node)
+        filter_value = given.get("filter")
+        tag = _get(filter_value, "tag") if filter_value is not None else None
+        ordering = _PUBLISHED_AT_DESC
+        has_cursor = given.get("after") is not None
+        prefix = f"{key}."
+        sentinels = Sentinels()
+        news_filter = NewsFilter(tag=sentinels.text(prefix + "tag") if tag is not None else None)
+        limit1 = sentinels.integer(prefix + "limit1")
+        cursor_sentinels: list[Any] = []
+        if has_cursor:
+            for i, sort_key in enumerate(ordering.keys):
+                name = f"{prefix}k{i}"
+                if sort_key.kind == "datetime":
+                    cursor_sentinels.append(sentinels.moment(name))
+                elif sort_key.kind == "int":
+                    cursor_sentinels.append(sentinels.integer(name))
+                else:
+                    raise Unsupported(f"a cursor over {sort_key.kind}")
+        settings = self.settings
+
+        def bind(variables: Variables, args: dict[str, Any]) -> None:
+            values = get_argument_values(definition, node, variables)
+            try:
+                request = window(
+                    ordering,
+                    first=values.get("first"),
+                    after=values.get("after"),
+                    default_size=settings.page_size_default,
+                    max_size=settings.page_size_max,
+                )
+                if request.cursor is not None:
+                    check_cursor_fits(models.News, ordering, request)
+            except InvalidArgumentError as error:
+                raise Fallback from error
+            if request.limit == 0 or (request.cursor is not None) != has_cursor:
+                raise Fallback
+            args[prefix + "limit"] = request.limit
+            args[prefix + "limit1"] = request.limit + 1
+            for i, value in enumerate(request.cursor or ()):
+                args[f"{prefix}k{i}"] = value
+            if tag is not None:
+                slug = _get(values.get("filter"), "tag")
+                if slug is None or not fits_column(models.Tag, "slug", slug):
+                    raise Fallback
+                args[prefix + "tag"] = slug
+
+        self.binders.append(bind)
+        page = f"c{len(self.ctes)}"
+        edge_alias = self.alias()
+        columns: set[str] = {"id", "published_at"}
+        kind = CONTENT_TYPES["News"]
+        pairs: list[tuple[str, str]] = []
+        limit = self.sources.mark(Arg(prefix + "limit"))
+        dialect = self.dialect
+        cursor = self.cursor(ordering, edge_alias)
+        for field_key, field_nodes in self.collect(named, self.subselection(nodes)).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                pairs.append((field_key, dialect.text(named.name)))
+            elif name == "totalCount":
+                pairs.append((field_key, self.total_count(news_filter, sentinels)))
+            elif name == "edges":
+                _, edge_type = self.field_type(named, "edges")
+                element = self.edge(
+                    kind, edge_type, self.subselection(field_nodes), edge_alias, columns, cursor
+                )
+                source = f"SELECT * FROM {page} WHERE _rn <= {limit}"
+                if dialect.postgres:
+                    pairs.append(
+                        (
+                            field_key,
+                            f"(SELECT COALESCE(json_agg({element} ORDER BY {edge_alias}._rn), "
+                            f"'[]'::json) FROM ({source}) AS {edge_alias})",
+                        )
+                    )
+                else:
+                    source += " ORDER BY _rn"
+                    pairs.append(
+                        (field_key, dialect.nested(dialect.array(element, source, edge_alias)))
+                    )
+            elif name == "pageInfo":
+                _, info_type = self.field_type(named, "pageInfo")
+                pairs.append(
+                    (
+                        field_key,
+                        self.page_info(
+                            info_type,
+                            self.subselection(field_nodes),
+                            page,
+                            limit,
+                            has_cursor,
+                            ordering,
+                        ),
+                    )
+                )
+            else:
+                raise Unsupported(f"{named.name}.{name}")
+        with rules_at(NOW):
+            queryset = news_queryset(self.viewer, news_filter)
+            if has_cursor:
+                queryset = queryset.filter(after_q(ordering.keys, cursor_sentinels))
+            rows_qs = queryset.order_by(*ordering.order_by()).limit(limit1).values(*sorted(columns))
+            rows = queryset_sql(rows_qs, dialect.name, self.sources, sentinels)
+        # Read by the edges, hasNextPage and the cursors: the page is computed once.
+        self.ctes.append(
+            f"{page} AS MATERIALIZED (SELECT p.*, ROW_NUMBER() OVER () AS _rn FROM ({rows}) AS p)"
+        )
+        return dialect.obj(pairs)
+
+    def cursor(self, ordering: Ordering, alias: str) -> str:
+        """The SQL of `pagination.encode_cursor` for a row: base64url of the JSON
+        array [ordering name, key values...]."""
+        parts = [self.dialect.text(f'["{ordering.name}"')]
+        for sort_key in ordering.keys:
+            column = f'{alias}."{sort_key.field}"'
+            if sort_key.kind == "datetime":
+                parts.append(f"""',"' || {self.dialect.datetime(column)} || '"'""")
+            elif sort_key.kind == "int":
+                parts.append(f"',' || CAST({column} AS TEXT)")
+            else:
+                raise Unsupported(f"a cursor over {sort_key.kind}")
+        parts.append("']'")
+        return self.dialect.base64url(" || ".join(parts))
+
+    def total_count(self, news_filter: NewsFilter, sentinels: Sentinels) -> str:
+        with rules_at(NOW):
+            query = news_count_query(news_filter)
+            if query is None:
+                raise Unsupported("a total without a counter")
+            sql = queryset_sql(query, self.dialect.name, self.sources, sentinels)
+        return (
+            f"COALESCE((SELECT COALESCE(t.total, 0) - COALESCE(t.scheduled, 0) "
+            f"FROM ({sql}) AS t), 0)"
+        )
+
+    def edge(
+        self,
+        kind: ContentType,
+        edge_type: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        alias: str,
+        columns: set[str],
+        cursor: str,
+    ) -> str:
+        pairs: list[tuple[str, str]] = []
+        for key, nodes in self.collect(edge_type, selection_sets).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, self.dialect.text(edge_type.name)))
+            elif name == "cursor":
+                pairs.append((key, cursor))
+            elif name == "node":
+                _, node_type = self.field_type(edge_type, "node")
+                pairs.append(
+                    (
+                        key,
+                        self.content_object(
+                            kind, node_type, self.subselection(nodes), alias, columns
+                        ),
+                    )
+                )
+            else:
+                raise Unsupported(f"{edge_type.name}.{name}")
+        return self.dialect.obj(pairs)
+
+    def page_info(
+        self,
+        info_type: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        page: str,
+        limit: str,
+        has_cursor: bool,
+        ordering: Ordering,
+    ) -> str:
+        dialect = self.dialect
+        pairs: list[tuple[str, str]] = []
+        for key, nodes in self.collect(info_type, selection_sets).items():
+            name = nodes[0].name.value
+            alias = self.alias()
+            cursor = self.cursor(ordering, alias)
+            if name == "__typename":
+                pairs.append((key, dialect.text(info_type.name)))
+            elif name == "hasNextPage":
+                pairs.append(
+                    (key, dialect.boolean(f"EXISTS (SELECT 1 FROM {page} WHERE _rn > {limit})"))
+                )
+            elif name == "hasPreviousPage":
+                pairs.append((key, dialect.literal_bool(has_cursor)))
+            elif name == "startCursor":
+                pairs.append((key, f"(SELECT {cursor} FROM {page} AS {alias} WHERE _rn = 1)"))
+            elif name == "endCursor":
+                pairs.append(
+                    (
+                        key,
+                        f"(SELECT {cursor} FROM {page} AS {alias} WHERE _rn <= {limit} "
+                        "ORDER BY _rn DESC LIMIT 1)",
+                    )
+                )
+            else:
+                raise Unsupported(f"{info_type.name}.{name}")
+        return dialect.obj(pairs)
+
+    # ------------------------------------------------------------ content types
+
+    def content_object(
+        self,
+        kind: ContentType | _Part,
+        named: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        alias: str,
+        columns: set[str],
+    ) -> str:
+        """A JSON object of a declared type (or of a part of one) over the row
+        `alias`; adds the columns it reads to `columns`."""
+        if isinstance(kind, _Part):
+            fields, parent, publishable = kind.field.parts, kind.parent, False
+        else:
+            assert kind.declaration is not None
+            fields = kind.declaration.fields
+            parent, publishable = kind.declaration.parent, kind.publishable
+        dialect = self.dialect
+        declared = {camel(item.name): item for item in fields if item.public}
+        pairs: list[tuple[str, str]] = []
+        for key, nodes in self.collect(named, selection_sets).items():
+            name = nodes[0].name.value
+            if nodes[0].arguments:
+                raise Unsupported(f"{named.name}.{name} with arguments")
+            item = declared.get(name)
+            if name == "__typename":
+                pairs.append((key, dialect.text(named.name)))
+            elif name == "id":
+                columns.add("id")
+                pairs.append((key, dialect.global_id(named.name, f'{alias}."id"')))
+            elif name == "revision" and "revision" in named.fields:
+                columns.add("revision")
+                pairs.append((key, f'{alias}."revision"'))
+            elif name in ("publishedAt", "updatedAt") and publishable:
+                column = "published_at" if name == "publishedAt" else "updated_at"
+                columns.add(column)
+                pairs.append((key, dialect.datetime(f'{alias}."{column}"')))
+            elif name == "url" and "url" in named.fields and isinstance(kind, ContentType):
+                pairs.append((key, self.url(kind, alias, columns)))
+            elif (named.name, name) in _CHILDREN:
+                _, target = self.field_type(named, name)
+                columns.add("id")
+                pairs.append((key, self.children(named.name, name, target, nodes, alias)))
+            elif name == "readingTimeMinutes" and "readingTimeMinutes" in named.fields:
+                body = next(item for item in fields if item.kind is Kind.RICH_TEXT)
+                columns.add(body.columns[1])
+                pairs.append((key, dialect.reading_time(f'{alias}."{body.columns[1]}"')))
+            elif (named.name, name) == ("ActionPlan", "visitedEnterprises"):
+                _, target = self.field_type(named, name)
+                columns.add("id")
+                pairs.append((key, self.visited_enterprises(target, nodes, alias)))
+            elif item is not None and item.kind in _TEXT_KINDS:
+                columns.add(item.column)
+                pairs.append((key, f'{alias}."{item.column}"'))
+            elif item is not None and item.kind is Kind.DATE:
+                columns.add(item.column)
+                pairs.append((key, dialect.date(f'{alias}."{item.column}"')))
+            elif item is not None and item.kind is Kind.ENUM and item.enum is not None:
+                # The API shows an enum by its member's name; the column holds its value.
+                columns.add(item.column)
+                cases = " ".join(
+                    f"WHEN {dialect.text(member.value)} THEN {dialect.text(member.name)}"
+                    for member in item.enum
+                )
+                pairs.append((key, f'(CASE {alias}."{item.column}" {cases} END)'))
+            elif item is not None and item.kind in (Kind.REFERENCE, Kind.REGION):
+                _, target = self.field_type(named, name)
+                columns.add(item.column)
+                pairs.append((key, self.referenced(item, target, nodes, alias)))
+            elif item is not None and item.kind is Kind.RICH_TEXT:
+                pairs.append((key, self.rich_text(named, name, nodes, item, alias, columns)))
+            elif item is not None and item.kind in (Kind.TAGS, Kind.REFERENCES, Kind.REGIONS):
+                _, target = self.field_type(named, name)
+                columns.add("id")
+                pairs.append((key, self.linked(parent, item, target, nodes, alias)))
+            elif item is not None and item.kind is Kind.STRINGS:
+                columns.add("id")
+                pairs.append((key, self.strings(parent, item, alias)))
+            elif item is not None and item.kind is Kind.PARTS:
+                _, target = self.field_type(named, name)
+                columns.add("id")
+                pairs.append((key, self.parts(parent, item, target, nodes, alias)))
+            elif item is not None and item.kind is Kind.GEO_POINT:
+                columns.update(item.columns)
+                pairs.append((key, self.geo_point(named, name, nodes, alias)))
+            else:
+                raise Unsupported(f"{named.name}.{name}")
+        return dialect.obj(pairs)
+
+    def url(self, kind: ContentType, alias: str, columns: set[str]) -> str:
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in kind.name).lstrip("_")
+        template = getattr(self.settings.url_templates, snake, None)
+        if not isinstance(template, str) or template.count("{slug}") != 1:
+            raise Unsupported(f"the URL of {kind.name}")
+        # Slugs are transliterated Latin, digits and hyphens: quote() leaves them as
+        # they are (cms/services/urls.py quotes them).
+        head, tail = (
+            template.replace("{slug}", "\x00").format(site=self.settings.site_url).split("\x00")
+        )
+        columns.add("slug")
+        return f'{self.dialect.text(head)} || {alias}."slug" || {self.dialect.text(tail)}'
+
+    def rich_text(
+        self,
+        parent: GraphQLObjectType,
+        name: str,
+        nodes: list[FieldNode],
+        item: Field,
+        alias: str,
+        columns: set[str],
+    ) -> str:
+        _, rich = self.field_type(parent, name)
+        html, text = item.columns
+        pairs: list[tuple[str, str]] = []
+        for key, subnodes in self.collect(rich, self.subselection(nodes)).items():
+            sub = subnodes[0].name.value
+            if sub == "__typename":
+                pairs.append((key, self.dialect.text(rich.name)))
+            elif sub in ("html", "text") and not subnodes[0].arguments:
+                column = html if sub == "html" else text
+                columns.add(column)
+                pairs.append((key, f'{alias}."{column}"'))
+            else:
+                raise Unsupported(f"{rich.name}.{sub}")
+        return self.dialect.obj(pairs)
+
+    def linked(
+        self,
+        parent_field: str,
+        item: Field,
+        target: GraphQLObjectType,
+        nodes: list[FieldNode],
+        parent_alias: str,
+    ) -> str:
+        """A list through a link table in link order, visible rows only (as
+        cms/services/batches.linked and the tags loader read it)."""
+        link_model = getattr(models, item.link or "")
+        child_field = (item.link_column or "").removesuffix("_id")
+        alias = self.alias()
+        columns: set[str] = set()
+        if item.kind is Kind.REGIONS:
+            child_model: Any = models.Region
+            element = self.region_object(target, self.subselection(nodes), alias, columns)
+        else:
+            kind = CONTENT_TYPES.get(item.target or "")
+            if kind is None:
+                raise Unsupported(f"a list of {item.target}")
+            child_model = kind.model
+            element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        sentinels = Sentinels()
+        parent_id = sentinels.reference(f'{parent_alias}."id"')
+        with rules_at(NOW):
+            queryset = (
+                link_model.filter(
+                    visible_q(child_model, self.viewer, prefix=f"{child_field}__", via=link_model),
+                    **{f"{parent_field}_id": parent_id},
+                )
+                .order_by("position", "id")
+                .values(**{column: f"{child_field}__{column}" for column in sorted(columns)})
+            )
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return self.dialect.nested(self.dialect.array(element, rows, alias))
+
+    def children(
+        self,
+        type_name: str,
+        name: str,
+        target: GraphQLObjectType,
+        nodes: list[FieldNode],
+        parent_alias: str,
+    ) -> str:
+        """Rows pointing at the item by a foreign key, visible ones, in the order the
+        loader reads them (cms/services/batches.children)."""
+        model, parent_field, order = _CHILDREN[(type_name, name)]
+        kind = CONTENT_TYPES[target.name]
+        alias = self.alias()
+        columns: set[str] = set()
+        element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        sentinels = Sentinels()
+        parent_id = sentinels.reference(f'{parent_alias}."id"')
+        with rules_at(NOW):
+            queryset = (
+                visible(model, self.viewer)
+                .filter(**{f"{parent_field}_id": parent_id})
+                .order_by(*order)
+                .values(*sorted(columns | {"id"}))
+            )
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return self.dialect.nested(self.dialect.array(element, rows, alias))
+
+    def parts(
+        self,
+        parent_field: str,
+        item: Field,
+        target: GraphQLObjectType,
+        nodes: list[FieldNode],
+        parent_alias: str,
+    ) -> str:
+        """The item's parts (plan items, quotes) in order; a part whose required
+        reference is hidden is left out, as the loaders read them."""
+        model = getattr(models, item.link or "")
+        alias = self.alias()
+        columns: set[str] = set()
+        element = self.content_object(
+            _Part(item, parent_field), target, self.subselection(nodes), alias, columns
+        )
+        required = Q()
+        for part in item.parts:
+            if part.kind is Kind.REFERENCE and part.required:
+                referenced = CONTENT_TYPES.get(part.target or "")
+                if referenced is None:
+                    raise Unsupported(f"a part referring to {part.target}")
+                required &= visible_q(referenced.model, self.viewer, prefix=f"{part.name}__")
+        sentinels = Sentinels()
+        parent_id = sentinels.reference(f'{parent_alias}."id"')
+        with rules_at(NOW):
+            queryset = (
+                visible(model, self.viewer)
+                .filter(required, **{f"{parent_field}_id": parent_id})
+                .order_by("position", "id")
+                .values(*sorted(columns | {"id"}))
+            )
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return self.dialect.nested(self.dialect.array(element, rows, alias))
+
+    def strings(self, parent_field: str, item: Field, parent_alias: str) -> str:
+        """A list of short texts in order (industries), as its loader reads them."""
+        model = getattr(models, item.link or "")
+        column = item.link_column or ""
+        alias = self.alias()
+        sentinels = Sentinels()
+        parent_id = sentinels.reference(f'{parent_alias}."id"')
+        queryset = (
+            model.filter(**{f"{parent_field}_id": parent_id})
+            .order_by("position", "id")
+            .values(column)
+        )
+        rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return self.dialect.nested(self.dialect.array(f'{alias}."{column}"', rows, alias))
+
+    def visited_enterprises(
+        self, target: GraphQLObjectType, nodes: list[FieldNode], parent_alias: str
+    ) -> str:
+        """Every enterprise of a plan's visits once, in the order first visited (as
+        `visited_enterprises_of_plans` reads them)."""
+        alias = self.alias()
+        columns: set[str] = set()
+        kind = CONTENT_TYPES["Enterprise"]
+        element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        sentinels = Sentinels()
+        plan_id = sentinels.reference(f'{parent_alias}."id"')
+        viewer = self.viewer
+        with rules_at(NOW):
+            queryset = (
+                models.VisitEnterprise.filter(
+                    visible_q(models.Visit, viewer, prefix="visit__"),
+                    visible_q(models.Enterprise, viewer, prefix="enterprise__"),
+                    visit__action_plan_id=plan_id,
+                )
+                .order_by("visit__starts_on", "visit_id", "position", "id")
+                .values(
+                    _eid="enterprise_id",
+                    **{column: f"enterprise__{column}" for column in sorted(columns)},
+                )
+            )
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        picked = ", ".join(f'MIN(s."{column}") AS "{column}"' for column in sorted(columns))
+        picked = f"{picked}, " if picked else ""
+        first = (
+            f"SELECT {picked}MIN(s._rn) AS _first FROM (SELECT v.*, ROW_NUMBER() OVER () AS _rn "
+            f"FROM ({rows}) AS v) AS s GROUP BY s._eid ORDER BY _first"
+        )
+        if self.dialect.postgres:
+            return (
+                f"(SELECT COALESCE(json_agg({element} ORDER BY {alias}._first), '[]'::json) "
+                f"FROM ({first}) AS {alias})"
+            )
+        return self.dialect.nested(self.dialect.array(element, first, alias))
+
+    def geo_point(
+        self, parent: GraphQLObjectType, name: str, nodes: list[FieldNode], alias: str
+    ) -> str:
+        _, point = self.field_type(parent, name)
+        pairs: list[tuple[str, str]] = []
+        for key, subnodes in self.collect(point, self.subselection(nodes)).items():
+            sub = subnodes[0].name.value
+            if sub == "__typename":
+                pairs.append((key, self.dialect.text(point.name)))
+            elif sub in ("lat", "lon"):
+                column = "latitude" if sub == "lat" else "longitude"
+                pairs.append((key, self.dialect.float(f'{alias}."{column}"')))
+            else:
+                raise Unsupported(f"{point.name}.{sub}")
+        both = f'{alias}."latitude" IS NULL OR {alias}."longitude" IS NULL'
+        return f"(CASE WHEN {both} THEN NULL ELSE {self.dialect.obj(pairs)} END)"
+
+    def referenced(
+        self, item: Field, target: GraphQLObjectType, nodes: list[FieldNode], parent_alias: str
+    ) -> str:
+        """One item by a foreign key, null when absent or hidden (as the by-id loaders,
+        cms/services/batches.by_ids, read it)."""
+        alias = self.alias()
+        columns: set[str] = set()
+        if item.kind is Kind.REGION:
+            model: Any = models.Region
+            element = self.region_object(target, self.subselection(nodes), alias, columns)
+        elif item.target == "MediaAsset":
+            model = models.MediaAsset
+            element = self.media_object(target, self.subselection(nodes), alias, columns)
+        else:
+            kind = CONTENT_TYPES.get(item.target or "")
+            if kind is None:
+                raise Unsupported(f"a reference to {item.target}")
+            model = kind.model
+            element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        sentinels = Sentinels()
+        reference = sentinels.reference(f'{parent_alias}."{item.column}"')
+        with rules_at(NOW):
+            queryset = visible(model, self.viewer).filter(id=reference)
+            rows = queryset_sql(
+                queryset.values(*sorted(columns | {"id"})),
+                self.dialect.name,
+                self.sources,
+                sentinels,
+            )
+        return self.dialect.nested(f"SELECT {element} FROM ({rows}) AS {alias}")
+
+    def media_object(
+        self,
+        named: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        alias: str,
+        columns: set[str],
+    ) -> str:
+        """A media asset's plain fields and its URL (graphql_schema/media/types.py)."""
+        pairs: list[tuple[str, str]] = []
+        for key, nodes in self.collect(named, selection_sets).items():
+            name = nodes[0].name.value
+            if nodes[0].arguments:
+                raise Unsupported(f"{named.name}.{name} with arguments")
+            if name == "__typename":
+                pairs.append((key, self.dialect.text(named.name)))
+            elif name == "id":
+                columns.add("id")
+                pairs.append((key, self.dialect.global_id(named.name, f'{alias}."id"')))
+            elif name == "url":
+                head, tail = media_url(self.settings, "\x00").split("\x00")
+                columns.add("storage_key")
+                text = self.dialect.text
+                pairs.append((key, f'{text(head)} || {alias}."storage_key" || {text(tail)}'))
+            elif name in _MEDIA_COLUMNS:
+                column = _MEDIA_COLUMNS[name]
+                columns.add(column)
+                pairs.append((key, f'{alias}."{column}"'))
+            else:
+                raise Unsupported(f"{named.name}.{name}")
+        return self.dialect.obj(pairs)
+
+    def region_object(
+        self,
+        named: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        alias: str,
+        columns: set[str],
+    ) -> str:
+        """Regions are reference data with a type of their own (content/types.py)."""
+        pairs: list[tuple[str, str]] = []
+        for key, nodes in self.collect(named, selection_sets).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, self.dialect.text(named.name)))
+            elif name == "id":
+                columns.add("id")
+                pairs.append((key, self.dialect.global_id(named.name, f'{alias}."id"')))
+            elif name in ("code", "name"):
+                columns.add(name)
+                pairs.append((key, f'{alias}."{name}"'))
+            else:
+                raise Unsupported(f"{named.name}.{name}")
+        return self.dialect.obj(pairs)
+
+
+# Plain fields of a media asset and their columns (graphql_schema/media/types.py).
+_MEDIA_COLUMNS = {
+    "fileName": "file_name",
+    "mimeType": "mime_type",
+    "size": "size",
+    "width": "width",
+    "height": "height",
+    "alt": "alt",
+    "caption": "caption",
+    "credit": "credit",
+    "placeholder": "placeholder",
+}
+
+# Root fields that find one item by id or slug, and the type they find.
+_LOOKUPS = {
+    "newsItem": "News",
+    "agreement": "Agreement",
+    "actionPlan": "ActionPlan",
+    "enterprise": "Enterprise",
+    "tag": "Tag",  # by slug only
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The parts of a declared type (plan items, quotes) as a type of their own."""
+
+    field: Field
+    parent: str
+
+
+# Reverse relations: the rows that point at an item, with the model, the foreign key
+# and the order their loaders read them in (graphql_schema/cooperation/dataloaders.py).
+_CHILDREN: dict[tuple[str, str], tuple[Any, str, tuple[str, ...]]] = {
+    ("Agreement", "actionPlans"): (models.ActionPlan, "agreement", ACTION_PLANS_ORDER),
+    ("ActionPlan", "visits"): (models.Visit, "action_plan", VISITS_ORDER),
+}
+
+
+def _get(value: Any, name: str) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(name)
+    return getattr(value, name, None)
+
+
+def build_plan(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: Variables,
+    viewer: Viewer,
+    settings: Settings,
+    dialect: str,
+) -> Plan:
+    """The plan of an operation for the shape of these variables (which of them are
+    null, what the booleans are); raises Unsupported."""
+    builder = _Builder(schema, operation, fragments, variables, viewer, settings, Dialect(dialect))
+    data = builder.root()
+    head = f"WITH {', '.join(builder.ctes)} " if builder.ctes else ""
+    body = builder.dialect.result(data)
+    checks = "".join(f", {check}" for check in builder.checks)
+    text = f"{head}{body}{checks}"
+    return Plan(
+        Statement.bind(text, builder.sources, dialect), tuple(builder.binders), len(builder.checks)
+    )

@@ -1,0 +1,136 @@
+"""The read compiler against Strawberry: identical answers, data, errors and
+extensions, for every collected document and a few hundred generated ones, as
+anonymous, read-token and staff callers (bench/differential.py runs thousands)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from cms.db import count_statements
+from tests.api.differential import Document, Generator, collected
+from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
+from web.view import EXECUTOR_HEADER
+
+# Generated documents per caller; bench/differential.py runs thousands.
+GENERATED = int(os.environ.get("CMS_DIFFERENTIAL_GENERATED", "120"))
+SEED = int(os.environ.get("CMS_DIFFERENTIAL_SEED", "0"))
+
+
+@contextlib.asynccontextmanager
+async def _pair(db: TestDatabase) -> AsyncIterator[tuple[GraphQLClient, GraphQLClient]]:
+    # Thousands of requests (bench/differential.py) must not meet the rate limits.
+    unlimited = {
+        "CMS_RATE_LIMIT_ANONYMOUS": "1000000000/60",
+        "CMS_RATE_LIMIT_TOKEN": "1000000000/60",
+    }
+    async with (
+        client_with(db, CMS_QUERY_COMPILER="off", **unlimited) as strawberry,
+        client_with(db, CMS_QUERY_COMPILER="on", **unlimited) as compiled,
+    ):
+        yield strawberry, compiled
+
+
+async def _post(client: GraphQLClient, document: Document) -> httpx.Response:
+    body: dict[str, Any] = {"query": document.query, "variables": document.variables}
+    if document.operation_name:
+        body["operationName"] = document.operation_name
+    return await client.http.post("/graphql", json=body, headers=client.headers)
+
+
+def _comparable(answer: dict[str, Any]) -> dict[str, Any]:
+    # Internal errors carry a random id: none are expected, but compare their codes.
+    for error in answer.get("errors") or ():
+        (error.get("extensions") or {}).pop("errorId", None)
+        (error.get("extensions") or {}).pop("requestId", None)
+    return answer
+
+
+async def run_differential(
+    strawberry: GraphQLClient, compiled: GraphQLClient, documents: list[Document]
+) -> Counter[str]:
+    paths: Counter[str] = Counter()
+    for document in documents:
+        expected = await _post(strawberry, document)
+        actual = await _post(compiled, document)
+        assert actual.status_code == expected.status_code, document
+        assert expected.headers.get(EXECUTOR_HEADER) is None
+        path = actual.headers.get(EXECUTOR_HEADER, "strawberry")
+        paths[path] += 1
+        assert _comparable(actual.json()) == _comparable(expected.json()), (path, document)
+    return paths
+
+
+async def _documents(client: GraphQLClient, count: int, seed: int) -> list[Document]:
+    """Collected documents, then generated ones; cursors come from earlier pages."""
+    documents = collected()
+    generator = Generator(seed)
+    cursors: list[str] = []
+    for _ in range(count):
+        document = generator.document(generator.random.choice(cursors) if cursors else None)
+        documents.append(document)
+        answer = (await _post(client, document)).json()
+        news = (answer.get("data") or {}).get("news") or {}
+        for edge in news.get("edges") or ():
+            if isinstance(edge, dict) and edge.get("cursor"):
+                cursors.append(edge["cursor"])
+        end = (news.get("pageInfo") or {}).get("endCursor")
+        if end:
+            cursors.append(end)
+    return documents
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "read-token", "staff"])
+async def test_compiled_answers_equal_strawberry(db: TestDatabase, caller: str) -> None:
+    async with _pair(db) as (strawberry, compiled):
+        if caller == "read-token":
+            token = await use_api_token(strawberry, "read")
+            compiled.headers["authorization"] = f"Bearer {token}"
+        elif caller == "staff":
+            await login_as(strawberry, "editor")
+            compiled.headers.update(strawberry.headers)
+        documents = await _documents(
+            strawberry, GENERATED, seed={"anonymous": 1, "read-token": 2, "staff": 3}[caller]
+        )
+        paths = await run_differential(strawberry, compiled, documents)
+    # The subset is real: most generated documents compile, the rest fall back.
+    assert paths["compiled"] >= GENERATED // 2, paths
+    assert paths["strawberry"] > 0, paths
+
+
+# The bench's reads (bench/harness.py) compile, each to one statement.
+COMPILED_BENCH_READS = ("news_list", "news_by_tag", "news_item", "narrow_100", "deep_agreement")
+
+
+@pytest.mark.parametrize("name", COMPILED_BENCH_READS)
+async def test_bench_reads_compile_to_one_statement(seeded_db: TestDatabase, name: str) -> None:
+    (document,) = [found for found in collected() if found.origin == f"bench:{name}"]
+    async with _pair(seeded_db) as (strawberry, compiled):
+        await _post(compiled, document)  # the plan is made once
+        with count_statements() as statements:
+            response = await _post(compiled, document)
+        expected = await _post(strawberry, document)
+    assert response.headers.get(EXECUTOR_HEADER) == "compiled"
+    assert len(statements) == 1, statements
+    data = response.json()["data"]
+    assert data == expected.json()["data"]
+    assert all(value for value in data.values()), data
+
+
+async def test_unsupported_and_refused_operations_fall_back(seeded_db: TestDatabase) -> None:
+    async with client_with(seeded_db, CMS_QUERY_COMPILER="on") as compiled:
+        for query, variables in (
+            ("{ news(first: 2) { edges { node { body { excerpt(length: 9) } } } } }", {}),
+            ("query($f: Int) { news(first: $f) { totalCount } }", {"f": 100_000}),
+            ('{ news(first: 2, after: "nonsense") { totalCount } }', {}),
+            ("{ __schema { queryType { name } } }", {}),
+            ('{ newsItem(slug: "no-such-news") { title } }', {}),
+        ):
+            response = await _post(compiled, Document("test", query, variables))
+            assert response.headers.get(EXECUTOR_HEADER) is None, query
