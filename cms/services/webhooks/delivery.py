@@ -42,6 +42,8 @@ PENDING_EVENTS = Q(dispatched_at__isnull=True)
 PENDING_DELIVERIES = Q(delivered_at__isnull=True, failed_at__isnull=True)
 RESPONSE_KEPT = 1024  # bytes of a response kept in the log
 USER_AGENT = "cms-webhooks/1"
+_DISPATCH_BATCH = 200  # events turned into deliveries in one round
+_GATHER_SECONDS = 0.1  # the shortest time between two rounds, but for a backlog
 _PRUNE_EVERY = 3600.0  # seconds between two prunings of the log by one process
 
 
@@ -107,6 +109,11 @@ class WebhookSender:
                 self._wakeup.clear()
                 try:
                     report = await self.run_once()
+                    if (
+                        report.dispatched >= _DISPATCH_BATCH
+                        or report.sent + report.failed >= self.settings.webhook_concurrency
+                    ):
+                        continue  # a backlog: the next round at once
                     busy = report.dispatched or report.sent or report.failed
                     wait = 0.0 if busy else await self._seconds_to_next()
                     await self._prune_now_and_then()
@@ -122,6 +129,10 @@ class WebhookSender:
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(wait):
                             await self._wakeup.wait()
+                # Under load changes come one by one, each waking the sender: a round
+                # for what a moment gathers, not a round of claims per change competing
+                # with the requests for the database.
+                await asyncio.sleep(_GATHER_SECONDS)
         finally:
             unsubscribe_from_changes(self._on_change)
             await self.close()
@@ -151,7 +162,7 @@ class WebhookSender:
 
     # ------------------------------------------------------------ fan-out
 
-    async def dispatch_events(self, *, batch: int = 200) -> int:
+    async def dispatch_events(self, *, batch: int = _DISPATCH_BATCH) -> int:
         """Committed events turned into deliveries; how many events."""
         moment = self.clock()
         events = await outbox.claim(
