@@ -40,6 +40,7 @@ logger = logging.getLogger("cms.webhooks")
 
 PENDING_EVENTS = Q(dispatched_at__isnull=True)
 PENDING_DELIVERIES = Q(delivered_at__isnull=True, failed_at__isnull=True)
+ENDPOINT_OFF = "Адрес отключён: не отправлено."  # the error of a delivery it stopped
 RESPONSE_KEPT = 1024  # bytes of a response kept in the log
 USER_AGENT = "cms-webhooks/1"
 _DISPATCH_BATCH = 200  # events turned into deliveries in one round
@@ -232,7 +233,7 @@ class WebhookSender:
                     continue
                 if outcome is None:
                     await WebhookDelivery.filter(id=delivery.pk).update(
-                        failed_at=self.clock(), last_error="Адрес отключён: не отправлено."
+                        failed_at=self.clock(), last_error=ENDPOINT_OFF
                     )
                     failed += 1
                     continue
@@ -376,6 +377,10 @@ class WebhookSender:
                 id=endpoint.pk, active=True, consecutive_failures__gte=limit
             ).update(active=False, disabled_at=moment, disabled_reason=reason)
         if disabled:
+            # Nothing more goes to it: what waits for it fails now, not at its next try.
+            waiting = WebhookDelivery.filter(PENDING_DELIVERIES, endpoint_id=endpoint.pk)
+            await waiting.filter(id=delivery.pk).update(failed_at=moment)
+            await waiting.update(failed_at=moment, last_error=ENDPOINT_OFF)
             logger.warning("webhook endpoint %d disabled: %s", endpoint.pk, reason)
         else:
             logger.info(
