@@ -63,6 +63,12 @@ DEEP_AGREEMENT_STATEMENTS = 1  # compiled
 # items; visits; visited enterprises; item directions; item events; organizers;
 # visit enterprises; industries
 DEEP_AGREEMENT_STRAWBERRY_STATEMENTS = 14
+# Regions are asked for at two depths (the parties' regions, the visits' delegation
+# regions), and one batch serves both when their loads fall in the same turn of the
+# event loop. On SQLite statements run one at a time in the order asked, and they
+# always do; on PostgreSQL the parties and the visits are read side by side on two
+# connections, and when the parties answer last the regions take a second statement.
+DEEP_AGREEMENT_STRAWBERRY_STATEMENTS_POSTGRES = {14, 15}
 
 
 async def statements_of(client: GraphQLClient, query: str, variables: dict) -> int:
@@ -90,9 +96,11 @@ async def test_pinned_counts_through_strawberry(seeded_db: TestDatabase) -> None
         assert await statements_of(client, NEWS_ITEM, {"slug": NEWS_SLUG}) == (
             NEWS_ITEM_STRAWBERRY_STATEMENTS
         )
-        assert await statements_of(client, DEEP_AGREEMENT, {"slug": AGREEMENT_SLUG}) == (
-            DEEP_AGREEMENT_STRAWBERRY_STATEMENTS
-        )
+        deep = await statements_of(client, DEEP_AGREEMENT, {"slug": AGREEMENT_SLUG})
+        if seeded_db.backend == "postgres":
+            assert deep in DEEP_AGREEMENT_STRAWBERRY_STATEMENTS_POSTGRES
+        else:
+            assert deep == DEEP_AGREEMENT_STRAWBERRY_STATEMENTS
 
 
 async def test_counts_do_not_grow_with_page_size(
