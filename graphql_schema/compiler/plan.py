@@ -616,15 +616,9 @@ class _Builder:
         child_field = (item.link_column or "").removesuffix("_id")
         alias = self.alias()
         columns: set[str] = set()
-        if item.kind is Kind.REGIONS:
-            child_model: Any = models.Region
-            element = self.region_object(target, self.subselection(nodes), alias, columns)
-        else:
-            kind = CONTENT_TYPES.get(item.target or "")
-            if kind is None:
-                raise Unsupported(f"a list of {item.target}")
-            child_model = kind.model
-            element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        if item.target == "MediaAsset":
+            raise Unsupported("a list of MediaAsset")
+        child_model, element = self.target_object(item, target, nodes, alias, columns, "a list of")
         sentinels = Sentinels()
         parent_id = sentinels.reference(f'{parent_alias}."id"')
         with rules_at(NOW):
@@ -772,6 +766,27 @@ class _Builder:
         both = f'{alias}."latitude" IS NULL OR {alias}."longitude" IS NULL'
         return f"(CASE WHEN {both} THEN NULL ELSE {self.dialect.obj(pairs)} END)"
 
+    def target_object(
+        self,
+        item: Field,
+        target: GraphQLObjectType,
+        nodes: list[FieldNode],
+        alias: str,
+        columns: set[str],
+        what: str,
+    ) -> tuple[Any, str]:
+        """The model a field of `item` points at, and the JSON of one of its rows: a
+        region, a media asset or a declared content type."""
+        selection = self.subselection(nodes)
+        if item.kind in (Kind.REGION, Kind.REGIONS):
+            return models.Region, self.region_object(target, selection, alias, columns)
+        if item.target == "MediaAsset":
+            return models.MediaAsset, self.media_object(target, selection, alias, columns)
+        kind = CONTENT_TYPES.get(item.target or "")
+        if kind is None:
+            raise Unsupported(f"{what} {item.target}")
+        return kind.model, self.content_object(kind, target, selection, alias, columns)
+
     def referenced(
         self, item: Field, target: GraphQLObjectType, nodes: list[FieldNode], parent_alias: str
     ) -> str:
@@ -779,18 +794,7 @@ class _Builder:
         cms/services/batches.by_ids, read it)."""
         alias = self.alias()
         columns: set[str] = set()
-        if item.kind is Kind.REGION:
-            model: Any = models.Region
-            element = self.region_object(target, self.subselection(nodes), alias, columns)
-        elif item.target == "MediaAsset":
-            model = models.MediaAsset
-            element = self.media_object(target, self.subselection(nodes), alias, columns)
-        else:
-            kind = CONTENT_TYPES.get(item.target or "")
-            if kind is None:
-                raise Unsupported(f"a reference to {item.target}")
-            model = kind.model
-            element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
+        model, element = self.target_object(item, target, nodes, alias, columns, "a reference to")
         sentinels = Sentinels()
         reference = sentinels.reference(f'{parent_alias}."{item.column}"')
         with rules_at(NOW):
