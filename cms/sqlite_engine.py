@@ -46,6 +46,19 @@ def base64url(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
+def _run_statement(
+    connection: sqlite3.Connection, query: str, values: list[Any] | None
+) -> tuple[int, list[Any]]:
+    """On the driver's thread: the rows and the statement's own count of changed rows
+    (-1 for a query that changes none)."""
+    cursor = connection.execute(query, values or ())
+    try:
+        rows = cursor.fetchall()
+        return cursor.rowcount, rows
+    finally:
+        cursor.close()
+
+
 class _OwnChanges(SqliteClient):
     async def execute_query(
         self, query: str, values: list[Any] | None = None
@@ -54,10 +67,11 @@ class _OwnChanges(SqliteClient):
         try:
             async with self.acquire_connection() as connection:
                 self.log.debug("%s: %s", query, values)
-                async with connection.execute(query, values) as cursor:
-                    rows = list(await cursor.fetchall())
-                    # The statement's own rows (-1 for a query that changes none).
-                    changed = cursor.rowcount
+                # One trip to the driver's thread, not three (execute, fetch, close):
+                # under load each trip waits for the thread and then for the loop.
+                changed, rows = await connection._execute(
+                    _run_statement, connection._conn, query, values
+                )
         except sqlite3.OperationalError as exc:
             raise OperationalError(exc) from exc
         except sqlite3.IntegrityError as exc:

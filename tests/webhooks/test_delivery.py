@@ -123,6 +123,29 @@ async def test_content_types_and_events_filter_what_an_endpoint_gets(
     ]
 
 
+async def test_nothing_is_written_while_no_endpoint_is_active(
+    db: TestDatabase, receiver: Receiver
+) -> None:
+    """An event no endpoint could ever be sent is not written (nor claimed, nor
+    closed): sites without webhooks pay nothing for them."""
+    settings = fast_settings(db)
+    await _publish_one("без адресов")
+    assert await WebhookEvent.all().count() == 0
+    _, endpoint = await add_endpoint(settings, receiver.url, EventType.CONTENT_PUBLISHED)
+    await WebhookEndpoint.filter(id=endpoint.pk).update(active=False)
+    await _publish_one("адрес отключён")
+    assert await WebhookEvent.all().count() == 0
+    await WebhookEndpoint.filter(id=endpoint.pk).update(active=True)
+    await _publish_one("адрес включён")
+    # The endpoint is active again: both events of this change are kept for the
+    # fan-out, which sends it the one it wants.
+    assert await WebhookEvent.all().count() == 2
+    sender = WebhookSender(settings)
+    await rounds_until(sender, lambda: len(receiver.requests) == 1)
+    await sender.close()
+    assert receiver.requests[0].json()["data"]["slug"] == "vebhuk-адрес включён"
+
+
 async def test_a_rolled_back_change_sends_nothing(db: TestDatabase, receiver: Receiver) -> None:
     settings = fast_settings(db)
     await add_endpoint(settings, receiver.url, EventType.CONTENT_PUBLISHED)

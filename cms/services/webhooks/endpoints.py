@@ -18,7 +18,7 @@ from cms.services.content_types import CONTENT_TYPES
 from cms.services.validation import Checker
 from cms.services.visibility import now
 from cms.services.webhooks.addresses import is_public, url_problem
-from cms.services.webhooks.events import EventType, record
+from cms.services.webhooks.events import EventType, write
 from cms.services.webhooks.signing import new_secret
 from cms.settings import Settings
 
@@ -154,7 +154,7 @@ async def ping(pk: int) -> WebhookDelivery:
     endpoint = await get(pk)
     moment = now()
     async with in_transaction():
-        event = await record(
+        event = await write(
             EventType.PING,
             {"kind": "WebhookEndpoint", "databaseId": endpoint.pk},
             dispatched_at=moment,

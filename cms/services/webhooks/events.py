@@ -1,9 +1,14 @@
 """What a webhook reports, written to the outbox inside the change's transaction.
 
 Every write that reports something calls one of the `record_*` functions while its
-transaction is open: a rolled-back change leaves no event, a committed one always
-has its event, whatever happens to the process after the commit. The body a
-receiver gets is made from the stored payload (`body`), the same for every attempt.
+transaction is open: a rolled-back change leaves no event, a committed one has its
+event, whatever happens to the process after the commit, as long as some endpoint
+was active at that moment. With none, nothing is written: no endpoint could ever get
+it (an endpoint is sent only events committed while it is active and after it was
+made, delivery._wants), and the sender would only claim and close it. That spares
+every public feedback submission and every edit an insert, and the sender its
+rounds, on the sites (most of them) that use no webhooks. The body a receiver gets
+is made from the stored payload (`body`), the same for every attempt.
 """
 
 from __future__ import annotations
@@ -15,8 +20,16 @@ from typing import Any
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
 
-from cms.models import ContentModel, FeedbackMessage, MediaAsset, PublishableModel, WebhookEvent
+from cms.models import (
+    ContentModel,
+    FeedbackMessage,
+    MediaAsset,
+    PublishableModel,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from cms.services import urls
 from cms.services.ids import encode_global_id
 from cms.services.publishing import publication_status
@@ -55,6 +68,9 @@ _MEDIA_ACTIONS = {
 }
 
 
+_LISTENING = f"SELECT 1 FROM {WebhookEndpoint._meta.db_table} WHERE active LIMIT 1"
+
+
 def new_message_id() -> str:
     return "msg_" + secrets.token_hex(12)
 
@@ -64,10 +80,28 @@ async def record(
     payload: dict[str, Any],
     *,
     content_type: str | None = None,
+    using_db: BaseDBAsyncClient | None = None,
+) -> None:
+    """One event in the outbox for the endpoints to come (none: nothing); call it
+    inside the transaction of the change, which the check of the endpoints joins."""
+    # Plain SQL: the check runs for every edit and submission, and a queryset costs
+    # more to build than the statement to run.
+    connection = using_db or get_connection("default")  # the change's transaction
+    _, rows = await connection.execute_query(_LISTENING)
+    if not rows:
+        return
+    await write(event_type, payload, content_type=content_type, using_db=using_db)
+
+
+async def write(
+    event_type: EventType,
+    payload: dict[str, Any],
+    *,
+    content_type: str | None = None,
     dispatched_at: datetime | None = None,
     using_db: BaseDBAsyncClient | None = None,
 ) -> WebhookEvent:
-    """One event in the outbox; call it inside the transaction of the change."""
+    """One event in the outbox, whoever listens (a ping, already fanned out)."""
     moment = now()
     return await WebhookEvent.create(
         using_db=using_db,
