@@ -3,9 +3,11 @@
 For each representative operation (bench/harness.py): which executor answered
 with the compiler on, whether both answers are equal, and the median CPU time of
 a whole request through the ASGI app (no socket) with the compiler off and on,
-the response cache off. Short on purpose: the machine is shared.
+the response cache off. Short on purpose: the machine is shared. With `--keyed`
+the reads are anonymous GETs: both executors answer as on a miss of the public
+cache (the answer stored for HTTP caches, with its surrogate keys).
 
-    .venv/bin/python bench/compiled_reads.py [--news 10000] [--rounds 100]
+    .venv/bin/python bench/compiled_reads.py [--news 10000] [--rounds 100] [--keyed]
     .venv/bin/python bench/compiled_reads.py --database-url postgres://postgres@127.0.0.1:5432/ladder
 """
 
@@ -30,7 +32,7 @@ HEADERS = {"content-type": "application/json"}
 READS = ("news_list", "news_by_tag", "news_item", "narrow_100", "deep_agreement")
 
 
-async def run(news: int, rounds: int, database_url: str | None) -> None:
+async def run(news: int, rounds: int, database_url: str | None, keyed: bool) -> None:
     import httpx
     import orjson
 
@@ -54,7 +56,8 @@ async def run(news: int, rounds: int, database_url: str | None) -> None:
     }
     install_statement_counter()
     database = "PostgreSQL" if database_url else "SQLite"
-    print(f"{news} news, {database}, {rounds} rounds, load average {harness.load_average()}")
+    how = "anonymous GETs (keyed)" if keyed else "POSTs"
+    print(f"{news} news, {database}, {rounds} rounds, {how}, load average {harness.load_average()}")
     print("| operation | path (on) | equal | statements off → on | µs off | µs on | × |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     async with (
@@ -68,12 +71,21 @@ async def run(news: int, rounds: int, database_url: str | None) -> None:
         for name in READS:
             op = harness.OPERATIONS[name]
             body = op.body()
+            sent = orjson.loads(body)
+            params = {
+                "query": sent["query"],
+                "variables": orjson.dumps(sent.get("variables")).decode(),
+            }
             results: dict[str, Any] = {}
             for mode, client in clients.items():
 
                 async def request(
-                    client: httpx.AsyncClient = client, body: bytes = body
+                    client: httpx.AsyncClient = client,
+                    body: bytes = body,
+                    params: dict[str, str] = params,
                 ) -> httpx.Response:
+                    if keyed:
+                        return await client.get("/graphql", params=params)
                     return await client.post("/graphql", content=body, headers=HEADERS)
 
                 await request()  # plans, caches
@@ -105,8 +117,9 @@ def main() -> None:
     parser.add_argument("--news", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--database-url", help="postgres://...: a demo database made there")
+    parser.add_argument("--keyed", action="store_true", help="anonymous GETs, answers stored")
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.news, arguments.rounds, arguments.database_url))
+    asyncio.run(run(arguments.news, arguments.rounds, arguments.database_url, arguments.keyed))
 
 
 if __name__ == "__main__":

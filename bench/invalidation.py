@@ -10,6 +10,8 @@ exported to a temporary directory (the whole-cache generation counter it replace
 Writes bench/REPORT-invalidation.md.
 
     .venv/bin/python bench/invalidation.py --baseline cd7d6b7
+    .venv/bin/python bench/invalidation.py --baseline a683338 --section results-compiled \
+        --name "misses compiled" --baseline-name "misses through Strawberry"
     .venv/bin/python bench/invalidation.py --news 10000 --duration 6 --redis redis://127.0.0.1:6379/0
 """
 
@@ -19,6 +21,7 @@ import argparse
 import concurrent.futures
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tarfile
@@ -242,20 +245,23 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--baseline", default=None, help="a commit to compare with")
+    parser.add_argument("--name", default="precise (surrogate keys)", help="this tree's rows")
+    parser.add_argument("--baseline-name", default="whole cache", help="the baseline's rows")
     parser.add_argument("--redis", default=None, help="a Redis URL: the cache in Redis")
     parser.add_argument("--report", default=str(harness.ROOT / "bench" / "REPORT-invalidation.md"))
+    parser.add_argument("--section", default=None, help="of the report (default: by the store)")
     args = parser.parse_args()
-    command = "python bench/invalidation.py " + " ".join(sys.argv[1:])
+    command = shlex.join(["python", "bench/invalidation.py", *sys.argv[1:]])
     load_before = harness.load_average()
     env: dict[str, str] = {}
     if args.redis:
         env = {"CMS_REDIS_URL": args.redis, "CMS_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}"}
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="cms-bench-invalidation-") as workdir:
-        variants = [("precise (surrogate keys)", harness.ROOT)]
+        variants = [(args.name, harness.ROOT)]
         if args.baseline:
             variants.append(
-                (f"whole cache ({args.baseline})", export(args.baseline, Path(workdir)))
+                (f"{args.baseline_name} ({args.baseline})", export(args.baseline, Path(workdir)))
             )
         for variant, root in variants:
             database_url = harness.demo_database(args.news, Path(workdir))
@@ -275,7 +281,8 @@ def main() -> None:
     text = markdown(rows, args, command, (load_before, harness.load_average()))
     print(text)
     # The run in process and the run on Redis each keep their own section.
-    write_between_markers(Path(args.report), text, "results-redis" if args.redis else "results")
+    section = args.section or ("results-redis" if args.redis else "results")
+    write_between_markers(Path(args.report), text, section)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ A request goes through, in this order, each step answering it or handing on:
 6. the operation: exactly one, chosen by operationName; a GET only reads;
 7. the response cache, for the public scope (one lookup per request: skipped
    when the fast lane looked up and missed);
-8. execution, then the caching headers and the store of a public read.
+8. execution (the read compiler when it supports the read, else Strawberry), then
+   the caching headers and the store of a public read, with its surrogate keys.
 Every answer before execution is made by web/responses.py, in one shape.
 """
 
@@ -167,24 +168,48 @@ class GraphQLView:
             key = None
         # Without the response cache, anonymous GETs still get ETags and public headers.
         collect = cacheable and (key is not None or (is_get and viewer.is_anonymous))
-        if self.compiler is not None and is_read and not upload and not collect:
-            # Surrogate keys are not made by compiled reads: answers to be stored run
-            # through Strawberry.
+        compiled = None
+        if self.compiler is not None and is_read and not upload:
             try:
                 compiled = await self.compiler.execute(
-                    query, data.variables, data.operation_name, viewer
+                    query, data.variables, data.operation_name, viewer, collect
                 )
             except Exception:
                 # Strawberry answers instead, and reports a fault in its own way.
                 compiler_logger.exception("the read compiler failed; answering through Strawberry")
-                compiled = None
-            if compiled is not None:
-                refusal = within_response_size(
-                    compiled.body, {"extensions": compiled.extensions}, self.settings
-                )
+        if compiled is not None:
+            refusal = within_response_size(
+                compiled.body, {"extensions": compiled.extensions}, self.settings
+            )
+            if refusal is not None or not collect:
                 answer = _private(refusal or compiled.body)
                 answer.headers[EXECUTOR_HEADER] = "compiled"
                 return answer
+            body, surrogate_keys = compiled.body, compiled.surrogate_keys
+        else:
+            answered = await self._execute(query, data, viewer, collect, is_get)
+            if isinstance(answered, Response):
+                return answered
+            body, surrogate_keys = answered
+        keys = " ".join(sorted(surrogate_keys or ()))
+        try:
+            entry = await self.cache.entry_for(body, keys, stamp)
+            if key is not None:
+                await self.cache.put(key, entry)
+        except Exception:
+            logger.exception("response cache write failed; answered without caching")
+            answer = _private(body)
+        else:
+            answer = self._public_response(entry, is_get, viewer, request.headers)
+        if compiled is not None:
+            answer.headers[EXECUTOR_HEADER] = "compiled"
+        return answer
+
+    async def _execute(
+        self, query: str, data: GraphQLParams, viewer: Viewer, collect: bool, is_get: bool
+    ) -> Response | tuple[bytes, set[str] | None]:
+        """Strawberry's answer: the response, or the body of a public read to store and
+        the surrogate keys it recorded."""
         # What execution may add to the answer: a status (507 for a full media disk, 503
         # when no slot for an expensive operation is free) and headers.
         sub_response = Response()
@@ -219,15 +244,7 @@ class GraphQLView:
         succeeded = not result.errors and result.data is not None
         if not (collect and succeeded):
             return _private(body)
-        keys = " ".join(sorted(context.surrogate_keys or ()))
-        try:
-            entry = await self.cache.entry_for(body, keys, stamp)
-            if key is not None:
-                await self.cache.put(key, entry)
-        except Exception:
-            logger.exception("response cache write failed; answered without caching")
-            return _private(body)
-        return self._public_response(entry, is_get, viewer, request.headers)
+        return body, context.surrogate_keys
 
     def _operation(
         self, query: str, operation_name: str | None

@@ -10,7 +10,9 @@ see changed, nothing for a draft edit. Caches void exactly the answers that shar
 key with a change (web/response_cache.py), and a CDN purges the same keys.
 
 The answer being computed collects into a set made current by `recording`; outside
-one (staff reads, jobs, mutations) recording does nothing.
+one (staff reads, jobs, mutations) recording does nothing. The read compiler names
+its answers with the same keys (graphql_schema/compiler/plan.py, keyed plans): the
+lists recorded while its plan is built, the items from the rows of its answer.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Running a read through its compiled plan, or saying that Strawberry must.
 
-`ReadCompiler.execute` answers the body of a response (bytes) or None. None means
+`ReadCompiler.execute` answers the body of a response (bytes) or None; asked to
+`collect`, also the surrogate keys Strawberry would have recorded computing it (for
+the response cache and HTTP caches), from a keyed plan of its own. None means
 the whole operation goes to Strawberry: a refusal of the limits or of validation
 (Strawberry reports it, in the same words), variables that do not coerce, an
 operation above the expensive-operation cost (it needs a slot), anything the
@@ -30,14 +32,16 @@ from graphql_schema.limits import Counts, check_operation, parse_within_limits
 
 logger = logging.getLogger("cms.compiler")
 
-# A plan per (text, operation name, visibility scope, dialect, shape of variables).
-_Key = tuple[str, str | None, str, str, tuple[tuple[str, object], ...]]
+# A plan per (text, operation name, visibility scope, dialect, shape of variables,
+# keyed).
+_Key = tuple[str, str | None, str, str, tuple[tuple[str, object], ...], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
     body: bytes
     extensions: dict[str, Any]
+    surrogate_keys: set[str] | None = None  # when collected
 
 
 class ReadCompiler:
@@ -58,6 +62,7 @@ class ReadCompiler:
         variables: dict[str, Any] | None,
         operation_name: str | None,
         viewer: Viewer,
+        collect: bool = False,
     ) -> Compiled | None:
         settings = self.settings
         refused_key = (query, operation_name, viewer.visibility_scope)
@@ -109,6 +114,7 @@ class ReadCompiler:
             viewer.visibility_scope,
             dialect,
             _shape(coerced.coerced),
+            collect,
         )
         plan = self.plans.get(key)
         if plan is not None:
@@ -116,7 +122,14 @@ class ReadCompiler:
         else:
             try:
                 plan = build_plan(
-                    self.schema, operation, fragments, coerced, viewer, settings, dialect
+                    self.schema,
+                    operation,
+                    fragments,
+                    coerced,
+                    viewer,
+                    settings,
+                    dialect,
+                    keyed=collect,
                 )
             except Unsupported as reason:
                 logger.debug("not compiled: %s", reason)
@@ -135,11 +148,14 @@ class ReadCompiler:
         if not all(row[1 + i] for i in range(plan.checks)):
             return None
         data: str = row[0]
+        keys: set[str] | None = None
+        if plan.keyed:
+            json, keys = plan.surrogate_keys(data)
+        else:
+            json = data.encode()
         extensions = {"cost": {"requested": checked.cost, "limit": settings.max_cost}}
-        body = b"".join(
-            (b'{"data":', data.encode(), b',"extensions":', orjson.dumps(extensions), b"}")
-        )
-        return Compiled(body, extensions)
+        body = b"".join((b'{"data":', json, b',"extensions":', orjson.dumps(extensions), b"}"))
+        return Compiled(body, extensions, keys)
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, size: int, value: Any = None) -> None:

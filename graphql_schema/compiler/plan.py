@@ -24,10 +24,12 @@ is built here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -53,6 +55,7 @@ from tortoise.expressions import Q
 from cms import models
 from cms.errors import InvalidArgumentError
 from cms.models.declare import Field, Kind, camel
+from cms.services import surrogate_keys
 from cms.services.columns import fits as fits_column
 from cms.services.content_types import CONTENT_TYPES, ContentType
 from cms.services.news import NewsFilter, NewsOrder, news_count_query, news_ordering, news_queryset
@@ -71,6 +74,7 @@ from graphql_schema.compiler.sql import (
     queryset_sql,
 )
 from graphql_schema.cooperation.dataloaders import ACTION_PLANS_ORDER, VISITS_ORDER
+from graphql_schema.media.dataloaders import unrecorded_uses
 from graphql_schema.relay import parse_typed_id
 from media.service import media_url
 
@@ -83,17 +87,52 @@ Variables = VariableValues  # graphql-core 3.3: coerced values and their sources
 Binder = Callable[[Variables, dict[str, Any]], None]
 
 
+# The key of the hidden member of each object of a keyed plan's answer (no GraphQL
+# name): what Strawberry would record for that object, see `Plan.surrogate_keys`.
+MARK = "#"
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     statement: Statement
     binders: tuple[Binder, ...]  # fill the request's argument values, or Fallback
     checks: int  # columns after the JSON that must all be true, else Fallback
+    # Keyed plans (built for an answer to be stored) name what their answer holds.
+    keyed: bool = False
+    keys: frozenset[str] = frozenset()  # recorded by every answer: the root fields' lists
+    sites: tuple[frozenset[str], ...] = ()  # recorded by the answers that read site `#n`
 
     def arguments(self, variables: Variables) -> dict[str, Any]:
         args: dict[str, Any] = {}
         for binder in self.binders:
             binder(variables, args)
         return args
+
+    def surrogate_keys(self, data: str) -> tuple[bytes, set[str]]:
+        """The JSON of a keyed plan's answer without its marks, and the surrogate keys
+        Strawberry records computing it: the item key of every object it makes (relay's
+        `global_id`) and the lists of every loader it calls (`visibility.visible_q`),
+        which it calls only for the objects that reach them (`#n`: site n)."""
+        keys = set(self.keys)
+        sites = self.sites
+
+        def unmark(value: Any) -> None:
+            if isinstance(value, dict):
+                mark = value.pop(MARK, None)
+                for token in mark.split() if mark else ():
+                    if token[0] == "#":
+                        keys.update(sites[int(token[1:])])
+                    else:
+                        keys.add(token)
+                for inner in value.values():
+                    unmark(inner)
+            elif isinstance(value, list):
+                for inner in value:
+                    unmark(inner)
+
+        answer = orjson.loads(data)
+        unmark(answer)
+        return orjson.dumps(answer), keys
 
 
 _TEXT_KINDS = frozenset({Kind.TEXT, Kind.URL, Kind.SLUG})
@@ -114,10 +153,55 @@ class _Builder:
     checks: list[str] = field(default_factory=list)
     binders: list[Binder] = field(default_factory=list)
     aliases: int = 0
+    keyed: bool = False
+    keys: set[str] = field(default_factory=set)
+    sites: list[_Site] = field(default_factory=list)
 
     def alias(self) -> str:
         self.aliases += 1
         return f"r{self.aliases}"
+
+    # ------------------------------------------------------------ surrogate keys
+
+    @contextmanager
+    def site(self, parent: str, loads_when: str | None = None) -> Iterator[None]:
+        """The rows a field of the object at row `parent` reads: the list keys that
+        building their queryset records are recorded by an answer only when one of
+        its objects reaches them (Strawberry calls the field's loader only then, and
+        a reference's only for a foreign key that is set: `loads_when`)."""
+        keys: set[str] = set()
+        with surrogate_keys.recording(keys):
+            yield
+        if keys:
+            self.sites.append(_Site(parent, loads_when, frozenset(keys)))
+
+    def mark(
+        self,
+        pairs: list[tuple[str, str]],
+        named: GraphQLObjectType,
+        alias: str,
+        columns: set[str],
+    ) -> None:
+        """In a keyed plan, an object's hidden member: its item key (a node's: relay's
+        `global_id` records it) and the sites it reaches (`Plan.surrogate_keys`).
+        Called once the object's fields are built."""
+        if not self.keyed:
+            return
+        text = self.dialect.text
+        parts = []
+        if any(interface.name == "Node" for interface in named.interfaces):
+            columns.add("id")
+            parts.append(f'{text(named.name + ":")} || CAST({alias}."id" AS TEXT)')
+        for index, site in enumerate(self.sites):
+            if site.parent == alias:
+                token = text(f" #{index}")
+                parts.append(
+                    token
+                    if site.loads_when is None
+                    else f"(CASE WHEN {site.loads_when} THEN {token} ELSE '' END)"
+                )
+        if parts:
+            pairs.append((MARK, " || ".join(parts)))
 
     # ------------------------------------------------------------ selections
 
@@ -380,6 +464,11 @@ class _Builder:
         self.ctes.append(
             f"{page} AS MATERIALIZED (SELECT p.*, ROW_NUMBER() OVER () AS _rn FROM ({rows}) AS p)"
         )
+        if self.keyed:
+            # Strawberry makes a node of every row of the page, shown or not.
+            concat = "string_agg" if dialect.postgres else "group_concat"
+            item = f"{dialect.text(kind.name + ':')} || CAST(id AS TEXT)"
+            pairs.append((MARK, f"(SELECT {concat}({item}, ' ') FROM {page} WHERE _rn <= {limit})"))
         return dialect.obj(pairs)
 
     def cursor(self, ordering: Ordering, alias: str) -> str:
@@ -563,6 +652,7 @@ class _Builder:
                 pairs.append((key, self.geo_point(named, name, nodes, alias)))
             else:
                 raise Unsupported(f"{named.name}.{name}")
+        self.mark(pairs, named, alias, columns)
         return dialect.obj(pairs)
 
     def url(self, kind: ContentType, alias: str, columns: set[str]) -> str:
@@ -621,7 +711,7 @@ class _Builder:
         child_model, element = self.target_object(item, target, nodes, alias, columns, "a list of")
         sentinels = Sentinels()
         parent_id = sentinels.reference(f'{parent_alias}."id"')
-        with rules_at(NOW):
+        with rules_at(NOW), self.site(parent_alias):
             queryset = (
                 link_model.filter(
                     visible_q(child_model, self.viewer, prefix=f"{child_field}__", via=link_model),
@@ -650,7 +740,7 @@ class _Builder:
         element = self.content_object(kind, target, self.subselection(nodes), alias, columns)
         sentinels = Sentinels()
         parent_id = sentinels.reference(f'{parent_alias}."id"')
-        with rules_at(NOW):
+        with rules_at(NOW), self.site(parent_alias):
             queryset = (
                 visible(model, self.viewer)
                 .filter(**{f"{parent_field}_id": parent_id})
@@ -676,19 +766,21 @@ class _Builder:
         element = self.content_object(
             _Part(item, parent_field), target, self.subselection(nodes), alias, columns
         )
-        required = Q()
-        for part in item.parts:
-            if part.kind is Kind.REFERENCE and part.required:
-                referenced = CONTENT_TYPES.get(part.target or "")
-                if referenced is None:
-                    raise Unsupported(f"a part referring to {part.target}")
-                required &= visible_q(referenced.model, self.viewer, prefix=f"{part.name}__")
         sentinels = Sentinels()
         parent_id = sentinels.reference(f'{parent_alias}."id"')
-        with rules_at(NOW):
+        with rules_at(NOW), self.site(parent_alias):
+            # Read as their loaders read them: plan items through their own visibility
+            # (hidden with their plan), quotes by their person's only (quotes_of_news).
+            rows_of = model.all() if model is models.Quote else visible(model, self.viewer)
+            required = Q()
+            for part in item.parts:
+                if part.kind is Kind.REFERENCE and part.required:
+                    referenced = CONTENT_TYPES.get(part.target or "")
+                    if referenced is None:
+                        raise Unsupported(f"a part referring to {part.target}")
+                    required &= visible_q(referenced.model, self.viewer, prefix=f"{part.name}__")
             queryset = (
-                visible(model, self.viewer)
-                .filter(required, **{f"{parent_field}_id": parent_id})
+                rows_of.filter(required, **{f"{parent_field}_id": parent_id})
                 .order_by("position", "id")
                 .values(*sorted(columns | {"id"}))
             )
@@ -722,7 +814,7 @@ class _Builder:
         sentinels = Sentinels()
         plan_id = sentinels.reference(f'{parent_alias}."id"')
         viewer = self.viewer
-        with rules_at(NOW):
+        with rules_at(NOW), self.site(parent_alias):
             queryset = (
                 models.VisitEnterprise.filter(
                     visible_q(models.Visit, viewer, prefix="visit__"),
@@ -797,7 +889,10 @@ class _Builder:
         model, element = self.target_object(item, target, nodes, alias, columns, "a reference to")
         sentinels = Sentinels()
         reference = sentinels.reference(f'{parent_alias}."{item.column}"')
-        with rules_at(NOW):
+        loads_when = f'{parent_alias}."{item.column}" IS NOT NULL'
+        # Media reached from a row are recorded as its loader records them.
+        uses = unrecorded_uses() if model is models.MediaAsset else nullcontext()
+        with rules_at(NOW), self.site(parent_alias, loads_when), uses:
             queryset = visible(model, self.viewer).filter(id=reference)
             rows = queryset_sql(
                 queryset.values(*sorted(columns | {"id"})),
@@ -836,6 +931,7 @@ class _Builder:
                 pairs.append((key, f'{alias}."{column}"'))
             else:
                 raise Unsupported(f"{named.name}.{name}")
+        self.mark(pairs, named, alias, columns)
         return self.dialect.obj(pairs)
 
     def region_object(
@@ -859,6 +955,7 @@ class _Builder:
                 pairs.append((key, f'{alias}."{name}"'))
             else:
                 raise Unsupported(f"{named.name}.{name}")
+        self.mark(pairs, named, alias, columns)
         return self.dialect.obj(pairs)
 
 
@@ -883,6 +980,15 @@ _LOOKUPS = {
     "enterprise": "Enterprise",
     "tag": "Tag",  # by slug only
 }
+
+
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """Rows read for a field of the objects at row alias `parent` (`_Builder.site`)."""
+
+    parent: str
+    loads_when: str | None  # SQL over the parent's row; None: always
+    keys: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -915,15 +1021,27 @@ def build_plan(
     viewer: Viewer,
     settings: Settings,
     dialect: str,
+    *,
+    keyed: bool = False,
 ) -> Plan:
     """The plan of an operation for the shape of these variables (which of them are
-    null, what the booleans are); raises Unsupported."""
-    builder = _Builder(schema, operation, fragments, variables, viewer, settings, Dialect(dialect))
-    data = builder.root()
+    null, what the booleans are); raises Unsupported. A keyed plan's answer also says
+    which surrogate keys it holds (`Plan.surrogate_keys`), for the response cache."""
+    builder = _Builder(
+        schema, operation, fragments, variables, viewer, settings, Dialect(dialect), keyed=keyed
+    )
+    # What the querysets record outside a site (the root fields') every answer records.
+    with surrogate_keys.recording(builder.keys):
+        data = builder.root()
     head = f"WITH {', '.join(builder.ctes)} " if builder.ctes else ""
     body = builder.dialect.result(data)
     checks = "".join(f", {check}" for check in builder.checks)
     text = f"{head}{body}{checks}"
     return Plan(
-        Statement.bind(text, builder.sources, dialect), tuple(builder.binders), len(builder.checks)
+        Statement.bind(text, builder.sources, dialect),
+        tuple(builder.binders),
+        len(builder.checks),
+        keyed,
+        frozenset(builder.keys),
+        tuple(site.keys for site in builder.sites),
     )

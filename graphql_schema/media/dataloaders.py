@@ -16,22 +16,22 @@ async def media_by_id(viewer: Viewer, ids: list[int]) -> list[models.MediaAsset 
 
 async def media_of_visible_rows(viewer: Viewer, ids: list[int]) -> list[models.MediaAsset | None]:
     """Assets that rows the viewer sees use (covers, logos, photos): visible by that
-    use, whatever else uses them (see `_unrecorded_uses`)."""
-    with _unrecorded_uses():
+    use, whatever else uses them (see `unrecorded_uses`)."""
+    with unrecorded_uses():
         return await batches.by_ids(models.MediaAsset, viewer, ids)
 
 
 async def documents_of_agreements(
     viewer: Viewer, agreement_ids: list[int]
 ) -> list[list[models.MediaAsset]]:
-    with _unrecorded_uses():
+    with unrecorded_uses():
         return await batches.linked(
             models.AgreementDocument, "agreement", "asset", models.MediaAsset, viewer, agreement_ids
         )
 
 
 @contextmanager
-def _unrecorded_uses() -> Iterator[None]:
+def unrecorded_uses() -> Iterator[None]:
     """An asset is visible while a visible row uses it: reached from such a row, the
     answer depends on that row (whose keys it holds) and the asset's own list, not on
     the lists of everything else that may use it (publishing a news item must not

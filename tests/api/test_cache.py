@@ -30,6 +30,7 @@ from tests.editing.helpers import (
 )
 from tests.seed_content import AGREEMENT_SLUG, DRAFT_NEWS_SLUG, NEWS_SLUG
 from web.response_cache import CachedResponse, MemoryStore, RedisStore, Stamp
+from web.view import EXECUTOR_HEADER
 
 # Staff and read-drafts tokens get the draft; the public the same query answers null.
 DRAFT_ITEM = f'{{ newsItem(slug: "{DRAFT_NEWS_SLUG}") {{ slug title }} }}'
@@ -475,6 +476,30 @@ async def test_a_restored_item_comes_back(apps: list[CachedApp]) -> None:
     payload = await mutate(writer.staff, RESTORE, {"id": published})
     assert payload["errors"] == []
     assert slugs((await reader.read()).json()) == [NEWS_SLUG]
+
+
+# Answered by the read compiler (graphql_schema/compiler), as NEWS_LIST is.
+COMPILED_AGREEMENT = (
+    'query($slug: String = "' + AGREEMENT_SLUG + '") { agreement(slug: $slug) '
+    "{ title parties { name region { name } } actionPlans { title visits { title } } } }"
+)
+
+
+async def test_compiled_answers_fill_the_cache_and_are_voided_precisely(
+    apps: list[CachedApp],
+) -> None:
+    writer, reader = apps
+    for query in (NEWS_LIST, COMPILED_AGREEMENT):
+        miss = await reader.read(query)
+        assert miss.headers[EXECUTOR_HEADER] == "compiled", query
+        assert await cached(reader, query), query
+    await mutate(writer.staff, PUBLISH_NEWS, {"id": await news_id(DRAFT_NEWS_SLUG)})
+    listed = await reader.read()
+    assert listed.headers["x-sql-count"] != "0"
+    assert listed.headers[EXECUTOR_HEADER] == "compiled"
+    assert DRAFT_NEWS_SLUG in slugs(listed.json())
+    assert await cached(reader, NEWS_LIST)
+    assert await cached(reader, COMPILED_AGREEMENT)
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])

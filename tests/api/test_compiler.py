@@ -1,10 +1,13 @@
 """The read compiler against Strawberry: identical answers, data, errors and
 extensions, for every collected document and a few hundred generated ones, as
-anonymous, read-token and staff callers (bench/differential.py runs thousands)."""
+anonymous, read-token and staff callers (bench/differential.py runs thousands).
+The anonymous caller reads by GET, so that both store their answers as the public
+cache does: their surrogate keys must be the same set too."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -44,6 +47,19 @@ async def _post(client: GraphQLClient, document: Document) -> httpx.Response:
     return await client.http.post("/graphql", json=body, headers=client.headers)
 
 
+async def _get(client: GraphQLClient, document: Document) -> httpx.Response:
+    params = {"query": document.query, "variables": json.dumps(document.variables)}
+    if document.operation_name:
+        params["operationName"] = document.operation_name
+    headers = {**client.headers, "accept": "application/json"}
+    return await client.http.get("/graphql", params=params, headers=headers)
+
+
+def _surrogate_keys(response: httpx.Response) -> set[str] | None:
+    header = response.headers.get("surrogate-key")
+    return None if header is None else set(header.split())
+
+
 def _comparable(answer: dict[str, Any]) -> dict[str, Any]:
     # Internal errors carry a random id: none are expected, but compare their codes.
     for error in answer.get("errors") or ():
@@ -53,17 +69,33 @@ def _comparable(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_differential(
-    strawberry: GraphQLClient, compiled: GraphQLClient, documents: list[Document]
+    strawberry: GraphQLClient,
+    compiled: GraphQLClient,
+    documents: list[Document],
+    *,
+    by_get: bool = False,
 ) -> Counter[str]:
+    """`by_get`: as an anonymous GET, whose answers carry their surrogate keys (counted
+    as "keyed" when the compiler's answer did)."""
+    send = _get if by_get else _post
     paths: Counter[str] = Counter()
     for document in documents:
-        expected = await _post(strawberry, document)
-        actual = await _post(compiled, document)
+        expected = await send(strawberry, document)
+        actual = await send(compiled, document)
         assert actual.status_code == expected.status_code, document
         assert expected.headers.get(EXECUTOR_HEADER) is None
         path = actual.headers.get(EXECUTOR_HEADER, "strawberry")
         paths[path] += 1
         assert _comparable(actual.json()) == _comparable(expected.json()), (path, document)
+        keys, wanted = _surrogate_keys(actual), _surrogate_keys(expected)
+        if by_get and keys != wanted:
+            missing, extra = (
+                (wanted or set()) - (keys or set()),
+                (keys or set()) - (wanted or set()),
+            )
+            raise AssertionError(f"{path}: keys missing {missing}, extra {extra}: {document}")
+        if keys is not None and path == "compiled":
+            paths["keyed"] += 1
     return paths
 
 
@@ -96,9 +128,14 @@ async def test_compiled_answers_equal_strawberry(db: TestDatabase, caller: str) 
             await login_as(strawberry, "editor")
             compiled.headers.update(strawberry.headers)
         documents = await _documents(
-            strawberry, GENERATED, seed={"anonymous": 1, "read-token": 2, "staff": 3}[caller]
+            strawberry, GENERATED, seed=SEED + {"anonymous": 1, "read-token": 2, "staff": 3}[caller]
         )
-        paths = await run_differential(strawberry, compiled, documents)
+        paths = await run_differential(
+            strawberry, compiled, documents, by_get=caller == "anonymous"
+        )
+        if caller == "anonymous":
+            # Compiled answers were stored with their keys, and compared.
+            assert paths["keyed"] == paths["compiled"] >= GENERATED // 2, paths
     # The subset is real: most generated documents compile, the rest fall back.
     assert paths["compiled"] >= GENERATED // 2, paths
     assert paths["strawberry"] > 0, paths
