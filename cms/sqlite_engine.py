@@ -22,10 +22,10 @@ with concurrency in earlier measurements (bench/PROFILE.md, item 3), and an open
 transaction (which holds the lock) stopped every read. So a read outside a transaction
 (SELECT or WITH, sent to the client itself rather than to a transaction) runs
 synchronously on a second, stdlib `sqlite3` connection of the loop's thread: no
-hop, no lock. Writes, scripts and transactions (with the reads inside them) stay
-on the aiosqlite connection. WAL (Tortoise's default journal mode) lets that
-connection read while the other writes, and each read starts a snapshot of the
-last commit: a read after an awaited write sees it, a read while another request's
+thread hop, no lock (the task still yields one turn of the loop first). Writes,
+scripts and transactions (with the reads inside them) stay on the aiosqlite
+connection. WAL (Tortoise's default journal mode) lets one connection read while
+the other writes, and each read starts a snapshot of the last commit: a read after an awaited write sees it, a read while another request's
 transaction is open sees what was committed before it (as on PostgreSQL, where
 reads outside a transaction take any pooled connection).
 
@@ -215,6 +215,10 @@ class SearchingSqliteClient(_OwnChanges):
         reader = self._reader
         if reader is not None and query.lstrip()[:4].upper() in ("SELE", "WITH"):
             if query not in self._slow:
+                # Still a point where the loop's other tasks run (one turn, no
+                # thread) and where a timeout or a cancellation can stop the request,
+                # as every statement was before.
+                await asyncio.sleep(0)
                 try:
                     return self._read(reader, query, values), -1
                 except sqlite3.OperationalError as exc:
