@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -29,16 +30,26 @@ import harness
 EXECUTORS = (("off", "Strawberry"), ("on", "compiled"))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (/proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_and_queue_seconds(pid: int) -> tuple[float, float]:
+    """CPU time of a process's threads so far, and how long they waited, runnable,
+    for a CPU (/proc/<pid>/task/*/schedstat: nanoseconds on a CPU, waiting)."""
+    cpu = queued = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            on_cpu, waiting, _ = (task / "schedstat").read_text().split()
+            cpu, queued = cpu + int(on_cpu), queued + int(waiting)
+    return cpu / 1e9, queued / 1e9
 
 
-def cell(rate: float, cpu_per_request: float, p99_ms: float | None = None) -> str:
+def cell(
+    rate: float, cpu_per_request: float, p99_ms: float | None = None, queued: float | None = None
+) -> str:
     """Requests per second and the server's CPU milliseconds per request: on a loaded
-    machine the rate follows the CPU the server gets, the CPU per request much less."""
+    machine the rate follows the CPU the server gets, the CPU per request much less.
+    Over HTTP also the p99 and the share of the run the server's threads waited for a
+    CPU taken by other processes."""
     tail = "" if p99_ms is None else f", p99 {p99_ms:.0f} ms"
+    tail += "" if queued is None else f", waited {queued:.0%}"
     return f"{rate:,.0f} ({cpu_per_request * 1000:.2f} ms CPU{tail})"
 
 
@@ -117,12 +128,16 @@ def over_http(url: str, news: int, seconds: float, connections: list[int]) -> No
             cells = []
             for n in connections:
                 assert server.process is not None
-                cpu = cpu_seconds(server.process.pid)
+                cpu, queued = cpu_and_queue_seconds(server.process.pid)
+                started = time.perf_counter()
                 result = harness.wrk(server.base, request, duration=seconds, connections=n)
+                took = time.perf_counter() - started
                 assert result.non_2xx_3xx == 0, result.raw
                 assert not result.socket_errors, result.raw
-                used = (cpu_seconds(server.process.pid) - cpu) / result.requests
-                cells.append(cell(result.requests_per_second, used, result.p99_ms))
+                cpu_after, queued_after = cpu_and_queue_seconds(server.process.pid)
+                used = (cpu_after - cpu) / result.requests
+                waited = (queued_after - queued) / took
+                cells.append(cell(result.requests_per_second, used, result.p99_ms, waited))
             print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
 
