@@ -19,15 +19,16 @@ thread and hands the rows back through the loop. Under load the loop is busy wit
 other requests, so both hops wait (for the GIL, then for the loop to come round)
 while the lock holds every other request's statements: requests per second fell
 with concurrency in earlier measurements (bench/PROFILE.md, item 3), and an open
-transaction (which holds the lock) stopped every read. So a read outside a transaction
-(SELECT or WITH, sent to the client itself rather than to a transaction) runs
-synchronously on a second, stdlib `sqlite3` connection of the loop's thread: no
-thread hop, no lock (the task still yields one turn of the loop first). Writes,
-scripts and transactions (with the reads inside them) stay on the aiosqlite
-connection. WAL (Tortoise's default journal mode) lets one connection read while
-the other writes, and each read starts a snapshot of the last commit: a read after an awaited write sees it, a read while another request's
-transaction is open sees what was committed before it (as on PostgreSQL, where
-reads outside a transaction take any pooled connection).
+transaction (which holds the lock) stopped every read. So a read outside a
+transaction (SELECT or WITH, sent to the client itself rather than to a
+transaction) runs synchronously on a second, stdlib `sqlite3` connection of the
+loop's thread: no thread hop, no lock (the task still yields one turn of the loop
+first). Writes, scripts and transactions (with the reads inside them) stay on the
+aiosqlite connection. WAL (Tortoise's default journal mode) lets one connection
+read while the other writes, and each read starts a snapshot of the last commit:
+a read after an awaited write sees it, a read while another request's transaction
+is open sees what was committed before it (as on PostgreSQL, where reads outside
+a transaction take any pooled connection).
 
 The reader never waits on the loop's thread:
 - `query_only`: a WITH that writes fails there before changing anything and runs
