@@ -23,12 +23,14 @@ transaction (which holds the lock) stopped every read. So a read outside a
 transaction (SELECT or WITH, sent to the client itself rather than to a
 transaction) runs synchronously on a second, stdlib `sqlite3` connection of the
 loop's thread: no thread hop, no lock (the task still yields one turn of the loop
-first). Writes, scripts and transactions (with the reads inside them) stay on the
-aiosqlite connection. WAL (Tortoise's default journal mode) lets one connection
-read while the other writes, and each read starts a snapshot of the last commit:
-a read after an awaited write sees it, a read while another request's transaction
-is open sees what was committed before it (as on PostgreSQL, where reads outside
-a transaction take any pooled connection).
+first, and lets a write that holds the aiosqlite connection finish first, waiting
+up to WRITE_FIRST_SECONDS: `_let_writes_pass` says why). Writes, scripts and
+transactions (with the reads inside them) stay on the aiosqlite connection. WAL
+(Tortoise's default journal mode) lets one connection read while the other
+writes, and each read starts a snapshot of the last commit: a read after an
+awaited write sees it, a read while another request's transaction stays open
+sees what was committed before it (as on PostgreSQL, where reads outside a
+transaction take any pooled connection).
 
 The reader never waits on the loop's thread:
 - `query_only`: a WITH that writes fails there before changing anything and runs
@@ -99,6 +101,7 @@ _FUNCTIONS: tuple[tuple[str, int, Callable[..., Any]], ...] = (
 )
 
 READ_BUDGET_SECONDS = 0.01
+WRITE_FIRST_SECONDS = 0.02
 SLOW_STATEMENTS = 256
 # How often (in SQLite virtual machine instructions) a read checks its budget.
 _BUDGET_CHECK_STEPS = 2000
@@ -216,10 +219,7 @@ class SearchingSqliteClient(_OwnChanges):
         reader = self._reader
         if reader is not None and query.lstrip()[:4].upper() in ("SELE", "WITH"):
             if query not in self._slow:
-                # Still a point where the loop's other tasks run (one turn, no
-                # thread) and where a timeout or a cancellation can stop the request,
-                # as every statement was before.
-                await asyncio.sleep(0)
+                await self._let_writes_pass()
                 try:
                     return self._read(reader, query, values), -1
                 except sqlite3.OperationalError as exc:
@@ -234,6 +234,22 @@ class SearchingSqliteClient(_OwnChanges):
             else:
                 self._slow.move_to_end(query)
         return await super()._run(query, values)
+
+    async def _let_writes_pass(self) -> None:
+        """Still a point where the loop's other tasks run and where a timeout or a
+        cancellation can stop the request, as every statement was before. While the
+        aiosqlite connection is taken (a write, a transaction), the read first
+        queues behind it for up to WRITE_FIRST_SECONDS: each statement of a write
+        needs the loop twice (aiosqlite's thread hands its result back through it),
+        and with reads never waiting, a saturated loop ran every ready read between
+        those turns (submitFeedback beside 16 connections of reads: 7 req/s instead
+        of 47; bench/PROFILE.md, item 3)."""
+        if not self._lock.locked():
+            await asyncio.sleep(0)
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(WRITE_FIRST_SECONDS), self._lock:
+                pass
 
     def _read(self, reader: sqlite3.Connection, query: str, values: list[Any] | None) -> list[Any]:
         self._read_deadline = time.thread_time() + READ_BUDGET_SECONDS

@@ -112,6 +112,29 @@ async def test_a_read_over_its_budget_finishes_on_the_thread_and_goes_there_next
         assert query in client._slow
 
 
+@sqlite_only
+async def test_a_read_lets_a_write_under_way_finish_first(
+    empty_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read that comes while the aiosqlite connection is taken queues behind the
+    # write (WRITE_FIRST_SECONDS, long here so that a slow machine cannot skip it),
+    # so it sees what that write commits.
+    monkeypatch.setattr(sqlite_engine, "WRITE_FIRST_SECONDS", 5.0)
+    await _tag_names()
+    began = asyncio.Event()
+
+    async def writer() -> None:
+        async with in_transaction() as inside:
+            began.set()
+            await asyncio.sleep(0.05)
+            await Tag.create(slug="late", name="Поздний", using_db=inside)
+
+    task = asyncio.create_task(writer())
+    await began.wait()
+    assert await _tag_names() == ["Поздний"]
+    await task
+
+
 class _BusyReader:
     """A reader refused by a lock (SQLITE_BUSY, as during a WAL recovery)."""
 
