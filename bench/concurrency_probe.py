@@ -9,12 +9,14 @@ Strawberry (`CMS_QUERY_COMPILER=off`) and compiled, for `--seconds` each:
 
     .venv/bin/python bench/concurrency_probe.py [--news 10000] [--seconds 3] [--wrk]
         [--connections 1,4,16] [--database-url postgres://postgres@127.0.0.1:5432/concurrency]
+    .venv/bin/python bench/concurrency_probe.py --mixed   # reads beside writes
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import sys
@@ -141,6 +143,30 @@ def over_http(url: str, news: int, seconds: float, connections: list[int]) -> No
             print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
 
+def mixed(url: str, news: int, seconds: float) -> None:
+    """Reads and writes side by side (compiled on): the news list with 16 connections
+    and, at the same time, the submitFeedback mutation with 2; each also alone."""
+    reads = harness.post(harness.OPERATIONS["news_list"])
+    writes = harness.post(harness.OPERATIONS["submit_feedback"])
+    database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    print(f"{news} news, {database}, mixed load, load average {harness.load_average()}")
+    with harness.serving(harness.cms_server(url, CMS_QUERY_COMPILER="on")) as server:
+        assert writes.send(server.base).status_code == 200
+        alone = harness.wrk(server.base, writes, duration=seconds, connections=4)
+        print(f"submitFeedback alone, 4 connections: {alone.requests_per_second:,.0f} req/s")
+        alone = harness.wrk(server.base, reads, duration=seconds, connections=16)
+        print(f"news list alone, 16 connections: {alone.requests_per_second:,.0f} req/s")
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            beside = pool.submit(harness.wrk, server.base, writes, duration=seconds, connections=2)
+            read = harness.wrk(server.base, reads, duration=seconds, connections=16)
+            write = beside.result()
+        print(
+            f"together: news list {read.requests_per_second:,.0f} req/s "
+            f"(p99 {read.p99_ms:.0f} ms), submitFeedback {write.requests_per_second:,.0f} "
+            f"req/s (p99 {write.p99_ms:.0f} ms)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--news", type=int, default=10_000)
@@ -148,11 +174,14 @@ def main() -> None:
     parser.add_argument("--connections", default="1,4,16", help="requests in flight, e.g. 1,16")
     parser.add_argument("--database-url", default=None, help="PostgreSQL instead of SQLite")
     parser.add_argument("--wrk", action="store_true", help="uvicorn and wrk, not in process")
+    parser.add_argument("--mixed", action="store_true", help="reads beside writes (wrk)")
     arguments = parser.parse_args()
     connections = [int(n) for n in arguments.connections.split(",")]
     work = Path(tempfile.mkdtemp(prefix="cms-concurrency-"))
     url = harness.demo_database(arguments.news, work, arguments.database_url)
-    if arguments.wrk:
+    if arguments.mixed:
+        mixed(url, arguments.news, arguments.seconds)
+    elif arguments.wrk:
         over_http(url, arguments.news, arguments.seconds, connections)
     else:
         asyncio.run(in_process(url, arguments.news, arguments.seconds, connections))

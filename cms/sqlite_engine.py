@@ -32,7 +32,7 @@ awaited write sees it, a read while another request's transaction stays open
 sees what was committed before it (as on PostgreSQL, where reads outside a
 transaction take any pooled connection).
 
-The reader never waits on the loop's thread:
+The reader never blocks the loop's thread waiting:
 - `query_only`: a WITH that writes fails there before changing anything and runs
   on the aiosqlite connection instead;
 - no busy timeout: SQLITE_BUSY or LOCKED (rare in WAL: a recovery, a checkpoint
