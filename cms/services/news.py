@@ -64,6 +64,8 @@ _ORDERINGS = {
     ),
 }
 
+TAGS_ORDER = Ordering("tag:name", (SortKey("name", "str"), SortKey("id", "int")))
+
 
 @dataclass(frozen=True, slots=True)
 class NewsFilter:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from cms.db import count_statements
-from tests.api.differential import Document, Generator, collected
+from tests.api.differential import Document, Generator, collected, more_content
 from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
 from web.view import EXECUTOR_HEADER
 
@@ -71,18 +71,20 @@ async def _documents(client: GraphQLClient, count: int, seed: int) -> list[Docum
     """Collected documents, then generated ones; cursors come from earlier pages."""
     documents = collected()
     generator = Generator(seed)
-    cursors: list[str] = []
+    cursors: dict[str, list[str]] = {}
     for _ in range(count):
-        document = generator.document(generator.random.choice(cursors) if cursors else None)
+        document = generator.document(cursors)
         documents.append(document)
         answer = (await _post(client, document)).json()
-        news = (answer.get("data") or {}).get("news") or {}
-        for edge in news.get("edges") or ():
-            if isinstance(edge, dict) and edge.get("cursor"):
-                cursors.append(edge["cursor"])
-        end = (news.get("pageInfo") or {}).get("endCursor")
-        if end:
-            cursors.append(end)
+        for root, found in (answer.get("data") or {}).items():
+            if not isinstance(found, dict):
+                continue
+            listed = cursors.setdefault(root, [])
+            for edge in found.get("edges") or ():
+                if isinstance(edge, dict) and edge.get("cursor"):
+                    listed.append(edge["cursor"])
+            info = found.get("pageInfo") or {}
+            listed += [info[end] for end in ("startCursor", "endCursor") if info.get(end)]
     return documents
 
 
@@ -95,6 +97,7 @@ async def test_compiled_answers_equal_strawberry(db: TestDatabase, caller: str) 
         elif caller == "staff":
             await login_as(strawberry, "editor")
             compiled.headers.update(strawberry.headers)
+        await more_content()
         documents = await _documents(
             strawberry, GENERATED, seed={"anonymous": 1, "read-token": 2, "staff": 3}[caller]
         )
