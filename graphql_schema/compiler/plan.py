@@ -52,6 +52,7 @@ from graphql.execution.values import (
     get_directive_values,
 )
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet, ValuesQuery
 
 from cms import models
@@ -80,9 +81,11 @@ from graphql_schema.compiler.sql import (
     Sources,
     Statement,
     Unsupported,
+    check_parses,
     queryset_sql,
 )
 from graphql_schema.cooperation.dataloaders import ACTION_PLANS_ORDER, VISITS_ORDER
+from graphql_schema.news.dataloaders import NEWS_IN_LISTS, published_news
 from graphql_schema.relay import parse_typed_id
 from media.service import media_url
 
@@ -276,10 +279,12 @@ class _Builder:
         nodes: list[FieldNode],
         key: str,
         listing: Listing,
+        parent_alias: str | None = None,
     ) -> str:
-        """A page of a root list (`first`/`after` or `last`/`before`) as `paginate`
-        reads it, with its total; the rows and the total come from the service that
-        owns the list (`listing`)."""
+        """A page of a list (`first`/`after` or `last`/`before`) as `paginate` and
+        `paginate_per_parent` read it, with its total; the rows and the total come
+        from the service that owns the list (`listing`), under the row `parent_alias`
+        for a list of an item."""
         node = nodes[0]
         if any(other.arguments != node.arguments for other in nodes[1:]):
             raise Unsupported("the same key with other arguments")
@@ -289,7 +294,10 @@ class _Builder:
         backward = given.get("last") is not None or given.get("before") is not None
         has_cursor = given.get("before" if backward else "after") is not None
         with rules_at(NOW):
-            listed = listing(self, given, sentinels, prefix)
+            parent = None
+            if parent_alias is not None:
+                parent = sentinels.reference(f'{parent_alias}."id"')
+            listed = listing(self, given, sentinels, prefix, parent)
         ordering = listed.ordering
         effective = ordering.reversed() if backward else ordering
         cursor_values = (
@@ -301,6 +309,7 @@ class _Builder:
             else []
         )
         limit1 = sentinels.integer(prefix + "limit1")
+        limit_value = sentinels.integer(prefix + "limit")
         model = listed.kind.model
         settings = self.settings
 
@@ -341,7 +350,9 @@ class _Builder:
         cursor = self.cursor(ordering, edge_alias)
         # The page in the order asked for: a backward page is read from its end.
         order = f"{edge_alias}._rn DESC" if backward else f"{edge_alias}._rn"
-        page = f"c{len(self.ctes)}"
+        # A CTE at the root; under a parent, marks for the page's subqueries (known last).
+        page = f"c{len(self.ctes)}" if parent_alias is None else f"\x03{self.alias()}\x03"
+        page_rows = f"{page}\x03rows"
         for field_key, field_nodes in self.collect(named, self.subselection(nodes)).items():
             name = field_nodes[0].name.value
             if name == "__typename":
@@ -359,7 +370,11 @@ class _Builder:
                     cursor,
                 )
                 source = f"SELECT * FROM {page} AS {edge_alias} WHERE _rn <= {limit}"
-                if dialect.postgres:
+                if parent_alias is not None:
+                    # The rows of the page as they come, forwards (an item's lists have
+                    # no last/before): SQLite parses only so many nested subqueries.
+                    array = dialect.array(element, page_rows, edge_alias)
+                elif dialect.postgres:
                     array = (
                         f"SELECT COALESCE(json_agg({element} ORDER BY {order}), '[]'::json) "
                         f"FROM ({source}) AS {edge_alias}"
@@ -393,10 +408,20 @@ class _Builder:
                 queryset.order_by(*effective.order_by()).limit(limit1).values(*sorted(columns))
             )
             rows = queryset_sql(rows_qs, dialect.name, self.sources, sentinels)
+        numbered = f"SELECT p.*, ROW_NUMBER() OVER () AS _rn FROM ({rows}) AS p"
+        if parent_alias is not None:
+            # Under a parent row, where a CTE cannot look: each reading repeats it.
+            with rules_at(NOW):
+                edges_qs = (
+                    queryset.order_by(*effective.order_by())
+                    .limit(limit_value)
+                    .values(*sorted(columns))
+                )
+                edge_rows = queryset_sql(edges_qs, dialect.name, self.sources, sentinels)
+            built = dialect.obj(pairs).replace(page_rows, edge_rows)
+            return built.replace(page, f"({numbered})")
         # Read by the edges, the page info and the cursors: the page is computed once.
-        self.ctes.append(
-            f"{page} AS MATERIALIZED (SELECT p.*, ROW_NUMBER() OVER () AS _rn FROM ({rows}) AS p)"
-        )
+        self.ctes.append(f"{page} AS MATERIALIZED ({numbered})")
         return dialect.obj(pairs)
 
     def cursor(self, ordering: Ordering, alias: str) -> str:
@@ -422,10 +447,14 @@ class _Builder:
     def total(self, listed: Listed, sentinels: Sentinels) -> str:
         """`totalCount`: the maintained counters when the list has them (news), else
         the COUNT(*) of its rows that `paginate` runs."""
+        if not listed.counted:
+            raise Unsupported(f"the total of a list of {listed.kind.name}")
         with rules_at(NOW):
             if listed.counter is None:
-                sql = queryset_sql(listed.rows.count(), self.dialect.name, self.sources, sentinels)
-                return f"({sql})"
+                query = listed.rows.count() if listed.count is None else listed.count
+                sql = queryset_sql(query, self.dialect.name, self.sources, sentinels)
+                # No row for an item with none (a count grouped by the item): 0.
+                return f"COALESCE(({sql}), 0)"
             sql = queryset_sql(listed.counter, self.dialect.name, self.sources, sentinels)
         return (
             f"COALESCE((SELECT COALESCE(t.total, 0) - COALESCE(t.scheduled, 0) "
@@ -520,6 +549,9 @@ class _Builder:
         pairs: list[tuple[str, str]] = []
         for key, nodes in self.collect(named, selection_sets).items():
             name = nodes[0].name.value
+            if (named.name, name) in _ITEM_LISTS:
+                pairs.append((key, self.item_list(named, name, nodes, key, alias, columns)))
+                continue
             if nodes[0].arguments:
                 raise Unsupported(f"{named.name}.{name} with arguments")
             item = declared.get(name)
@@ -586,6 +618,21 @@ class _Builder:
             else:
                 raise Unsupported(f"{named.name}.{name}")
         return dialect.obj(pairs)
+
+    def item_list(
+        self,
+        named: GraphQLObjectType,
+        name: str,
+        nodes: list[FieldNode],
+        key: str,
+        alias: str,
+        columns: set[str],
+    ) -> str:
+        """A connection of an item (`Tag.news`, `Region.enterprises`...)."""
+        definition, target = self.field_type(named, name)
+        columns.add("id")
+        listing = _ITEM_LISTS[(named.name, name)]
+        return self.connection(definition, target, nodes, key, listing, alias)
 
     def url(self, kind: ContentType, alias: str, columns: set[str]) -> str:
         snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in kind.name).lstrip("_")
@@ -871,7 +918,9 @@ class _Builder:
         pairs: list[tuple[str, str]] = []
         for key, nodes in self.collect(named, selection_sets).items():
             name = nodes[0].name.value
-            if name == "__typename":
+            if (named.name, name) in _ITEM_LISTS:
+                pairs.append((key, self.item_list(named, name, nodes, key, alias, columns)))
+            elif name == "__typename":
                 pairs.append((key, self.dialect.text(named.name)))
             elif name == "id":
                 columns.add("id")
@@ -935,10 +984,13 @@ class Listed:
     rows: QuerySet[Any]  # the visible rows, filtered, in no order yet
     bind: Callable[[dict[str, Any], dict[str, Any]], None]  # its filters' values, or Fallback
     counter: ValuesQuery[Literal[False]] | None = None  # news: the maintained counters
+    count: ValuesQuery[Literal[False]] | None = None  # else this one value, or COUNT(*)
+    counted: bool = True  # False: its total is read in a way not compiled
 
 
-# (builder, the field's arguments, sentinels, the prefix of its argument values).
-Listing = Callable[[_Builder, dict[str, Any], Sentinels, str], Listed]
+# (builder, the field's arguments, sentinels, the prefix of its argument values, the
+# parent's id in a list of an item).
+Listing = Callable[[_Builder, dict[str, Any], Sentinels, str, int | None], Listed]
 _PAGE_ARGUMENTS = frozenset({"first", "after", "last", "before"})
 
 
@@ -1018,7 +1070,7 @@ def _unfiltered(values: dict[str, Any], args: dict[str, Any]) -> None:
 
 
 def _news_list(
-    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
 ) -> Listed:
     """`news`: its public orders but by relevance, filtered by a tag, a region, dates."""
     _only(given, frozenset({"filter", "orderBy"}))
@@ -1054,7 +1106,7 @@ def _news_list(
 
 
 def _tags_list(
-    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
 ) -> Listed:
     _only(given)
     return Listed(
@@ -1063,7 +1115,7 @@ def _tags_list(
 
 
 def _agreements_list(
-    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
 ) -> Listed:
     _only(given, frozenset({"filter"}))
     found = _Filter.of(
@@ -1085,7 +1137,7 @@ def _agreements_list(
 
 
 def _action_plans_list(
-    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
 ) -> Listed:
     _only(given, frozenset({"agreement"}))
     agreement = None if given["agreement"] is None else sentinels.integer(prefix + "agreement")
@@ -1108,7 +1160,7 @@ def _action_plans_list(
 
 
 def _enterprises_list(
-    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
 ) -> Listed:
     _only(given, frozenset({"filter"}))
     found = _Filter.of(
@@ -1133,7 +1185,7 @@ def _enterprises_list(
 
 
 def _events_list(
-    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
 ) -> Listed:
     _only(given)
     return Listed(
@@ -1152,6 +1204,51 @@ _ROOT_LISTS: dict[str, Listing] = {
     "actionPlans": _action_plans_list,
     "enterprises": _enterprises_list,
     "events": _events_list,
+}
+
+
+def _of_parent(
+    kind: str,
+    ordering: Ordering,
+    rows: Callable[[Viewer], QuerySet[Any]],
+    parent_field: str,
+    *,
+    counted: bool = True,
+) -> Listing:
+    """A list of an item as its loader reads it (`paginate_per_parent`): the rows
+    whose `parent_field` is the item's id, counted distinct (unless `counted` is
+    False: Tag.news reads the maintained counters)."""
+
+    def listing(
+        builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, parent: Any
+    ) -> Listed:
+        _only(given)
+        scoped = rows(builder.viewer).filter(**{parent_field: parent})
+        # As `_count_per_parent` counts (grouped: a join to links repeats rows).
+        count = scoped.annotate(_n=Count("id", distinct=True)).group_by(parent_field).values("_n")
+        return Listed(
+            CONTENT_TYPES[kind], ordering, scoped, _unfiltered, count=count, counted=counted
+        )
+
+    return listing
+
+
+# Lists of an item, with the rows and parent field of their loaders
+# (graphql_schema/news/dataloaders.py, graphql_schema/cooperation/dataloaders.py).
+_ITEM_LISTS: dict[tuple[str, str], Listing] = {
+    ("Tag", "news"): _of_parent(
+        "News", NEWS_IN_LISTS, published_news, "tag_links__tag_id", counted=False
+    ),
+    ("Agreement", "news"): _of_parent(
+        "News", NEWS_IN_LISTS, published_news, "agreement_links__agreement_id"
+    ),
+    ("Visit", "news"): _of_parent("News", NEWS_IN_LISTS, published_news, "visit_id"),
+    ("Region", "enterprises"): _of_parent(
+        "Enterprise",
+        cooperation.ENTERPRISES_ORDER,
+        lambda viewer: visible(models.Enterprise, viewer),
+        "region_id",
+    ),
 }
 
 
@@ -1193,6 +1290,6 @@ def build_plan(
     body = builder.dialect.result(data)
     checks = "".join(f", {check}" for check in builder.checks)
     text = f"{head}{body}{checks}"
-    return Plan(
-        Statement.bind(text, builder.sources, dialect), tuple(builder.binders), len(builder.checks)
-    )
+    statement = Statement.bind(text, builder.sources, dialect)
+    check_parses(statement.sql, dialect)
+    return Plan(statement, tuple(builder.binders), len(builder.checks))

@@ -15,6 +15,7 @@ with marker values (`Sentinels`) that are then swapped for markers.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -143,6 +144,22 @@ def queryset_sql(
         out.append(source_of(value))
         out.append(piece)
     return "".join(out)
+
+
+def check_parses(sql: str, dialect: str) -> None:
+    """SQLite's parser has a stack of fixed depth (YYSTACKDEPTH, 100): a statement
+    nesting lists in lists deeply enough overflows it, whatever the tables. The text
+    is parsed once here, with no schema: any error but that one is not this check's."""
+    if dialect == "postgres":
+        return
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute(sql)
+    except sqlite3.OperationalError as error:
+        if "parser stack overflow" in str(error):
+            raise Unsupported("a statement too deep for SQLite's parser") from error
+    finally:
+        connection.close()
 
 
 class Unsupported(Exception):  # noqa: N818 — a refusal to compile, not a failure

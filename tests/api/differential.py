@@ -167,6 +167,7 @@ class Generator:
     def __init__(self, seed: int) -> None:
         self.random = random.Random(seed)
         self.aliases = 0
+        self.cursors: dict[str, list[str]] = {}
 
     def pick(self, names: list[str], least: int = 1) -> list[str]:
         count = self.random.randint(least, len(names))
@@ -205,11 +206,29 @@ class Generator:
             parts.append(self.field("cover", " ".join(self.pick(_MEDIA))))
         if self.random.random() < 0.05:
             parts.append("body { excerpt(length: 40) }")  # not compiled: the whole falls back
+        if self.random.random() < 0.1:
+            enterprises = self.nested("enterprises", "name locality", "enterprises")
+            parts.append(self.field("regions", f"code {enterprises}"))
+        if self.random.random() < 0.1:
+            parts.append(self.field("visit", f"title {self.nested('news', 'slug', 'news')}"))
         self.random.shuffle(parts)
         return " ".join(parts)
 
+    def nested(self, name: str, node: str, pool: str) -> str:
+        """A connection of an item, from a cursor of the root list of the same order."""
+        arguments = []
+        if self.random.random() < 0.8:
+            arguments.append(f"first: {self.random.choice([1, 1, 2, 3, 3, 0, 1000])}")
+        found = self.cursors.get(pool) or []
+        if found and self.random.random() < 0.4:
+            arguments.append(f'after: "{self.random.choice(found)}"')
+        elif self.random.random() < 0.05:
+            arguments.append('after: "not-a-cursor"')
+        return self.field(f"{name}{self.arguments(arguments)}", self.connection(node))
+
     def document(self, cursors: dict[str, list[str]]) -> Document:
         self.aliases = 0
+        self.cursors = cursors
         fragment = ""
         node = self.news_fields()
         if self.random.random() < 0.3:
@@ -222,24 +241,31 @@ class Generator:
             plan = " ".join(self.pick(_PLAN))
             enterprise = " ".join(self.pick(_ENTERPRISE))
             agreement = " ".join(self.pick(_AGREEMENT))
-            query = (
-                "query Q($yes: Boolean!, $slug: String) { agreement(slug: $slug) { "
-                f"{agreement} actionPlans {{ {plan} visits {{ enterprises {{ {enterprise} }} }} "
-                "} } }"
+            if self.random.random() < 0.3:
+                agreement += " " + self.nested("news", "slug", "news")
+            body = (
+                f"agreement(slug: $slug) {{ {agreement} actionPlans {{ {plan} "
+                f"visits {{ enterprises {{ {enterprise} }} }} }} }}"
             )
+            query = f"query Q{self.declarations(['$slug: String'], body)} {{ {body} }}"
             variables["slug"] = AGREEMENT_SLUG
             return Document("generated", query, variables)
         if self.random.random() < 0.05:
             tag = self.random.choice(["sotrudnichestvo", "no-such-tag"])
             fields = " ".join(self.pick(_TAG))
-            return Document("generated", f'{{ tag(slug: "{tag}") {{ {fields} }} }}', variables)
+            if self.random.random() < 0.6:
+                fields += " " + self.nested("news", "slug title publishedAt", "news")
+            body = f'tag(slug: "{tag}") {{ {fields} }}'
+            query = f"query Q{self.declarations([], body)} {{ {body} }}"
+            return Document("generated", query, variables)
         if self.random.random() < 0.25:
             lookup = "slug: $slug" if self.random.random() < 0.8 else 'slug: "no-such-news"'
-            variables["slug"] = NEWS_SLUG
-            query = (
-                f"query Q($yes: Boolean!, $slug: String) {{ newsItem({lookup}) {{ {node} }} "
-                f"__typename }}{fragment}"
-            )
+            body = f"newsItem({lookup}) {{ {node} }} __typename"
+            declared = []
+            if "$slug" in lookup:
+                declared.append("$slug: String")
+                variables["slug"] = NEWS_SLUG
+            query = f"query Q{self.declarations(declared, body + fragment)} {{ {body} }}{fragment}"
             return Document("generated", query, variables)
         if self.random.random() < 0.4:
             return self.list_document(cursors, variables)
@@ -314,8 +340,10 @@ class Generator:
         elif roll < 0.6:
             arguments.append(f'{cursor}: "not-a-cursor"')
         if self.random.random() < 0.03:
-            arguments.append("first: 1, last: 1" if size == "before" else "last: 2")
+            # Both sizes, or a size against the cursor's direction: errors.
             arguments = [argument for argument in arguments if not argument.startswith(size)]
+            declared = [item for item in declared if not item.startswith(f"${size}")]
+            arguments.append("first: 1, last: 1" if size == "last" else "last: 2")
         return arguments, declared
 
     def list_document(self, cursors: dict[str, list[str]], variables: dict[str, Any]) -> Document:
@@ -331,6 +359,8 @@ class Generator:
                     self.random.choice(["Agreement", "News"]), self.random.choice([1, 2, 99])
                 )
         node = " ".join(self.field(name) for name in self.pick(fields))
+        if root in ("tags", "agreements") and self.random.random() < 0.4:
+            node += " " + self.nested("news", "slug tags { slug }", "news")
         body = f"{root}{self.arguments(arguments)} {{ {self.connection(node)} }}"
         query = f"query Q{self.declarations(declared, body)} {{ {body} }}"
         return Document("generated", query, variables)
@@ -345,6 +375,8 @@ async def more_content() -> None:
     and enterprises whose sort keys tie or need escaping in a cursor."""
     tag = await models.Tag.get(slug="sotrudnichestvo")
     region = await models.Region.get(code="RU-ALT")
+    agreement = await models.Agreement.get(slug=AGREEMENT_SLUG)
+    visit = await models.Visit.first()
     base = datetime(2024, 1, 1, tzinfo=UTC)
     for i in range(14):
         moment = base + timedelta(hours=i - (1 if i % 3 == 2 else 0))
@@ -358,7 +390,10 @@ async def more_content() -> None:
             title=f'Новость {i % 5} "{i}" \\ {i}',
             status=status,
             published_at=moment,
+            visit=visit if i % 4 == 1 else None,
         )
+        if i % 4 == 0:
+            await models.NewsAgreement.create(news=news, agreement=agreement)
         if i % 2:
             await models.NewsTag.create(news=news, tag=tag)
         if i % 3:

@@ -81,6 +81,15 @@ query($last: Int) { news(last: $last, orderBy: TITLE_ASC) { totalCount
   events { edges { node { title } } pageInfo { hasNextPage } } }
 """
 ROOT_LISTS_STATEMENTS = 1  # compiled
+# Connections of items (Tag.news, Agreement.news, Region.enterprises): compiled too.
+ITEM_LISTS = """
+{ tag(slug: "sotrudnichestvo") { news(first: 2) { edges { cursor node { title } }
+    pageInfo { hasNextPage endCursor } } }
+  agreements { edges { node { news(first: 1) { totalCount edges { node { slug } } } } } }
+  enterprises(first: 1) { edges { node { region { enterprises(first: 3) { totalCount
+    edges { node { name } } } } } } } }
+"""
+ITEM_LISTS_STATEMENTS = 1  # compiled
 
 
 async def statements_of(client: GraphQLClient, query: str, variables: dict) -> int:
@@ -96,6 +105,7 @@ async def test_pinned_counts_on_the_seed(client: GraphQLClient) -> None:
     deep = await statements_of(client, DEEP_AGREEMENT, {"slug": AGREEMENT_SLUG})
     assert deep == DEEP_AGREEMENT_STATEMENTS
     assert await statements_of(client, ROOT_LISTS, {"last": 3}) == ROOT_LISTS_STATEMENTS
+    assert await statements_of(client, ITEM_LISTS, {}) == ITEM_LISTS_STATEMENTS
 
 
 async def test_pinned_counts_through_strawberry(seeded_db: TestDatabase) -> None:
