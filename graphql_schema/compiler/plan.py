@@ -8,9 +8,14 @@ through Strawberry):
   search), `agreements(filter: {region, agreementStatus})`, `actionPlans(agreement)`,
   `enterprises(filter: {region, locality, industry})` and `events`, each read through
   the service that owns it (`Listed`); the lookups `newsItem`, `agreement`,
-  `actionPlan`, `enterprise` (by id or slug) and `tag` (by slug), and `__typename`;
+  `actionPlan`, `enterprise` (by id or slug) and `tag` (by slug); `node(id)` for the
+  public types (content, regions, media; an id of another type falls back); and
+  `__typename`;
 - on a connection: `totalCount` (news: the maintained counters; else the COUNT that
   `paginate` runs), `edges { cursor node }`, `pageInfo`, `__typename`;
+- the connections of items `Agreement.news`, `Visit.news`, `Tag.news` (not its
+  `totalCount`) and `Region.enterprises` (`first`, `after`), as their loaders page
+  them, in the same statement;
 - on a declared content type (cms/models/declare.py, read through
   cms/services/content_types.py): `id`, `__typename`, its public text fields,
   `publishedAt`, `updatedAt`, `revision`, dates, enums, points, rich text
@@ -86,7 +91,8 @@ from graphql_schema.compiler.sql import (
 )
 from graphql_schema.cooperation.dataloaders import ACTION_PLANS_ORDER, VISITS_ORDER
 from graphql_schema.news.dataloaders import NEWS_IN_LISTS, published_news
-from graphql_schema.relay import parse_typed_id
+from graphql_schema.node import NODE_PERMISSIONS, NODE_TYPES
+from graphql_schema.relay import parse_global_id, parse_typed_id
 from media.service import media_url
 
 
@@ -205,6 +211,8 @@ class _Builder:
             if name in _ROOT_LISTS:
                 listing = _ROOT_LISTS[name]
                 pairs.append((key, self.connection(definition, named, nodes, key, listing)))
+            elif name == "node":
+                pairs.append((key, self.node(definition, nodes, key)))
             elif name in _LOOKUPS:
                 pairs.append((key, self.lookup(_LOOKUPS[name], definition, named, nodes, key)))
             else:
@@ -269,6 +277,78 @@ class _Builder:
         # None found: perhaps an old slug, which Strawberry's lookup follows.
         self.checks.append(f"EXISTS (SELECT 1 FROM {cte})")
         return self.dialect.nested(f"SELECT j FROM {cte}")
+
+    # ------------------------------------------------------------ node
+
+    def node(self, definition: GraphQLField, nodes: list[FieldNode], key: str) -> str:
+        """`node(id)` (graphql_schema/node.py): the item of the id's type, null when
+        none is visible, as the by-id loaders read it. One branch per public type whose
+        selection compiles; an id of another type (accounts, feedback...), or one that
+        does not parse, is left to Strawberry."""
+        node = nodes[0]
+        if any(other.arguments != node.arguments for other in nodes[1:]):
+            raise Unsupported("the same key with other arguments")
+        prefix = f"{key}.{self.alias()}."
+        sentinels = Sentinels()
+        selection = self.subselection(nodes)
+        branches: list[tuple[str, str]] = []
+        for type_name in NODE_TYPES:
+            named = self.schema.get_type(type_name)
+            if type_name in NODE_PERMISSIONS or not isinstance(named, GraphQLObjectType):
+                continue
+            # A branch that does not compile leaves nothing behind: its type falls back.
+            saved = (len(self.binders), len(self.ctes), len(self.checks))
+            try:
+                branches.append((type_name, self.node_of(named, selection, prefix, sentinels)))
+            except Unsupported:
+                del self.binders[saved[0] :], self.ctes[saved[1] :], self.checks[saved[2] :]
+        compiled = frozenset(name for name, _ in branches)
+        if not compiled:
+            raise Unsupported("node of no compiled type")
+
+        def bind(variables: Variables, args: dict[str, Any]) -> None:
+            values = get_argument_values(definition, node, variables)
+            try:
+                type_name, pk = parse_global_id(values["id"])
+            except Exception as error:
+                raise Fallback from error
+            if type_name not in compiled:
+                raise Fallback
+            args[prefix + "type"] = type_name
+            args[prefix + "pk"] = pk
+
+        self.binders.append(bind)
+        dialect = self.dialect
+        type_arg = self.sources.mark(Arg(prefix + "type"))
+        cases = " ".join(f"WHEN {dialect.text(name)} THEN ({sql})" for name, sql in branches)
+        return dialect.nested(f"SELECT CASE {type_arg} {cases} END")
+
+    def node_of(
+        self,
+        named: GraphQLObjectType,
+        selection: list[SelectionSetNode],
+        prefix: str,
+        sentinels: Sentinels,
+    ) -> str:
+        """The JSON of one row of `named` by the id's key (a subquery)."""
+        alias = self.alias()
+        columns: set[str] = {"id"}
+        kind = CONTENT_TYPES.get(named.name)
+        if kind is not None:
+            model: Any = kind.model
+            element = self.content_object(kind, named, selection, alias, columns)
+        elif named.name == "Region":
+            model, element = models.Region, self.region_object(named, selection, alias, columns)
+        elif named.name == "MediaAsset":
+            model = models.MediaAsset
+            element = self.media_object(named, selection, alias, columns)
+        else:
+            raise Unsupported(f"node of {named.name}")
+        pk = sentinels.integer(prefix + "pk")
+        with rules_at(NOW):
+            queryset = visible(model, self.viewer).filter(id=pk).values(*sorted(columns))
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return f"SELECT {element} FROM ({rows}) AS {alias}"
 
     # ------------------------------------------------------------ connections
 

@@ -267,6 +267,8 @@ class Generator:
                 variables["slug"] = NEWS_SLUG
             query = f"query Q{self.declarations(declared, body + fragment)} {{ {body} }}{fragment}"
             return Document("generated", query, variables)
+        if self.random.random() < 0.1:
+            return self.node_document(node, fragment, variables)
         if self.random.random() < 0.4:
             return self.list_document(cursors, variables)
         arguments, declared = self.page("news", cursors, variables)
@@ -345,6 +347,21 @@ class Generator:
             declared = [item for item in declared if not item.startswith(f"${size}")]
             arguments.append("first: 1, last: 1" if size == "last" else "last: 2")
         return arguments, declared
+
+    def node_document(self, news: str, fragment: str, variables: dict[str, Any]) -> Document:
+        """`node` by ids of every kind: visible, hidden or missing rows, types the
+        compiler leaves to Strawberry (accounts, plan items), ids that do not parse."""
+        kind = self.random.choice(_NODE_KINDS)
+        variables["id"] = encode_global_id(kind, self.random.randint(1, 30)) if kind else "bm9wZQ"
+        parts = ["id __typename", f"... on News {{ {news} }}"]
+        for name, fields in _NODE_FRAGMENTS.items():
+            if self.random.random() < 0.5:
+                parts.append(f"... on {name} {{ {' '.join(self.pick(fields))} }}")
+        if self.random.random() < 0.3:
+            parts.append(f"... on Tag {{ {self.nested('news', 'slug', 'news')} }}")
+        body = f"node(id: $id) {{ {' '.join(parts)} }}"
+        query = f"query Q{self.declarations(['$id: ID!'], body + fragment)} {{ {body} }}{fragment}"
+        return Document("generated", query, variables)
 
     def list_document(self, cursors: dict[str, list[str]], variables: dict[str, Any]) -> Document:
         root = self.random.choice(list(_LISTS))
@@ -440,6 +457,33 @@ _LISTS: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),
     "events": (_EVENT, []),
+}
+# Types of node ids: public content, reference data, the staff's and nothing (None).
+_NODE_KINDS = [
+    "News",
+    "News",
+    "Tag",
+    "Agreement",
+    "ActionPlan",
+    "Enterprise",
+    "Event",
+    "Region",
+    "MediaAsset",
+    "Person",
+    "Visit",
+    "User",
+    "ActionPlanItem",
+    None,
+]
+_NODE_FRAGMENTS = {
+    "Tag": _TAG,
+    "Region": _REGION,
+    "Event": _EVENT,
+    "Agreement": _AGREEMENT,
+    "ActionPlan": _PLAN,
+    "Enterprise": _ENTERPRISE,
+    "MediaAsset": _MEDIA,
+    "User": ["email"],
 }
 _NEWS_ARGUMENTS = [
     'filter: {tag: "sotrudnichestvo"}',

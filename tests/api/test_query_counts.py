@@ -90,6 +90,10 @@ ITEM_LISTS = """
     edges { node { name } } } } } } } }
 """
 ITEM_LISTS_STATEMENTS = 1  # compiled
+NODE = """
+query($id: ID!) { node(id: $id) { id ... on News { title tags { name } regions { code } } } }
+"""
+NODE_STATEMENTS = 1  # compiled
 
 
 async def statements_of(client: GraphQLClient, query: str, variables: dict) -> int:
@@ -106,6 +110,7 @@ async def test_pinned_counts_on_the_seed(client: GraphQLClient) -> None:
     assert deep == DEEP_AGREEMENT_STATEMENTS
     assert await statements_of(client, ROOT_LISTS, {"last": 3}) == ROOT_LISTS_STATEMENTS
     assert await statements_of(client, ITEM_LISTS, {}) == ITEM_LISTS_STATEMENTS
+    assert await statements_of(client, NODE, {"id": "TmV3czox"}) == NODE_STATEMENTS
 
 
 async def test_pinned_counts_through_strawberry(seeded_db: TestDatabase) -> None:
