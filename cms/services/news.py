@@ -260,6 +260,22 @@ def _tag_ids(slugs: list[str]) -> tuple[Subquery, Subquery]:
     )
 
 
+def tag_news_count_query(tag_id: int) -> ValuesQuery[Literal[False]]:
+    """`tag_news_counts` of one tag as a query, for the read compiler: one row (none
+    without a counter) of the counter's `total` and the tag's `scheduled` news."""
+    scheduled = News.filter(
+        status=PublicationState.PUBLISHED,
+        deleted_at__isnull=True,
+        published_at__gt=now(),
+        id__in=Subquery(NewsTag.filter(tag_id=tag_id).values("news_id")),
+    )
+    return (
+        NewsCount.filter(scope="tag", scope_id=tag_id)
+        .annotate(total=Sum("n"), scheduled=Subquery(scheduled.annotate(c=Count("id")).values("c")))
+        .values("total", "scheduled")
+    )
+
+
 async def tag_news_counts(tag_ids: Sequence[Hashable]) -> dict[Hashable, int]:
     """Published news per tag (`Tag.newsCount`, `tag.news.totalCount`) from the
     maintained counters, minus each tag's scheduled news: one statement, driven by

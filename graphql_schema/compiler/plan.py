@@ -13,9 +13,9 @@ through Strawberry):
   `__typename`;
 - on a connection: `totalCount` (news: the maintained counters; else the COUNT that
   `paginate` runs), `edges { cursor node }`, `pageInfo`, `__typename`;
-- the connections of items `Agreement.news`, `Visit.news`, `Tag.news` (not its
-  `totalCount`) and `Region.enterprises` (`first`, `after`), as their loaders page
-  them, in the same statement;
+- the connections of items `Agreement.news`, `Visit.news`, `Tag.news` and
+  `Region.enterprises` (`first`, `after`), as their loaders page and count them, in
+  the same statement;
 - on a declared content type (cms/models/declare.py, read through
   cms/services/content_types.py): `id`, `__typename`, its public text fields,
   `publishedAt`, `updatedAt`, `revision`, dates, enums, points, rich text
@@ -73,6 +73,7 @@ from cms.services.news import (
     news_count_query,
     news_ordering,
     news_queryset,
+    tag_news_count_query,
 )
 from cms.services.pagination import Ordering, after_q, check_cursor_fits, window
 from cms.services.viewer import Viewer
@@ -527,8 +528,6 @@ class _Builder:
     def total(self, listed: Listed, sentinels: Sentinels) -> str:
         """`totalCount`: the maintained counters when the list has them (news), else
         the COUNT(*) of its rows that `paginate` runs."""
-        if not listed.counted:
-            raise Unsupported(f"the total of a list of {listed.kind.name}")
         with rules_at(NOW):
             if listed.counter is None:
                 query = listed.rows.count() if listed.count is None else listed.count
@@ -1065,7 +1064,6 @@ class Listed:
     bind: Callable[[dict[str, Any], dict[str, Any]], None]  # its filters' values, or Fallback
     counter: ValuesQuery[Literal[False]] | None = None  # news: the maintained counters
     count: ValuesQuery[Literal[False]] | None = None  # else this one value, or COUNT(*)
-    counted: bool = True  # False: its total is read in a way not compiled
 
 
 # (builder, the field's arguments, sentinels, the prefix of its argument values, the
@@ -1293,11 +1291,11 @@ def _of_parent(
     rows: Callable[[Viewer], QuerySet[Any]],
     parent_field: str,
     *,
-    counted: bool = True,
+    counter: Callable[[Any], ValuesQuery[Literal[False]]] | None = None,
 ) -> Listing:
     """A list of an item as its loader reads it (`paginate_per_parent`): the rows
-    whose `parent_field` is the item's id, counted distinct (unless `counted` is
-    False: Tag.news reads the maintained counters)."""
+    whose `parent_field` is the item's id, counted distinct, or by `counter` (the
+    service's query of the maintained counters that its loader reads)."""
 
     def listing(
         builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, parent: Any
@@ -1307,7 +1305,12 @@ def _of_parent(
         # As `_count_per_parent` counts (grouped: a join to links repeats rows).
         count = scoped.annotate(_n=Count("id", distinct=True)).group_by(parent_field).values("_n")
         return Listed(
-            CONTENT_TYPES[kind], ordering, scoped, _unfiltered, count=count, counted=counted
+            CONTENT_TYPES[kind],
+            ordering,
+            scoped,
+            _unfiltered,
+            counter=None if counter is None else counter(parent),
+            count=count,
         )
 
     return listing
@@ -1317,7 +1320,7 @@ def _of_parent(
 # (graphql_schema/news/dataloaders.py, graphql_schema/cooperation/dataloaders.py).
 _ITEM_LISTS: dict[tuple[str, str], Listing] = {
     ("Tag", "news"): _of_parent(
-        "News", NEWS_IN_LISTS, published_news, "tag_links__tag_id", counted=False
+        "News", NEWS_IN_LISTS, published_news, "tag_links__tag_id", counter=tag_news_count_query
     ),
     ("Agreement", "news"): _of_parent(
         "News", NEWS_IN_LISTS, published_news, "agreement_links__agreement_id"

@@ -398,8 +398,8 @@ async def more_content() -> None:
     for i in range(14):
         moment = base + timedelta(hours=i - (1 if i % 3 == 2 else 0))
         status = models.PublicationState.PUBLISHED
-        if i == 12:
-            moment = datetime(2100, 1, 1, tzinfo=UTC)  # scheduled
+        if i == 11:
+            moment = datetime(2100, 1, 1, tzinfo=UTC)  # scheduled, in the tag
         if i == 13:
             status = models.PublicationState.DRAFT
         news = await models.News.create(

@@ -83,7 +83,7 @@ query($last: Int) { news(last: $last, orderBy: TITLE_ASC) { totalCount
 ROOT_LISTS_STATEMENTS = 1  # compiled
 # Connections of items (Tag.news, Agreement.news, Region.enterprises): compiled too.
 ITEM_LISTS = """
-{ tag(slug: "sotrudnichestvo") { news(first: 2) { edges { cursor node { title } }
+{ tag(slug: "sotrudnichestvo") { news(first: 2) { totalCount edges { cursor node { title } }
     pageInfo { hasNextPage endCursor } } }
   agreements { edges { node { news(first: 1) { totalCount edges { node { slug } } } } } }
   enterprises(first: 1) { edges { node { region { enterprises(first: 3) { totalCount
