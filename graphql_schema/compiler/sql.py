@@ -155,7 +155,7 @@ def check_parses(sql: str, dialect: str) -> None:
     connection = sqlite3.connect(":memory:")
     try:
         connection.execute(sql)
-    except sqlite3.OperationalError as error:
+    except sqlite3.Error as error:
         if "parser stack overflow" in str(error):
             raise Unsupported("a statement too deep for SQLite's parser") from error
     finally:
