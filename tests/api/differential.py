@@ -13,7 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from graphql import OperationDefinitionNode, OperationType, parse
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 
 from cms import models
 from cms.services.ids import encode_global_id
@@ -381,6 +388,47 @@ class Generator:
         body = f"{root}{self.arguments(arguments)} {{ {self.connection(node)} }}"
         query = f"query Q{self.declarations(declared, body)} {{ {body} }}"
         return Document("generated", query, variables)
+
+
+# Connections of items (not root lists), by field name.
+_ITEM_CONNECTIONS = frozenset({"news", "enterprises"})
+
+
+def features(document: Document) -> set[str]:
+    """What a document reads: its root fields (lists, lookups, `node`), backward pages
+    (`last`), the connections of items; the differential test shows by them that each
+    feature was answered, and keyed, by the compiler."""
+    found: set[str] = set()
+    parsed = parse(document.query)
+
+    def walk(selections: Any, depth: int) -> None:
+        for selection in selections:
+            inner = getattr(selection, "selection_set", None)
+            name = getattr(getattr(selection, "name", None), "value", None)
+            if isinstance(selection, FieldNode):
+                if depth == 0:
+                    found.add(name or "")
+                elif name in _ITEM_CONNECTIONS and inner is not None:
+                    paged = {getattr(s.name, "value", "") for s in inner.selections}
+                    if paged & {"edges", "totalCount", "pageInfo"}:
+                        found.add(f"item {name}")
+                if any(argument.name.value == "last" for argument in selection.arguments or ()):
+                    found.add("last")
+            elif isinstance(selection, FragmentSpreadNode):
+                walk(fragments[selection.name.value].selection_set.selections, depth)
+                continue
+            if inner is not None:
+                walk(inner.selections, depth + (1 if isinstance(selection, FieldNode) else 0))
+
+    fragments = {
+        definition.name.value: definition
+        for definition in parsed.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    for definition in parsed.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            walk(definition.selection_set.selections, 0)
+    return found
 
 
 # ---------------------------------------------------------------- content and lists

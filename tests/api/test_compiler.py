@@ -18,13 +18,15 @@ import httpx
 import pytest
 
 from cms.db import count_statements
-from tests.api.differential import Document, Generator, collected, more_content
+from tests.api.differential import Document, Generator, collected, features, more_content
 from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
 from web.view import EXECUTOR_HEADER
 
 # Generated documents per caller; bench/differential.py runs thousands.
 GENERATED = int(os.environ.get("CMS_DIFFERENTIAL_GENERATED", "120"))
 SEED = int(os.environ.get("CMS_DIFFERENTIAL_SEED", "0"))
+# Root fields the anonymous differential must see compiled and keyed.
+KEYED_FEATURES = ("news", "tags", "agreements", "actionPlans", "enterprises", "events", "node")
 
 
 @contextlib.asynccontextmanager
@@ -97,6 +99,7 @@ async def run_differential(
             raise AssertionError(f"{path}: keys missing {missing}, extra {extra}: {document}")
         if keys is not None and path == "compiled":
             paths["keyed"] += 1
+            paths.update(f"keyed {feature}" for feature in features(document))
     return paths
 
 
@@ -140,6 +143,10 @@ async def test_compiled_answers_equal_strawberry(db: TestDatabase, caller: str) 
         if caller == "anonymous":
             # Compiled answers were stored with their keys, and compared.
             assert paths["keyed"] == paths["compiled"] >= GENERATED // 2, paths
+            # Each compiled feature was among them: root lists and lookups, `node`,
+            # backward pages, the connections of items.
+            wanted = {*KEYED_FEATURES, "last", "item news", "item enterprises"}
+            assert not {f"keyed {name}" for name in wanted} - set(paths), paths
     # The subset is real: most generated documents compile, the rest fall back.
     assert paths["compiled"] >= GENERATED // 2, paths
     assert paths["strawberry"] > 0, paths
