@@ -195,3 +195,18 @@ async def test_a_statement_too_deep_for_sqlites_parser_is_left_to_strawberry(
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
     expected = None if seeded_db.backend == "sqlite" else "compiled"
     assert response.headers.get(EXECUTOR_HEADER) == expected
+
+
+async def test_an_item_connection_is_keyed_only_with_a_parent_shown(
+    seeded_db: TestDatabase,
+) -> None:
+    # Strawberry calls the loader of an item's list only for the items it shows: an
+    # empty page of parents names no enterprise list, a region shown does.
+    shown = "edges { node { regions { enterprises(first: 1) { totalCount } } } }"
+    documents = [
+        Document("test", f"{{ news(first: 3, filter: {{{news_filter}}}) {{ {shown} }} }}", {})
+        for news_filter in ('publishedAfter: "2100-01-01T00:00:00Z"', 'region: "RU-ALT"')
+    ]
+    async with _pair(seeded_db) as (strawberry, compiled):
+        paths = await run_differential(strawberry, compiled, documents, by_get=True)
+    assert paths["keyed"] == len(documents), paths
