@@ -64,6 +64,8 @@ _ORDERINGS = {
     ),
 }
 
+TAGS_ORDER = Ordering("tag:name", (SortKey("name", "str"), SortKey("id", "int")))
+
 
 @dataclass(frozen=True, slots=True)
 class NewsFilter:
@@ -255,6 +257,22 @@ def _tag_ids(slugs: list[str]) -> tuple[Subquery, Subquery]:
     return (
         Subquery(Tag.filter(slug__in=slugs).values("id")),
         Subquery(SlugRedirect.filter(content_type="Tag", slug__in=slugs).values("object_id")),
+    )
+
+
+def tag_news_count_query(tag_id: int) -> ValuesQuery[Literal[False]]:
+    """`tag_news_counts` of one tag as a query, for the read compiler: one row (none
+    without a counter) of the counter's `total` and the tag's `scheduled` news."""
+    scheduled = News.filter(
+        status=PublicationState.PUBLISHED,
+        deleted_at__isnull=True,
+        published_at__gt=now(),
+        id__in=Subquery(NewsTag.filter(tag_id=tag_id).values("news_id")),
+    )
+    return (
+        NewsCount.filter(scope="tag", scope_id=tag_id)
+        .annotate(total=Sum("n"), scheduled=Subquery(scheduled.annotate(c=Count("id")).values("c")))
+        .values("total", "scheduled")
     )
 
 

@@ -3,11 +3,19 @@
 What compiles (anything else raises `Unsupported`, and the whole operation runs
 through Strawberry):
 
-- root fields `news(first, after, filter: {tag})` (the public list in its default
-  order), the lookups `newsItem`, `agreement`, `actionPlan`, `enterprise` (by id or
-  slug) and `tag` (by slug), and `__typename`;
-- on a connection: `totalCount` (the maintained counters), `edges { cursor node }`,
-  `pageInfo`, `__typename`;
+- the root lists `news` (`first`/`after` or `last`/`before`, every order but
+  RELEVANCE, `filter: {tag, region, publishedAfter, publishedBefore}`), `tags` (no
+  search), `agreements(filter: {region, agreementStatus})`, `actionPlans(agreement)`,
+  `enterprises(filter: {region, locality, industry})` and `events`, each read through
+  the service that owns it (`Listed`); the lookups `newsItem`, `agreement`,
+  `actionPlan`, `enterprise` (by id or slug) and `tag` (by slug); `node(id)` for the
+  public types (content, regions, media; an id of another type falls back); and
+  `__typename`;
+- on a connection: `totalCount` (news: the maintained counters; else the COUNT that
+  `paginate` runs), `edges { cursor node }`, `pageInfo`, `__typename`;
+- the connections of items `Agreement.news`, `Visit.news`, `Tag.news` and
+  `Region.enterprises` (`first`, `after`), as their loaders page and count them, in
+  the same statement;
 - on a declared content type (cms/models/declare.py, read through
   cms/services/content_types.py): `id`, `__typename`, its public text fields,
   `publishedAt`, `updatedAt`, `revision`, dates, enums, points, rich text
@@ -27,7 +35,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import orjson
 from graphql import (
@@ -40,7 +49,6 @@ from graphql import (
     GraphQLSchema,
     GraphQLSkipDirective,
     InlineFragmentNode,
-    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
@@ -51,14 +59,24 @@ from graphql.execution.values import (
     get_directive_values,
 )
 from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet, ValuesQuery
 
 from cms import models
 from cms.errors import InvalidArgumentError
 from cms.models.declare import Field, Kind, camel
-from cms.services import surrogate_keys
+from cms.services import cooperation, surrogate_keys
 from cms.services.columns import fits as fits_column
 from cms.services.content_types import CONTENT_TYPES, ContentType
-from cms.services.news import NewsFilter, NewsOrder, news_count_query, news_ordering, news_queryset
+from cms.services.news import (
+    TAGS_ORDER,
+    NewsFilter,
+    NewsOrder,
+    news_count_query,
+    news_ordering,
+    news_queryset,
+    tag_news_count_query,
+)
 from cms.services.pagination import Ordering, after_q, check_cursor_fits, window
 from cms.services.viewer import Viewer
 from cms.services.visibility import rules_at, visible, visible_q
@@ -71,11 +89,14 @@ from graphql_schema.compiler.sql import (
     Sources,
     Statement,
     Unsupported,
+    check_parses,
     queryset_sql,
 )
 from graphql_schema.cooperation.dataloaders import ACTION_PLANS_ORDER, VISITS_ORDER
 from graphql_schema.media.dataloaders import unrecorded_uses
-from graphql_schema.relay import parse_typed_id
+from graphql_schema.news.dataloaders import NEWS_IN_LISTS, published_news
+from graphql_schema.node import NODE_PERMISSIONS, NODE_TYPES
+from graphql_schema.relay import parse_global_id, parse_typed_id
 from media.service import media_url
 
 
@@ -136,7 +157,6 @@ class Plan:
 
 
 _TEXT_KINDS = frozenset({Kind.TEXT, Kind.URL, Kind.SLUG})
-_PUBLISHED_AT_DESC = news_ordering(NewsOrder.PUBLISHED_AT_DESC, ())
 
 
 @dataclass
@@ -272,12 +292,16 @@ class _Builder:
                 pairs.append((key, self.dialect.text(query.name)))
                 continue
             definition, named = self.field_type(query, name)
-            if name == "news":
-                pairs.append((key, self.news_connection(definition, named, nodes, key)))
+            if name in _ROOT_LISTS:
+                listing = _ROOT_LISTS[name]
+                pairs.append((key, self.connection(definition, named, nodes, key, listing)))
+            elif name == "node":
+                pairs.append((key, self.node(definition, nodes, key)))
             elif name in _LOOKUPS:
                 pairs.append((key, self.lookup(_LOOKUPS[name], definition, named, nodes, key)))
             else:
                 raise Unsupported(f"Query.{name}")
+        self.mark(pairs, query, _ROOT, set())
         return self.dialect.obj(pairs)
 
     def arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
@@ -339,42 +363,127 @@ class _Builder:
         self.checks.append(f"EXISTS (SELECT 1 FROM {cte})")
         return self.dialect.nested(f"SELECT j FROM {cte}")
 
-    # ------------------------------------------------------------ news connection
+    # ------------------------------------------------------------ node
 
-    def news_connection(
-        self, definition: GraphQLField, named: GraphQLObjectType, nodes: list[FieldNode], key: str
-    ) -> str:
+    def node(self, definition: GraphQLField, nodes: list[FieldNode], key: str) -> str:
+        """`node(id)` (graphql_schema/node.py): the item of the id's type, null when
+        none is visible, as the by-id loaders read it. One branch per public type whose
+        selection compiles; an id of another type (accounts, feedback...), or one that
+        does not parse, is left to Strawberry."""
         node = nodes[0]
         if any(other.arguments != node.arguments for other in nodes[1:]):
             raise Unsupported("the same key with other arguments")
-        for argument in node.arguments or ():
-            if argument.name.value not in ("first", "after", "filter"):
-                raise Unsupported(f"news({argument.name.value})")
-            if argument.name.value == "filter":
-                value = argument.value
-                if not isinstance(value, ObjectValueNode) or any(
-                    item.name.value != "tag" for item in value.fields
-                ):
-                    raise Unsupported("news(filter) other than {tag}")
-        given = self.arguments(definition, node)
-        filter_value = given.get("filter")
-        tag = _get(filter_value, "tag") if filter_value is not None else None
-        ordering = _PUBLISHED_AT_DESC
-        has_cursor = given.get("after") is not None
-        prefix = f"{key}."
+        prefix = f"{key}.{self.alias()}."
         sentinels = Sentinels()
-        news_filter = NewsFilter(tag=sentinels.text(prefix + "tag") if tag is not None else None)
+        selection = self.subselection(nodes)
+        branches: list[tuple[str, str]] = []
+        for type_name in NODE_TYPES:
+            named = self.schema.get_type(type_name)
+            if type_name in NODE_PERMISSIONS or not isinstance(named, GraphQLObjectType):
+                continue
+            # A branch that does not compile leaves nothing behind: its type falls back.
+            saved = (len(self.binders), len(self.ctes), len(self.checks), len(self.sites))
+            # Strawberry calls the loader of the id's type only: its lists are recorded
+            # by the answers for an id of that type (a site of the root, `root`).
+            of_type = f"{self.sources.mark(Arg(prefix + 'type'))} = {self.dialect.text(type_name)}"
+            try:
+                with self.site(_ROOT, of_type):
+                    sql = self.node_of(named, selection, prefix, sentinels)
+                branches.append((type_name, sql))
+            except Unsupported:
+                del self.binders[saved[0] :], self.ctes[saved[1] :], self.checks[saved[2] :]
+                del self.sites[saved[3] :]
+        compiled = frozenset(name for name, _ in branches)
+        if not compiled:
+            raise Unsupported("node of no compiled type")
+
+        def bind(variables: Variables, args: dict[str, Any]) -> None:
+            values = get_argument_values(definition, node, variables)
+            try:
+                type_name, pk = parse_global_id(values["id"])
+            except Exception as error:
+                raise Fallback from error
+            if type_name not in compiled:
+                raise Fallback
+            args[prefix + "type"] = type_name
+            args[prefix + "pk"] = pk
+
+        self.binders.append(bind)
+        dialect = self.dialect
+        type_arg = self.sources.mark(Arg(prefix + "type"))
+        cases = " ".join(f"WHEN {dialect.text(name)} THEN ({sql})" for name, sql in branches)
+        return dialect.nested(f"SELECT CASE {type_arg} {cases} END")
+
+    def node_of(
+        self,
+        named: GraphQLObjectType,
+        selection: list[SelectionSetNode],
+        prefix: str,
+        sentinels: Sentinels,
+    ) -> str:
+        """The JSON of one row of `named` by the id's key (a subquery)."""
+        alias = self.alias()
+        columns: set[str] = {"id"}
+        kind = CONTENT_TYPES.get(named.name)
+        if kind is not None:
+            model: Any = kind.model
+            element = self.content_object(kind, named, selection, alias, columns)
+        elif named.name == "Region":
+            model, element = models.Region, self.region_object(named, selection, alias, columns)
+        elif named.name == "MediaAsset":
+            model = models.MediaAsset
+            element = self.media_object(named, selection, alias, columns)
+        else:
+            raise Unsupported(f"node of {named.name}")
+        pk = sentinels.integer(prefix + "pk")
+        with rules_at(NOW):
+            queryset = visible(model, self.viewer).filter(id=pk).values(*sorted(columns))
+            rows = queryset_sql(queryset, self.dialect.name, self.sources, sentinels)
+        return f"SELECT {element} FROM ({rows}) AS {alias}"
+
+    # ------------------------------------------------------------ connections
+
+    def connection(
+        self,
+        definition: GraphQLField,
+        named: GraphQLObjectType,
+        nodes: list[FieldNode],
+        key: str,
+        listing: Listing,
+        parent_alias: str | None = None,
+    ) -> str:
+        """A page of a list (`first`/`after` or `last`/`before`) as `paginate` and
+        `paginate_per_parent` read it, with its total; the rows and the total come
+        from the service that owns the list (`listing`), under the row `parent_alias`
+        for a list of an item."""
+        node = nodes[0]
+        if any(other.arguments != node.arguments for other in nodes[1:]):
+            raise Unsupported("the same key with other arguments")
+        given = self.arguments(definition, node)
+        prefix = f"{key}.{self.alias()}."
+        sentinels = Sentinels()
+        backward = given.get("last") is not None or given.get("before") is not None
+        has_cursor = given.get("before" if backward else "after") is not None
+        # An item's list is read (its loader called) only for the items shown.
+        read = nullcontext() if parent_alias is None else self.site(parent_alias)
+        with rules_at(NOW), read:
+            parent = None
+            if parent_alias is not None:
+                parent = sentinels.reference(f'{parent_alias}."id"')
+            listed = listing(self, given, sentinels, prefix, parent)
+        ordering = listed.ordering
+        effective = ordering.reversed() if backward else ordering
+        cursor_values = (
+            [
+                _key_sentinel(sentinels, f"{prefix}k{i}", sort_key.kind)
+                for i, sort_key in enumerate(ordering.keys)
+            ]
+            if has_cursor
+            else []
+        )
         limit1 = sentinels.integer(prefix + "limit1")
-        cursor_sentinels: list[Any] = []
-        if has_cursor:
-            for i, sort_key in enumerate(ordering.keys):
-                name = f"{prefix}k{i}"
-                if sort_key.kind == "datetime":
-                    cursor_sentinels.append(sentinels.moment(name))
-                elif sort_key.kind == "int":
-                    cursor_sentinels.append(sentinels.integer(name))
-                else:
-                    raise Unsupported(f"a cursor over {sort_key.kind}")
+        limit_value = sentinels.integer(prefix + "limit")
+        model = listed.kind.model
         settings = self.settings
 
         def bind(variables: Variables, args: dict[str, Any]) -> None:
@@ -384,59 +493,68 @@ class _Builder:
                     ordering,
                     first=values.get("first"),
                     after=values.get("after"),
+                    last=values.get("last"),
+                    before=values.get("before"),
                     default_size=settings.page_size_default,
                     max_size=settings.page_size_max,
                 )
                 if request.cursor is not None:
-                    check_cursor_fits(models.News, ordering, request)
+                    check_cursor_fits(model, ordering, request)
             except InvalidArgumentError as error:
                 raise Fallback from error
-            if request.limit == 0 or (request.cursor is not None) != has_cursor:
+            if (
+                request.limit == 0
+                or request.backward != backward
+                or (request.cursor is not None) != has_cursor
+            ):
                 raise Fallback
             args[prefix + "limit"] = request.limit
             args[prefix + "limit1"] = request.limit + 1
             for i, value in enumerate(request.cursor or ()):
-                args[f"{prefix}k{i}"] = value
-            if tag is not None:
-                slug = _get(values.get("filter"), "tag")
-                if slug is None or not fits_column(models.Tag, "slug", slug):
-                    raise Fallback
-                args[prefix + "tag"] = slug
+                args[f"{prefix}k{i}"] = _utc(value) if isinstance(value, datetime) else value
+            listed.bind(values, args)
 
         self.binders.append(bind)
-        page = f"c{len(self.ctes)}"
         edge_alias = self.alias()
-        columns: set[str] = {"id", "published_at"}
-        kind = CONTENT_TYPES["News"]
+        columns: set[str] = {sort_key.field for sort_key in ordering.keys}
         pairs: list[tuple[str, str]] = []
         limit = self.sources.mark(Arg(prefix + "limit"))
         dialect = self.dialect
         cursor = self.cursor(ordering, edge_alias)
+        # The page in the order asked for: a backward page is read from its end.
+        order = f"{edge_alias}._rn DESC" if backward else f"{edge_alias}._rn"
+        # A CTE at the root; under a parent, marks for the page's subqueries (known last).
+        page = f"c{len(self.ctes)}" if parent_alias is None else f"\x03{self.alias()}\x03"
+        page_rows = f"{page}\x03rows"
         for field_key, field_nodes in self.collect(named, self.subselection(nodes)).items():
             name = field_nodes[0].name.value
             if name == "__typename":
                 pairs.append((field_key, dialect.text(named.name)))
             elif name == "totalCount":
-                pairs.append((field_key, self.total_count(news_filter, sentinels)))
+                pairs.append((field_key, self.total(listed, sentinels)))
             elif name == "edges":
                 _, edge_type = self.field_type(named, "edges")
                 element = self.edge(
-                    kind, edge_type, self.subselection(field_nodes), edge_alias, columns, cursor
+                    listed.kind,
+                    edge_type,
+                    self.subselection(field_nodes),
+                    edge_alias,
+                    columns,
+                    cursor,
                 )
-                source = f"SELECT * FROM {page} WHERE _rn <= {limit}"
-                if dialect.postgres:
-                    pairs.append(
-                        (
-                            field_key,
-                            f"(SELECT COALESCE(json_agg({element} ORDER BY {edge_alias}._rn), "
-                            f"'[]'::json) FROM ({source}) AS {edge_alias})",
-                        )
+                source = f"SELECT * FROM {page} AS {edge_alias} WHERE _rn <= {limit}"
+                if parent_alias is not None:
+                    # The rows of the page as they come, forwards (an item's lists have
+                    # no last/before): SQLite parses only so many nested subqueries.
+                    array = dialect.array(element, page_rows, edge_alias)
+                elif dialect.postgres:
+                    array = (
+                        f"SELECT COALESCE(json_agg({element} ORDER BY {order}), '[]'::json) "
+                        f"FROM ({source}) AS {edge_alias}"
                     )
                 else:
-                    source += " ORDER BY _rn"
-                    pairs.append(
-                        (field_key, dialect.nested(dialect.array(element, source, edge_alias)))
-                    )
+                    array = dialect.array(element, f"{source} ORDER BY {order}", edge_alias)
+                pairs.append((field_key, dialect.nested(array)))
             elif name == "pageInfo":
                 _, info_type = self.field_type(named, "pageInfo")
                 pairs.append(
@@ -448,50 +566,75 @@ class _Builder:
                             page,
                             limit,
                             has_cursor,
+                            backward,
                             ordering,
                         ),
                     )
                 )
             else:
                 raise Unsupported(f"{named.name}.{name}")
-        with rules_at(NOW):
-            queryset = news_queryset(self.viewer, news_filter)
-            if has_cursor:
-                queryset = queryset.filter(after_q(ordering.keys, cursor_sentinels))
-            rows_qs = queryset.order_by(*ordering.order_by()).limit(limit1).values(*sorted(columns))
-            rows = queryset_sql(rows_qs, dialect.name, self.sources, sentinels)
-        # Read by the edges, hasNextPage and the cursors: the page is computed once.
-        self.ctes.append(
-            f"{page} AS MATERIALIZED (SELECT p.*, ROW_NUMBER() OVER () AS _rn FROM ({rows}) AS p)"
-        )
         if self.keyed:
             # Strawberry makes a node of every row of the page, shown or not.
+            columns.add("id")
             concat = "string_agg" if dialect.postgres else "group_concat"
-            item = f"{dialect.text(kind.name + ':')} || CAST(id AS TEXT)"
-            pairs.append((MARK, f"(SELECT {concat}({item}, ' ') FROM {page} WHERE _rn <= {limit})"))
+            item = f'{dialect.text(listed.kind.name + ":")} || CAST(m."id" AS TEXT)'
+            pairs.append(
+                (MARK, f"(SELECT {concat}({item}, ' ') FROM {page} AS m WHERE m._rn <= {limit})")
+            )
+        with rules_at(NOW):
+            queryset = listed.rows
+            if has_cursor:
+                queryset = queryset.filter(after_q(effective.keys, cursor_values))
+            rows_qs = (
+                queryset.order_by(*effective.order_by()).limit(limit1).values(*sorted(columns))
+            )
+            rows = queryset_sql(rows_qs, dialect.name, self.sources, sentinels)
+        numbered = f"SELECT p.*, ROW_NUMBER() OVER () AS _rn FROM ({rows}) AS p"
+        if parent_alias is not None:
+            # Under a parent row, where a CTE cannot look: each reading repeats it.
+            with rules_at(NOW):
+                edges_qs = (
+                    queryset.order_by(*effective.order_by())
+                    .limit(limit_value)
+                    .values(*sorted(columns))
+                )
+                edge_rows = queryset_sql(edges_qs, dialect.name, self.sources, sentinels)
+            built = dialect.obj(pairs).replace(page_rows, edge_rows)
+            return built.replace(page, f"({numbered})")
+        # Read by the edges, the page info and the cursors: the page is computed once.
+        self.ctes.append(f"{page} AS MATERIALIZED ({numbered})")
         return dialect.obj(pairs)
 
     def cursor(self, ordering: Ordering, alias: str) -> str:
         """The SQL of `pagination.encode_cursor` for a row: base64url of the JSON
         array [ordering name, key values...]."""
-        parts = [self.dialect.text(f'["{ordering.name}"')]
+        dialect = self.dialect
+        parts = [dialect.text(f'["{ordering.name}"')]
         for sort_key in ordering.keys:
             column = f'{alias}."{sort_key.field}"'
             if sort_key.kind == "datetime":
-                parts.append(f"""',"' || {self.dialect.datetime(column)} || '"'""")
+                parts.append(f"""',"' || {dialect.datetime(column)} || '"'""")
+            elif sort_key.kind == "date":
+                parts.append(f"""',"' || {dialect.date(column)} || '"'""")
             elif sort_key.kind == "int":
                 parts.append(f"',' || CAST({column} AS TEXT)")
+            elif sort_key.kind == "str":
+                parts.append(f"',' || {dialect.json_string(column)}")
             else:
                 raise Unsupported(f"a cursor over {sort_key.kind}")
         parts.append("']'")
-        return self.dialect.base64url(" || ".join(parts))
+        return dialect.base64url(" || ".join(parts))
 
-    def total_count(self, news_filter: NewsFilter, sentinels: Sentinels) -> str:
+    def total(self, listed: Listed, sentinels: Sentinels) -> str:
+        """`totalCount`: the maintained counters when the list has them (news), else
+        the COUNT(*) of its rows that `paginate` runs."""
         with rules_at(NOW):
-            query = news_count_query(news_filter)
-            if query is None:
-                raise Unsupported("a total without a counter")
-            sql = queryset_sql(query, self.dialect.name, self.sources, sentinels)
+            if listed.counter is None:
+                query = listed.rows.count() if listed.count is None else listed.count
+                sql = queryset_sql(query, self.dialect.name, self.sources, sentinels)
+                # No row for an item with none (a count grouped by the item): 0.
+                return f"COALESCE(({sql}), 0)"
+            sql = queryset_sql(listed.counter, self.dialect.name, self.sources, sentinels)
         return (
             f"COALESCE((SELECT COALESCE(t.total, 0) - COALESCE(t.scheduled, 0) "
             f"FROM ({sql}) AS t), 0)"
@@ -534,9 +677,15 @@ class _Builder:
         page: str,
         limit: str,
         has_cursor: bool,
+        backward: bool,
         ordering: Ordering,
     ) -> str:
+        """As `paginate` answers: the side read from has more rows when the page
+        read one beyond its size; the other side has some when a cursor was given."""
         dialect = self.dialect
+        more = f"EXISTS (SELECT 1 FROM {page} AS m WHERE m._rn > {limit})"
+        first = "_rn = 1"
+        last = f"_rn <= {limit} ORDER BY _rn DESC LIMIT 1"
         pairs: list[tuple[str, str]] = []
         for key, nodes in self.collect(info_type, selection_sets).items():
             name = nodes[0].name.value
@@ -544,22 +693,14 @@ class _Builder:
             cursor = self.cursor(ordering, alias)
             if name == "__typename":
                 pairs.append((key, dialect.text(info_type.name)))
-            elif name == "hasNextPage":
-                pairs.append(
-                    (key, dialect.boolean(f"EXISTS (SELECT 1 FROM {page} WHERE _rn > {limit})"))
-                )
-            elif name == "hasPreviousPage":
-                pairs.append((key, dialect.literal_bool(has_cursor)))
-            elif name == "startCursor":
-                pairs.append((key, f"(SELECT {cursor} FROM {page} AS {alias} WHERE _rn = 1)"))
-            elif name == "endCursor":
-                pairs.append(
-                    (
-                        key,
-                        f"(SELECT {cursor} FROM {page} AS {alias} WHERE _rn <= {limit} "
-                        "ORDER BY _rn DESC LIMIT 1)",
-                    )
-                )
+            elif name in ("hasNextPage", "hasPreviousPage"):
+                if (name == "hasNextPage") != backward:
+                    pairs.append((key, dialect.boolean(more)))
+                else:
+                    pairs.append((key, dialect.literal_bool(has_cursor)))
+            elif name in ("startCursor", "endCursor"):
+                where = first if (name == "startCursor") != backward else last
+                pairs.append((key, f"(SELECT {cursor} FROM {page} AS {alias} WHERE {where})"))
             else:
                 raise Unsupported(f"{info_type.name}.{name}")
         return dialect.obj(pairs)
@@ -587,6 +728,9 @@ class _Builder:
         pairs: list[tuple[str, str]] = []
         for key, nodes in self.collect(named, selection_sets).items():
             name = nodes[0].name.value
+            if (named.name, name) in _ITEM_LISTS:
+                pairs.append((key, self.item_list(named, name, nodes, key, alias, columns)))
+                continue
             if nodes[0].arguments:
                 raise Unsupported(f"{named.name}.{name} with arguments")
             item = declared.get(name)
@@ -654,6 +798,21 @@ class _Builder:
                 raise Unsupported(f"{named.name}.{name}")
         self.mark(pairs, named, alias, columns)
         return dialect.obj(pairs)
+
+    def item_list(
+        self,
+        named: GraphQLObjectType,
+        name: str,
+        nodes: list[FieldNode],
+        key: str,
+        alias: str,
+        columns: set[str],
+    ) -> str:
+        """A connection of an item (`Tag.news`, `Region.enterprises`...)."""
+        definition, target = self.field_type(named, name)
+        columns.add("id")
+        listing = _ITEM_LISTS[(named.name, name)]
+        return self.connection(definition, target, nodes, key, listing, alias)
 
     def url(self, kind: ContentType, alias: str, columns: set[str]) -> str:
         snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in kind.name).lstrip("_")
@@ -945,7 +1104,9 @@ class _Builder:
         pairs: list[tuple[str, str]] = []
         for key, nodes in self.collect(named, selection_sets).items():
             name = nodes[0].name.value
-            if name == "__typename":
+            if (named.name, name) in _ITEM_LISTS:
+                pairs.append((key, self.item_list(named, name, nodes, key, alias, columns)))
+            elif name == "__typename":
                 pairs.append((key, self.dialect.text(named.name)))
             elif name == "id":
                 columns.add("id")
@@ -982,6 +1143,10 @@ _LOOKUPS = {
 }
 
 
+# The row alias of the root object, for sites read by the root's fields (`node`).
+_ROOT = "root"
+
+
 @dataclass(frozen=True, slots=True)
 class _Site:
     """Rows read for a field of the objects at row alias `parent` (`_Builder.site`)."""
@@ -1007,10 +1172,309 @@ _CHILDREN: dict[tuple[str, str], tuple[Any, str, tuple[str, ...]]] = {
 }
 
 
-def _get(value: Any, name: str) -> Any:
-    if isinstance(value, Mapping):
-        return value.get(name)
-    return getattr(value, name, None)
+# ---------------------------------------------------------------- lists
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A list as the service that owns it reads it, for one plan."""
+
+    kind: ContentType
+    ordering: Ordering
+    rows: QuerySet[Any]  # the visible rows, filtered, in no order yet
+    bind: Callable[[dict[str, Any], dict[str, Any]], None]  # its filters' values, or Fallback
+    counter: ValuesQuery[Literal[False]] | None = None  # news: the maintained counters
+    count: ValuesQuery[Literal[False]] | None = None  # else this one value, or COUNT(*)
+
+
+# (builder, the field's arguments, sentinels, the prefix of its argument values, the
+# parent's id in a list of an item).
+Listing = Callable[[_Builder, dict[str, Any], Sentinels, str, int | None], Listed]
+_PAGE_ARGUMENTS = frozenset({"first", "after", "last", "before"})
+
+
+def _only(given: dict[str, Any], names: frozenset[str] = frozenset()) -> None:
+    """Arguments beyond the page and `names` are not compiled."""
+    for name, value in given.items():
+        if value is not None and name not in _PAGE_ARGUMENTS | names:
+            raise Unsupported(f"the argument {name}")
+
+
+def _present(value: Any) -> frozenset[str]:
+    return frozenset(name for name, item in (value or {}).items() if item is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    """The `filter` argument of a list in a plan: which of its fields are given, each
+    bound per request (a text that must fit its column, a moment) or fixed in the
+    plan (an enum). Another set of fields or another enum falls back, and so does a
+    text the service would not take as it is (too long, or with spaces around)."""
+
+    present: frozenset[str]
+    values: dict[str, Any]  # what the service's filter is built with
+    texts: dict[str, tuple[Any, str]]  # a text field: the model and column it must fit
+    fixed: dict[str, Any]
+    prefix: str
+
+    @staticmethod
+    def of(
+        given: dict[str, Any],
+        sentinels: Sentinels,
+        prefix: str,
+        *,
+        texts: Mapping[str, tuple[Any, str]] = {},
+        moments: frozenset[str] = frozenset(),
+        fixed: frozenset[str] = frozenset(),
+    ) -> _Filter:
+        found = given.get("filter") or {}
+        present = _present(found)
+        values: dict[str, Any] = {}
+        for name in present:
+            if name in texts:
+                values[name] = sentinels.text(f"{prefix}f.{name}")
+            elif name in moments:
+                values[name] = sentinels.moment(f"{prefix}f.{name}")
+            elif name in fixed:
+                values[name] = found[name]
+            else:
+                raise Unsupported(f"filter.{name}")
+        kept = {name: found[name] for name in present if name in fixed}
+        return _Filter(present, values, dict(texts), kept, prefix)
+
+    def get(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def bind(self, values: dict[str, Any], args: dict[str, Any]) -> None:
+        found = values.get("filter") or {}
+        if _present(found) != self.present:
+            raise Fallback
+        for name in self.present:
+            value = found[name]
+            if name in self.fixed:
+                if value != self.fixed[name]:
+                    raise Fallback
+                continue
+            if name in self.texts:
+                model, column = self.texts[name]
+                if value != value.strip() or not fits_column(model, column, value):
+                    raise Fallback
+            elif isinstance(value, datetime):
+                value = _utc(value)
+            args[f"{self.prefix}f.{name}"] = value
+
+
+def _unfiltered(values: dict[str, Any], args: dict[str, Any]) -> None:
+    pass
+
+
+def _news_list(
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
+) -> Listed:
+    """`news`: its public orders but by relevance, filtered by a tag, a region, dates."""
+    _only(given, frozenset({"filter", "orderBy"}))
+    order = given["orderBy"]
+    if order is NewsOrder.RELEVANCE:
+        raise Unsupported("news by relevance")
+    found = _Filter.of(
+        given,
+        sentinels,
+        prefix,
+        texts={"tag": (models.Tag, "slug"), "region": (models.Region, "code")},
+        moments=frozenset({"publishedAfter", "publishedBefore"}),
+    )
+    news_filter = NewsFilter(
+        tag=found.get("tag"),
+        region=found.get("region"),
+        published_after=found.get("publishedAfter"),
+        published_before=found.get("publishedBefore"),
+    )
+
+    def bind(values: dict[str, Any], args: dict[str, Any]) -> None:
+        if values["orderBy"] != order:
+            raise Fallback
+        found.bind(values, args)
+
+    return Listed(
+        CONTENT_TYPES["News"],
+        news_ordering(order, news_filter.statuses),
+        news_queryset(builder.viewer, news_filter, order),
+        bind,
+        news_count_query(news_filter),
+    )
+
+
+def _tags_list(
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
+) -> Listed:
+    _only(given)
+    return Listed(
+        CONTENT_TYPES["Tag"], TAGS_ORDER, visible(models.Tag, builder.viewer), _unfiltered
+    )
+
+
+def _agreements_list(
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
+) -> Listed:
+    _only(given, frozenset({"filter"}))
+    found = _Filter.of(
+        given,
+        sentinels,
+        prefix,
+        texts={"region": (models.Region, "code")},
+        fixed=frozenset({"agreementStatus"}),
+    )
+    agreement_filter = cooperation.AgreementFilter(
+        region=found.get("region"), agreement_status=found.get("agreementStatus")
+    )
+    return Listed(
+        CONTENT_TYPES["Agreement"],
+        cooperation.AGREEMENTS_ORDER,
+        cooperation.agreements_queryset(builder.viewer, agreement_filter),
+        found.bind,
+    )
+
+
+def _action_plans_list(
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
+) -> Listed:
+    _only(given, frozenset({"agreement"}))
+    agreement = None if given["agreement"] is None else sentinels.integer(prefix + "agreement")
+
+    def bind(values: dict[str, Any], args: dict[str, Any]) -> None:
+        if agreement is not None:
+            try:
+                args[prefix + "agreement"] = parse_typed_id(
+                    values["agreement"], "Agreement", "agreement"
+                )
+            except Exception as error:
+                raise Fallback from error
+
+    return Listed(
+        CONTENT_TYPES["ActionPlan"],
+        cooperation.ACTION_PLANS_ORDER,
+        cooperation.action_plans_queryset(builder.viewer, agreement),
+        bind,
+    )
+
+
+def _enterprises_list(
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
+) -> Listed:
+    _only(given, frozenset({"filter"}))
+    found = _Filter.of(
+        given,
+        sentinels,
+        prefix,
+        texts={
+            "region": (models.Region, "code"),
+            "locality": (models.Enterprise, "locality"),
+            "industry": (models.EnterpriseIndustry, "name"),
+        },
+    )
+    enterprise_filter = cooperation.EnterpriseFilter(
+        region=found.get("region"), locality=found.get("locality"), industry=found.get("industry")
+    )
+    return Listed(
+        CONTENT_TYPES["Enterprise"],
+        cooperation.ENTERPRISES_ORDER,
+        cooperation.enterprises_queryset(builder.viewer, enterprise_filter),
+        found.bind,
+    )
+
+
+def _events_list(
+    builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, _: int | None
+) -> Listed:
+    _only(given)
+    return Listed(
+        CONTENT_TYPES["Event"],
+        cooperation.EVENTS_ORDER,
+        cooperation.events_queryset(builder.viewer),
+        _unfiltered,
+    )
+
+
+# Root connections and how their lists are read.
+_ROOT_LISTS: dict[str, Listing] = {
+    "news": _news_list,
+    "tags": _tags_list,
+    "agreements": _agreements_list,
+    "actionPlans": _action_plans_list,
+    "enterprises": _enterprises_list,
+    "events": _events_list,
+}
+
+
+def _of_parent(
+    kind: str,
+    ordering: Ordering,
+    rows: Callable[[Viewer], QuerySet[Any]],
+    parent_field: str,
+    *,
+    counter: Callable[[Any], ValuesQuery[Literal[False]]] | None = None,
+) -> Listing:
+    """A list of an item as its loader reads it (`paginate_per_parent`): the rows
+    whose `parent_field` is the item's id, counted distinct, or by `counter` (the
+    service's query of the maintained counters that its loader reads)."""
+
+    def listing(
+        builder: _Builder, given: dict[str, Any], sentinels: Sentinels, prefix: str, parent: Any
+    ) -> Listed:
+        _only(given)
+        scoped = rows(builder.viewer).filter(**{parent_field: parent})
+        # As `_count_per_parent` counts (grouped: a join to links repeats rows).
+        count = scoped.annotate(_n=Count("id", distinct=True)).group_by(parent_field).values("_n")
+        return Listed(
+            CONTENT_TYPES[kind],
+            ordering,
+            scoped,
+            _unfiltered,
+            counter=None if counter is None else counter(parent),
+            count=count,
+        )
+
+    return listing
+
+
+# Lists of an item, with the rows and parent field of their loaders
+# (graphql_schema/news/dataloaders.py, graphql_schema/cooperation/dataloaders.py).
+_ITEM_LISTS: dict[tuple[str, str], Listing] = {
+    ("Tag", "news"): _of_parent(
+        "News", NEWS_IN_LISTS, published_news, "tag_links__tag_id", counter=tag_news_count_query
+    ),
+    ("Agreement", "news"): _of_parent(
+        "News", NEWS_IN_LISTS, published_news, "agreement_links__agreement_id"
+    ),
+    ("Visit", "news"): _of_parent("News", NEWS_IN_LISTS, published_news, "visit_id"),
+    ("Region", "enterprises"): _of_parent(
+        "Enterprise",
+        cooperation.ENTERPRISES_ORDER,
+        lambda viewer: visible(models.Enterprise, viewer),
+        "region_id",
+    ),
+}
+
+
+def _utc(moment: datetime) -> datetime:
+    """A moment as the columns hold it (Tortoise writes UTC); a moment without a
+    zone is left to Strawberry."""
+    if moment.tzinfo is None:
+        raise Fallback
+    return moment.astimezone(UTC)
+
+
+def _key_sentinel(sentinels: Sentinels, name: str, kind: str) -> Any:
+    """The stand-in of a cursor's sort-key value."""
+    if kind == "datetime":
+        return sentinels.moment(name)
+    if kind == "date":
+        return sentinels.day(name)
+    if kind == "int":
+        return sentinels.integer(name)
+    if kind == "str":
+        return sentinels.text(name)
+    raise Unsupported(f"a cursor over {kind}")
 
 
 def build_plan(
@@ -1037,8 +1501,10 @@ def build_plan(
     body = builder.dialect.result(data)
     checks = "".join(f", {check}" for check in builder.checks)
     text = f"{head}{body}{checks}"
+    statement = Statement.bind(text, builder.sources, dialect)
+    check_parses(statement.sql, dialect)
     return Plan(
-        Statement.bind(text, builder.sources, dialect),
+        statement,
         tuple(builder.binders),
         len(builder.checks),
         keyed,

@@ -15,9 +15,10 @@ with marker values (`Sentinels`) that are then swapped for markers.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tortoise.queryset import AwaitableQuery
@@ -70,8 +71,11 @@ class Sources:
 NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 ID_SENTINEL = 1918273645  # - 1000 n: a parent's id, replaced by a reference to its row
 INT_BASE = 1718293000  # + n: the n-th integer argument
-TEXT_BASE = "\x02cms-compiler-"  # + n + "\x02": the n-th text argument
+# + n + "\x02": the n-th text argument (short: the services check that it fits a
+# column, a region code of 16 characters among them).
+TEXT_BASE = "\x02cms-"
 DATETIME_BASE = datetime(1902, 3, 4, 5, 6, 7, tzinfo=UTC)  # + n microseconds
+DATE_BASE = date(1903, 4, 5)  # + n days
 
 
 @dataclass
@@ -92,6 +96,11 @@ class Sentinels:
 
     def moment(self, name: str) -> datetime:
         value = DATETIME_BASE.replace(microsecond=len(self.values) + 1)
+        self.values[value] = Arg(name)
+        return value
+
+    def day(self, name: str) -> date:
+        value = DATE_BASE + timedelta(days=len(self.values))
         self.values[value] = Arg(name)
         return value
 
@@ -117,7 +126,7 @@ def queryset_sql(
     def source_of(value: Any) -> str:
         if isinstance(value, datetime) and value == NOW:
             return sources.mark(Now())
-        if isinstance(value, int | str | datetime) and not isinstance(value, bool):
+        if isinstance(value, int | str | date) and not isinstance(value, bool):
             found = sentinels.values.get(value)
             if isinstance(found, str):
                 return found
@@ -135,6 +144,22 @@ def queryset_sql(
         out.append(source_of(value))
         out.append(piece)
     return "".join(out)
+
+
+def check_parses(sql: str, dialect: str) -> None:
+    """SQLite's parser has a stack of fixed depth (YYSTACKDEPTH, 100): a statement
+    nesting lists in lists deeply enough overflows it, whatever the tables. The text
+    is parsed once here, with no schema: any error but that one is not this check's."""
+    if dialect == "postgres":
+        return
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute(sql)
+    except sqlite3.Error as error:
+        if "parser stack overflow" in str(error):
+            raise Unsupported("a statement too deep for SQLite's parser") from error
+    finally:
+        connection.close()
 
 
 class Unsupported(Exception):  # noqa: N818 — a refusal to compile, not a failure
@@ -227,6 +252,10 @@ class Dialect:
             f"ELSE to_char({utc}, '.US') END || '+00:00' END"
         )
 
+    def json_string(self, column: str) -> str:
+        """A text as a JSON string, escaped as `json.dumps(ensure_ascii=False)` does."""
+        return f"CAST(to_json({column}) AS text)" if self.postgres else f"json_quote({column})"
+
     def float(self, column: str) -> str:
         """A float as the API writes it (orjson: shortest form, `50.0` for a whole
         number); PostgreSQL's JSON writes a whole float8 without the `.0`."""
@@ -250,8 +279,16 @@ class Dialect:
         return f"GREATEST(1, CEIL({words} / {WORDS_PER_MINUTE}.0))::int"
 
     def date(self, column: str) -> str:
-        """A date as `date.isoformat()` writes it (SQLite stores that text)."""
-        return f"to_char({column}, 'YYYY-MM-DD')" if self.postgres else column
+        """A date as `date.isoformat()` writes it (SQLite stores that text). asyncpg
+        sends `date.min` and `date.max` as -infinity and infinity, and reads them back
+        (the sort key of undated events is `date.min`)."""
+        if not self.postgres:
+            return column
+        return (
+            f"(CASE WHEN {column} = '-infinity' THEN '0001-01-01' "
+            f"WHEN {column} = 'infinity' THEN '9999-12-31' "
+            f"ELSE to_char({column}, 'YYYY-MM-DD') END)"
+        )
 
     def global_id(self, type_name: str, column: str) -> str:
         if not self.postgres:

@@ -101,7 +101,7 @@ async def news_count_of_tags(viewer: Viewer, tag_ids: list[int]) -> list[int]:
     return [counts.get(pk, 0) for pk in tag_ids]
 
 
-def _published_news(viewer: Viewer) -> QuerySet[models.News]:
+def published_news(viewer: Viewer) -> QuerySet[models.News]:
     return visible(models.News, viewer).filter(status_q(PublicationStatus.PUBLISHED))
 
 
@@ -109,7 +109,7 @@ async def news_pages_of_tags(
     viewer: Viewer, keys: list[tuple[int, Window]]
 ) -> list[Page[models.News]]:
     return await pages_for_keys(
-        _published_news(viewer), "tag_links__tag_id", NEWS_IN_LISTS, keys, count=tag_news_counts
+        published_news(viewer), "tag_links__tag_id", NEWS_IN_LISTS, keys, count=tag_news_counts
     )
 
 
@@ -117,11 +117,11 @@ async def news_pages_of_agreements(
     viewer: Viewer, keys: list[tuple[int, Window]]
 ) -> list[Page[models.News]]:
     return await pages_for_keys(
-        _published_news(viewer), "agreement_links__agreement_id", NEWS_IN_LISTS, keys
+        published_news(viewer), "agreement_links__agreement_id", NEWS_IN_LISTS, keys
     )
 
 
 async def news_pages_of_visits(
     viewer: Viewer, keys: list[tuple[int, Window]]
 ) -> list[Page[models.News]]:
-    return await pages_for_keys(_published_news(viewer), "visit_id", NEWS_IN_LISTS, keys)
+    return await pages_for_keys(published_news(viewer), "visit_id", NEWS_IN_LISTS, keys)

@@ -8,10 +8,10 @@ import strawberry
 
 from cms import models
 from cms.services import fulltext
+from cms.services.news import TAGS_ORDER, news_count, news_ordering, news_queryset
 from cms.services.news import NewsFilter as DomainNewsFilter
 from cms.services.news import NewsOrder as DomainNewsOrder
-from cms.services.news import news_count, news_ordering, news_queryset
-from cms.services.pagination import Ordering, SortKey, paginate
+from cms.services.pagination import paginate
 from cms.services.publishing import PublicationStatus as DomainPublicationStatus
 from cms.services.visibility import visible
 from graphql_schema.common import PublicationStatus
@@ -27,7 +27,6 @@ from graphql_schema.relay import Connection, connection, page_window
 # (a plain alias, so that annotations stay types for mypy).
 NewsOrder = DomainNewsOrder
 strawberry.enum(NewsOrder, name="NewsOrder")
-TAGS_ORDER = Ordering("tag:name", (SortKey("name", "str"), SortKey("id", "int")))
 
 
 @strawberry.input

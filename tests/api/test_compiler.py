@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -17,13 +18,15 @@ import httpx
 import pytest
 
 from cms.db import count_statements
-from tests.api.differential import Document, Generator, collected
+from tests.api.differential import Document, Generator, collected, features, more_content
 from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
 from web.view import EXECUTOR_HEADER
 
 # Generated documents per caller; bench/differential.py runs thousands.
 GENERATED = int(os.environ.get("CMS_DIFFERENTIAL_GENERATED", "120"))
 SEED = int(os.environ.get("CMS_DIFFERENTIAL_SEED", "0"))
+# Root fields the anonymous differential must see compiled and keyed.
+KEYED_FEATURES = ("news", "tags", "agreements", "actionPlans", "enterprises", "events", "node")
 
 
 @contextlib.asynccontextmanager
@@ -96,6 +99,7 @@ async def run_differential(
             raise AssertionError(f"{path}: keys missing {missing}, extra {extra}: {document}")
         if keys is not None and path == "compiled":
             paths["keyed"] += 1
+            paths.update(f"keyed {feature}" for feature in features(document))
     return paths
 
 
@@ -103,18 +107,20 @@ async def _documents(client: GraphQLClient, count: int, seed: int) -> list[Docum
     """Collected documents, then generated ones; cursors come from earlier pages."""
     documents = collected()
     generator = Generator(seed)
-    cursors: list[str] = []
+    cursors: dict[str, list[str]] = {}
     for _ in range(count):
-        document = generator.document(generator.random.choice(cursors) if cursors else None)
+        document = generator.document(cursors)
         documents.append(document)
         answer = (await _post(client, document)).json()
-        news = (answer.get("data") or {}).get("news") or {}
-        for edge in news.get("edges") or ():
-            if isinstance(edge, dict) and edge.get("cursor"):
-                cursors.append(edge["cursor"])
-        end = (news.get("pageInfo") or {}).get("endCursor")
-        if end:
-            cursors.append(end)
+        for root, found in (answer.get("data") or {}).items():
+            if not isinstance(found, dict):
+                continue
+            listed = cursors.setdefault(root, [])
+            for edge in found.get("edges") or ():
+                if isinstance(edge, dict) and edge.get("cursor"):
+                    listed.append(edge["cursor"])
+            info = found.get("pageInfo") or {}
+            listed += [info[end] for end in ("startCursor", "endCursor") if info.get(end)]
     return documents
 
 
@@ -127,6 +133,7 @@ async def test_compiled_answers_equal_strawberry(db: TestDatabase, caller: str) 
         elif caller == "staff":
             await login_as(strawberry, "editor")
             compiled.headers.update(strawberry.headers)
+        await more_content()
         documents = await _documents(
             strawberry, GENERATED, seed=SEED + {"anonymous": 1, "read-token": 2, "staff": 3}[caller]
         )
@@ -136,6 +143,10 @@ async def test_compiled_answers_equal_strawberry(db: TestDatabase, caller: str) 
         if caller == "anonymous":
             # Compiled answers were stored with their keys, and compared.
             assert paths["keyed"] == paths["compiled"] >= GENERATED // 2, paths
+            # Each compiled feature was among them: root lists and lookups, `node`,
+            # backward pages, the connections of items.
+            wanted = {*KEYED_FEATURES, "last", "item news", "item enterprises"}
+            assert not {f"keyed {name}" for name in wanted} - set(paths), paths
     # The subset is real: most generated documents compile, the rest fall back.
     assert paths["compiled"] >= GENERATED // 2, paths
     assert paths["strawberry"] > 0, paths
@@ -171,3 +182,31 @@ async def test_unsupported_and_refused_operations_fall_back(seeded_db: TestDatab
         ):
             response = await _post(compiled, Document("test", query, variables))
             assert response.headers.get(EXECUTOR_HEADER) is None, query
+
+
+async def test_a_statement_too_deep_for_sqlites_parser_is_left_to_strawberry(
+    seeded_db: TestDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    query = "{ tags { edges { node { news(first: 1) { edges { node { tags { slug } } } } } } } }"
+    async with client_with(seeded_db, CMS_QUERY_COMPILER="on") as compiled:
+        response = await _post(compiled, Document("test", query, {}))
+    assert response.json()["data"]["tags"]["edges"]
+    # Refused when planned, not failed when run.
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    expected = None if seeded_db.backend == "sqlite" else "compiled"
+    assert response.headers.get(EXECUTOR_HEADER) == expected
+
+
+async def test_an_item_connection_is_keyed_only_with_a_parent_shown(
+    seeded_db: TestDatabase,
+) -> None:
+    # Strawberry calls the loader of an item's list only for the items it shows: an
+    # empty page of parents names no enterprise list, a region shown does.
+    shown = "edges { node { regions { enterprises(first: 1) { totalCount } } } }"
+    documents = [
+        Document("test", f"{{ news(first: 3, filter: {{{news_filter}}}) {{ {shown} }} }}", {})
+        for news_filter in ('publishedAfter: "2100-01-01T00:00:00Z"', 'region: "RU-ALT"')
+    ]
+    async with _pair(seeded_db) as (strawberry, compiled):
+        paths = await run_differential(strawberry, compiled, documents, by_get=True)
+    assert paths["keyed"] == len(documents), paths

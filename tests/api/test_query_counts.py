@@ -70,6 +70,31 @@ DEEP_AGREEMENT_STRAWBERRY_STATEMENTS = 14
 # connections, and when the parties answer last the regions take a second statement.
 DEEP_AGREEMENT_STRAWBERRY_STATEMENTS_POSTGRES = {14, 15}
 
+# Every public root list at once, news read backwards: compiled, one statement.
+ROOT_LISTS = """
+query($last: Int) { news(last: $last, orderBy: TITLE_ASC) { totalCount
+    edges { cursor node { title } } pageInfo { hasPreviousPage startCursor } }
+  tags(first: 5) { totalCount edges { node { name } } }
+  agreements(filter: {agreementStatus: ACTIVE}) { totalCount edges { node { title } } }
+  actionPlans { edges { node { title } } }
+  enterprises(filter: {region: "RU-AMU"}) { totalCount edges { node { name region { code } } } }
+  events { edges { node { title } } pageInfo { hasNextPage } } }
+"""
+ROOT_LISTS_STATEMENTS = 1  # compiled
+# Connections of items (Tag.news, Agreement.news, Region.enterprises): compiled too.
+ITEM_LISTS = """
+{ tag(slug: "sotrudnichestvo") { news(first: 2) { totalCount edges { cursor node { title } }
+    pageInfo { hasNextPage endCursor } } }
+  agreements { edges { node { news(first: 1) { totalCount edges { node { slug } } } } } }
+  enterprises(first: 1) { edges { node { region { enterprises(first: 3) { totalCount
+    edges { node { name } } } } } } } }
+"""
+ITEM_LISTS_STATEMENTS = 1  # compiled
+NODE = """
+query($id: ID!) { node(id: $id) { id ... on News { title tags { name } regions { code } } } }
+"""
+NODE_STATEMENTS = 1  # compiled
+
 
 async def statements_of(client: GraphQLClient, query: str, variables: dict) -> int:
     with count_statements() as statements:
@@ -83,6 +108,9 @@ async def test_pinned_counts_on_the_seed(client: GraphQLClient) -> None:
     assert await statements_of(client, NEWS_ITEM, {"slug": NEWS_SLUG}) == NEWS_ITEM_STATEMENTS
     deep = await statements_of(client, DEEP_AGREEMENT, {"slug": AGREEMENT_SLUG})
     assert deep == DEEP_AGREEMENT_STATEMENTS
+    assert await statements_of(client, ROOT_LISTS, {"last": 3}) == ROOT_LISTS_STATEMENTS
+    assert await statements_of(client, ITEM_LISTS, {}) == ITEM_LISTS_STATEMENTS
+    assert await statements_of(client, NODE, {"id": "TmV3czox"}) == NODE_STATEMENTS
 
 
 async def test_pinned_counts_through_strawberry(seeded_db: TestDatabase) -> None:
