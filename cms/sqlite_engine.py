@@ -73,7 +73,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 from tortoise.connection import get_connections
-from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
 from cms.services.fulltext import index_text, lexicon_json, search_rank
 from cms.services.ids import encode_global_id
@@ -154,9 +154,23 @@ class _OwnChanges(SqliteClient):
             return rows, changed
 
 
+def _begin(connection: sqlite3.Connection) -> None:
+    """On the driver's thread: what Tortoise's `begin` does in two trips."""
+    connection.commit()
+    connection.execute("BEGIN")
+
+
 class _SearchingTransaction(_OwnChanges, SqliteTransactionWrapper):
     def _in_transaction(self) -> TransactionContext:
         return NestedTransactionContext(_SearchingTransaction(self))
+
+    async def begin(self) -> None:
+        # One trip to the driver's thread: a write transaction holds the connection
+        # for every other writer of the process, each trip of it included.
+        try:
+            await self._connection._execute(_begin, self._connection._conn)
+        except sqlite3.OperationalError as exc:
+            raise TransactionManagementError(exc) from exc
 
 
 class _CancellableTransactionContext(SqliteTransactionContext):

@@ -16,6 +16,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -26,8 +27,8 @@ from tortoise.connection import get_connection
 from cms.services.viewer import Viewer
 from cms.settings import Settings
 from graphql_schema import limits
-from graphql_schema.compiler.plan import Fallback, Plan, build_plan
-from graphql_schema.compiler.sql import Unsupported
+from graphql_schema.compiler.plan import Plan, build_plan
+from graphql_schema.compiler.sql import Fallback, Unsupported
 from graphql_schema.limits import Counts, check_operation, parse_within_limits
 
 logger = logging.getLogger("cms.compiler")
@@ -50,9 +51,9 @@ class ReadCompiler:
         self.settings = settings
         self.size = size
         self.plans: OrderedDict[_Key, Plan] = OrderedDict()
-        # Documents that did not compile (for some shape of their variables): they go
-        # to Strawberry before any work here.
-        self.refused: OrderedDict[tuple[str, str | None, str], None] = OrderedDict()
+        # Documents that did not compile: without variables they go to Strawberry
+        # before any work here; with them, for the shape of values that refused.
+        self.refused: OrderedDict[tuple[object, ...], None] = OrderedDict()
         # What the limits count in a document (aliases, directives...), per text.
         self.counts: OrderedDict[str, Counts] = OrderedDict()
 
@@ -65,7 +66,7 @@ class ReadCompiler:
         collect: bool = False,
     ) -> Compiled | None:
         settings = self.settings
-        refused_key = (query, operation_name, viewer.visibility_scope)
+        refused_key: tuple[object, ...] = (query, operation_name, viewer.visibility_scope, collect)
         if refused_key in self.refused:
             return None
         try:
@@ -107,15 +108,15 @@ class ReadCompiler:
         )
         if not isinstance(coerced, VariableValues):  # errors: Strawberry reports them
             return None
+        shape = _shape(coerced.coerced)
+        if operation.variable_definitions:
+            # A refusal may depend on the values (an order that does not compile):
+            # it holds for this shape of them only.
+            refused_key = (*refused_key, shape)
+            if refused_key in self.refused:
+                return None
         dialect = get_connection("default").capabilities.dialect
-        key: _Key = (
-            query,
-            operation_name,
-            viewer.visibility_scope,
-            dialect,
-            _shape(coerced.coerced),
-            collect,
-        )
+        key: _Key = (query, operation_name, viewer.visibility_scope, dialect, shape, collect)
         plan = self.plans.get(key)
         if plan is not None:
             self.plans.move_to_end(key)
@@ -169,9 +170,18 @@ def _now() -> datetime:
 
 
 def _shape(variables: dict[str, Any]) -> tuple[tuple[str, object], ...]:
-    """What of the variables decides the SQL: which are null, and the booleans (for
-    @include and @skip)."""
-    return tuple(
-        (name, value if isinstance(value, bool) else value is None)
-        for name, value in sorted(variables.items())
-    )
+    """What of the variables decides the SQL: which are null, the booleans (for
+    @include and @skip), the enum values (an order, a status) and, inside input
+    objects (a filter), which fields are given. Values of another kind are bound as
+    parameters: a plan serves every value of them."""
+    return tuple((name, _shape_of(value)) for name, value in sorted(variables.items()))
+
+
+def _shape_of(value: Any) -> object:
+    if isinstance(value, bool | Enum):
+        return value
+    if isinstance(value, dict):
+        return _shape(value)
+    if isinstance(value, list):
+        return tuple(_shape_of(item) for item in value)
+    return value is None

@@ -166,6 +166,10 @@ class Unsupported(Exception):  # noqa: N818 — a refusal to compile, not a fail
     """What the compiler does not handle: the operation runs through Strawberry."""
 
 
+class Fallback(Exception):  # noqa: N818 — a decision, not a failure
+    """This request's arguments need Strawberry (an error to report, a redirect)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     sql: str  # with numbered placeholders

@@ -128,8 +128,6 @@ class FeedbackMutations:
             return SubmitFeedbackPayload(ticket=None, errors=user_errors(error))
         if receipt.created and context.runtime.feedback_mailer is not None:
             context.runtime.feedback_mailer.wake()
-        if receipt.created:
-            context.runtime.webhook_sender.wake()  # a feedback.received event may wait
         return SubmitFeedbackPayload(
             ticket=receipt.ticket, errors=[], registration_number=receipt.appeal_number
         )

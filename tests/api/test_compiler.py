@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from cms.db import count_statements
+from cms.models import Tag
 from tests.api.differential import Document, Generator, collected, features, more_content
 from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
 from web.view import EXECUTOR_HEADER
@@ -182,6 +183,34 @@ async def test_unsupported_and_refused_operations_fall_back(seeded_db: TestDatab
         ):
             response = await _post(compiled, Document("test", query, variables))
             assert response.headers.get(EXECUTOR_HEADER) is None, query
+
+
+async def test_a_plan_per_order_and_filter_given_in_variables(seeded_db: TestDatabase) -> None:
+    """The same text with another order or other filter fields is compiled too: the
+    enum values and the fields given decide the SQL, and a value that did not
+    compile (by relevance) refuses only itself."""
+    query = (
+        "query($order: NewsOrder!, $filter: NewsFilter) "
+        "{ news(first: 3, orderBy: $order, filter: $filter) { edges { node { title } } } }"
+    )
+    first_tag = await Tag.all().order_by("id").first()
+    assert first_tag is not None
+    tag = first_tag.slug
+    cases = (
+        ({"order": "RELEVANCE"}, None),
+        ({"order": "PUBLISHED_AT_DESC"}, "compiled"),
+        ({"order": "TITLE_ASC"}, "compiled"),
+        ({"order": "TITLE_ASC", "filter": {"tag": tag}}, "compiled"),
+        ({"order": "RELEVANCE"}, None),
+        ({"order": "UPDATED_AT_DESC", "filter": {"tag": tag}}, "compiled"),
+    )
+    async with _pair(seeded_db) as (strawberry, compiled):
+        for variables, executor in cases:
+            document = Document("test", query, variables)
+            response = await _post(compiled, document)
+            assert response.headers.get(EXECUTOR_HEADER) == executor, variables
+            expected = await _post(strawberry, document)
+            assert response.json() == expected.json(), variables
 
 
 async def test_a_statement_too_deep_for_sqlites_parser_is_left_to_strawberry(

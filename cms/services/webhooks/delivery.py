@@ -27,13 +27,10 @@ from tortoise.transactions import in_transaction
 from cms.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from cms.observability import report_unexpected
 from cms.services import outbox
-from cms.services.events import ContentChange
-from cms.services.events import subscribe as subscribe_to_changes
-from cms.services.events import unsubscribe as unsubscribe_from_changes
 from cms.services.visibility import now
 from cms.services.webhooks import signing
 from cms.services.webhooks.addresses import RefusedAddressError, Target, connect_url, resolve
-from cms.services.webhooks.events import EventType, body
+from cms.services.webhooks.events import EventType, body, waking
 from cms.settings import Settings
 
 logger = logging.getLogger("cms.webhooks")
@@ -97,14 +94,13 @@ class WebhookSender:
     # ------------------------------------------------------------ the loop
 
     def wake(self) -> None:
-        """Something was committed: look at the outbox now, not at the next poll."""
+        """Something was written: look at the outbox now, not at the next poll."""
         self._wakeup.set()
 
-    async def _on_change(self, change: ContentChange) -> None:
-        self.wake()
-
     async def run(self) -> None:
-        subscribe_to_changes(self._on_change)
+        # Woken by the events this process writes (events.record), not by every
+        # change: with no endpoint active nothing is written, and no round runs.
+        waking.add(self.wake)
         try:
             while True:
                 self._wakeup.clear()
@@ -135,7 +131,7 @@ class WebhookSender:
                 # with the requests for the database.
                 await asyncio.sleep(_GATHER_SECONDS)
         finally:
-            unsubscribe_from_changes(self._on_change)
+            waking.discard(self.wake)
             await self.close()
 
     async def close(self) -> None:

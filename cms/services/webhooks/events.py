@@ -14,6 +14,7 @@ is made from the stored payload (`body`), the same for every attempt.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -70,6 +71,11 @@ _MEDIA_ACTIONS = {
 
 _LISTENING = f"SELECT 1 FROM {WebhookEndpoint._meta.db_table} WHERE active LIMIT 1"
 
+# The wake-ups of this process's senders (delivery.WebhookSender.run), called when an
+# event is written. That is before its commit: a sender's round starts a moment later
+# (delivery._GATHER_SECONDS), and what it misses, its next poll finds.
+waking: set[Callable[[], None]] = set()
+
 
 def new_message_id() -> str:
     return "msg_" + secrets.token_hex(12)
@@ -91,6 +97,8 @@ async def record(
     if not rows:
         return
     await write(event_type, payload, content_type=content_type, using_db=using_db)
+    for wake in list(waking):
+        wake()
 
 
 async def write(
