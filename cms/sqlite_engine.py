@@ -111,13 +111,14 @@ _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_INTERRUPT = 5, 6, 8, 9
 
 def _run_statement(
     connection: sqlite3.Connection, query: str, values: list[Any] | None
-) -> tuple[int, list[Any]]:
-    """On the driver's thread: the rows and the statement's own count of changed rows
-    (-1 for a query that changes none)."""
+) -> tuple[list[Any], int]:
+    """The rows of one statement, fetched to the end (an unfinished statement would
+    keep its snapshot), and its own count of changed rows (-1 for a query that
+    changes none)."""
     cursor = connection.execute(query, values or ())
     try:
         rows = cursor.fetchall()
-        return cursor.rowcount, rows
+        return rows, cursor.rowcount
     finally:
         cursor.close()
 
@@ -148,10 +149,7 @@ class _OwnChanges(SqliteClient):
         async with self.acquire_connection() as connection:
             # One trip to the driver's thread, not three (execute, fetch, close):
             # under load each trip waits for the thread and then for the loop.
-            changed, rows = await connection._execute(
-                _run_statement, connection._conn, query, values
-            )
-            return rows, changed
+            return await connection._execute(_run_statement, connection._conn, query, values)
 
 
 def _begin(connection: sqlite3.Connection) -> None:
@@ -282,12 +280,8 @@ class SearchingSqliteClient(_OwnChanges):
 
     def _read(self, reader: sqlite3.Connection, query: str, values: list[Any] | None) -> list[Any]:
         self._read_deadline = time.thread_time() + READ_BUDGET_SECONDS
-        cursor = reader.execute(query, values or ())
-        try:
-            # Fetched to the end: an unfinished statement would keep its snapshot.
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+        rows, _ = _run_statement(reader, query, values)
+        return rows
 
 
 client_class = SearchingSqliteClient

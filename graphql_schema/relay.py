@@ -90,10 +90,15 @@ def connection(page: Page[T], convert: Callable[[T], R]) -> Connection[R]:
     definition = getattr(owner, "__strawberry_definition__", None)
     if definition is not None:
         surrogate_keys.record(surrogate_keys.list_key(definition.name))
+    return connection_of(page, [convert(item) for item in page.items])
+
+
+def connection_of(page: Page[Any], nodes: list[R]) -> Connection[R]:
+    """The connection of a page whose nodes are made already, one per item (loaded
+    together, for instance)."""
     return Connection(
         edges=[
-            Edge(cursor=cursor, node=convert(item))
-            for item, cursor in zip(page.items, page.cursors, strict=True)
+            Edge(cursor=cursor, node=node) for node, cursor in zip(nodes, page.cursors, strict=True)
         ],
         page_info=PageInfo(
             has_next_page=page.has_next_page,

@@ -9,7 +9,7 @@ from cms.services.pagination import Ordering, SortKey, paginate
 from cms.services.permissions import Action
 from graphql_schema.context import Info
 from graphql_schema.permissions import require
-from graphql_schema.relay import Connection, Edge, PageInfo, page_window, parse_typed_id
+from graphql_schema.relay import Connection, connection_of, page_window, parse_typed_id
 from graphql_schema.webhooks.types import WebhookDelivery, WebhookEndpoint, deliveries_of
 
 DELIVERY_ORDER = Ordering(
@@ -41,16 +41,4 @@ class WebhookQueries:
         window = page_window(info, DELIVERY_ORDER, first=first, after=after)
         page = await paginate(models.WebhookDelivery.filter(endpoint_id=pk), DELIVERY_ORDER, window)
         nodes = await deliveries_of(list(page.items))
-        return Connection(
-            edges=[
-                Edge(cursor=cursor, node=node)
-                for node, cursor in zip(nodes, page.cursors, strict=True)
-            ],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            page=page,
-        )
+        return connection_of(page, nodes)
