@@ -37,15 +37,26 @@ The reader never blocks the loop's thread waiting:
   on the aiosqlite connection instead;
 - no busy timeout: SQLITE_BUSY or LOCKED (rare in WAL: a recovery, a checkpoint
   that truncates) sends the read to the aiosqlite connection, which waits 5 s;
-- a read that has used READ_BUDGET_SECONDS of CPU (the thread's time: a
+- a read that has used LOOP_BUDGET_SECONDS of CPU (the thread's time: a
   preempted process is not the statement's fault) is interrupted and run again on
   the aiosqlite thread, and its SQL text is remembered (up to SLOW_STATEMENTS
   texts) so that later runs go there at once. A read therefore holds the loop for
-  about READ_BUDGET_SECONDS of CPU at most (plus what reading pages from disk
+  about LOOP_BUDGET_SECONDS of CPU at most (plus what reading pages from disk
   takes: a database larger than the OS page cache is read on the loop's thread),
   at the price of that much work done twice once per slow statement; the compiled
   statements and Tortoise's lists take under a millisecond to a few at 10k-100k
   news. The first statement of the process, which connects, takes the old path.
+Statements inside a transaction run on the loop's thread too, on the aiosqlite
+connection itself (opened for use from both threads; the transaction's lock keeps
+it to one at a time): a transaction holds that connection for every other writer
+of the process, and each trip to the driver's thread waited for the GIL and then
+for a busy loop, so a submission's five trips held the one writer through five
+turns of the loop. BEGIN IMMEDIATE takes SQLite's write lock on the driver's
+thread (where waiting for another process is harmless), so no statement after it
+can wait for a lock on the loop's thread; COMMIT (which syncs the WAL to disk) and
+ROLLBACK stay there too. A write cannot be interrupted (SQLite would roll the whole
+transaction back), so one that used more than LOOP_BUDGET_SECONDS of CPU finishes,
+and later runs of its SQL text go to the thread, as slow reads do.
 A database that is not a WAL file (`:memory:`, which is private to a connection,
 or another journal mode) keeps the old path for every statement.
 """
@@ -60,8 +71,9 @@ import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+import aiosqlite
 from tortoise.backends.base.client import (
     NestedTransactionContext,
     TransactionalDBClient,
@@ -71,6 +83,7 @@ from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
+    translate_exceptions,
 )
 from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
@@ -100,11 +113,12 @@ _FUNCTIONS: tuple[tuple[str, int, Callable[..., Any]], ...] = (
     ("cms_reading_time", 1, reading_time_minutes),
 )
 
-READ_BUDGET_SECONDS = 0.01
+LOOP_BUDGET_SECONDS = 0.01
 WRITE_FIRST_SECONDS = 0.02
 SLOW_STATEMENTS = 256
 # How often (in SQLite virtual machine instructions) a read checks its budget.
 _BUDGET_CHECK_STEPS = 2000
+_T = TypeVar("_T")
 # Primary result codes after which a read is run again on the aiosqlite connection.
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_INTERRUPT = 5, 6, 8, 9
 
@@ -152,15 +166,58 @@ class _OwnChanges(SqliteClient):
             return await connection._execute(_run_statement, connection._conn, query, values)
 
 
+def _insert(connection: sqlite3.Connection, query: str, values: list[Any]) -> int:
+    """The id of the row one INSERT made."""
+    cursor = connection.execute(query, values)
+    try:
+        return int(cursor.lastrowid or 0)
+    finally:
+        cursor.close()
+
+
 def _begin(connection: sqlite3.Connection) -> None:
-    """On the driver's thread: what Tortoise's `begin` does in two trips."""
+    """On the driver's thread: what Tortoise's `begin` does in two trips, taking the
+    write lock at once (IMMEDIATE) so that the statements of the transaction, which
+    run on the loop's thread, never wait for it there."""
     connection.commit()
-    connection.execute("BEGIN")
+    connection.execute("BEGIN IMMEDIATE")
 
 
 class _SearchingTransaction(_OwnChanges, SqliteTransactionWrapper):
+    def __init__(self, connection: SqliteClient) -> None:
+        super().__init__(connection)
+        if isinstance(connection, _SearchingTransaction):  # a savepoint's
+            self._client: SearchingSqliteClient = connection._client
+        else:
+            assert isinstance(connection, SearchingSqliteClient)
+            self._client = connection
+
     def _in_transaction(self) -> TransactionContext:
         return NestedTransactionContext(_SearchingTransaction(self))
+
+    async def _run(self, query: str, values: list[Any] | None) -> tuple[list[Any], int]:
+        return await self._call(_run_statement, query, values)
+
+    @translate_exceptions
+    async def execute_insert(self, query: str, values: list[Any]) -> int:
+        self.log.debug("%s: %s", query, values)
+        return await self._call(_insert, query, values)
+
+    async def _call(self, function: Callable[..., _T], query: str, values: list[Any] | None) -> _T:
+        """`function(connection, query, values)` on the loop's thread, or on the
+        driver's for a database without the loop's reads and a statement that
+        overran the budget before."""
+        client = self._client
+        async with self.acquire_connection() as connection:
+            if client._reader is None or query in client._slow:
+                return await connection._execute(function, connection._conn, query, values)
+            started = time.thread_time()
+            try:
+                return function(connection._conn, query, values)
+            finally:
+                if time.thread_time() - started > LOOP_BUDGET_SECONDS:
+                    logger.info("a statement over its budget, sent to the thread: %s", query)
+                    client.remember_slow(query)
 
     async def begin(self) -> None:
         # One trip to the driver's thread: a write transaction holds the connection
@@ -209,6 +266,19 @@ class SearchingSqliteClient(_OwnChanges):
     def _in_transaction(self) -> TransactionContext:
         return _CancellableTransactionContext(_SearchingTransaction(self), self._lock)
 
+    async def create_connection(self, with_db: bool) -> None:
+        # Tortoise's, with the connection usable from the loop's thread as well
+        # (statements inside a transaction run there).
+        if self._connection:
+            return
+        self._connection = await aiosqlite.connect(
+            self.filename, isolation_level=None, check_same_thread=False
+        )
+        self._connection._conn.row_factory = sqlite3.Row
+        for pragma, value in self.pragmas.items():
+            await self._connection.execute_fetchall(f"PRAGMA {pragma}={value}")
+        await self._post_connect()
+
     async def _post_connect(self) -> None:
         await super()._post_connect()
         assert self._connection is not None
@@ -236,6 +306,12 @@ class SearchingSqliteClient(_OwnChanges):
     def _over_budget(self) -> bool:
         return time.thread_time() > self._read_deadline
 
+    def remember_slow(self, query: str) -> None:
+        """Later runs of `query` go to the driver's thread."""
+        self._slow[query] = None
+        if len(self._slow) > SLOW_STATEMENTS:
+            self._slow.popitem(last=False)
+
     async def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
@@ -253,9 +329,7 @@ class SearchingSqliteClient(_OwnChanges):
                     code = exc.sqlite_errorcode & 0xFF
                     if code == _SQLITE_INTERRUPT:
                         logger.info("a read over its budget, sent to the thread: %s", query)
-                        self._slow[query] = None
-                        if len(self._slow) > SLOW_STATEMENTS:
-                            self._slow.popitem(last=False)
+                        self.remember_slow(query)
                     elif code not in (_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY):
                         raise
             else:
@@ -279,7 +353,7 @@ class SearchingSqliteClient(_OwnChanges):
                 pass
 
     def _read(self, reader: sqlite3.Connection, query: str, values: list[Any] | None) -> list[Any]:
-        self._read_deadline = time.thread_time() + READ_BUDGET_SECONDS
+        self._read_deadline = time.thread_time() + LOOP_BUDGET_SECONDS
         rows, _ = _run_statement(reader, query, values)
         return rows
 

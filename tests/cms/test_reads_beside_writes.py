@@ -3,16 +3,19 @@
 On SQLite they run on a second connection of the loop's thread
 (cms/sqlite_engine.py): they must see every committed write, never wait for an
 open transaction, and never see its rows before it commits; reads inside the
-transaction see them."""
+transaction see them. The statements inside a transaction run on the loop's thread
+too (only BEGIN and COMMIT take the driver's thread)."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from typing import Any
 
+import aiosqlite
 import pytest
 from tortoise.connection import get_connection
-from tortoise.exceptions import OperationalError
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from cms import sqlite_engine
@@ -101,7 +104,7 @@ async def test_a_read_over_its_budget_finishes_on_the_thread_and_goes_there_next
     client = get_connection("default")
     assert isinstance(client, sqlite_engine.SearchingSqliteClient)
     await client.execute_query("SELECT 1")
-    monkeypatch.setattr(sqlite_engine, "READ_BUDGET_SECONDS", 0.0)
+    monkeypatch.setattr(sqlite_engine, "LOOP_BUDGET_SECONDS", 0.0)
     query = (
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
         "SELECT sum(i) AS total FROM n"
@@ -168,3 +171,103 @@ async def test_a_database_in_memory_keeps_one_connection() -> None:
         assert rows[0]["v"] == "в памяти"
     finally:
         await client.close()
+
+
+# ---------------------------------------------------------------- statements of a transaction
+
+
+class _Trips:
+    """Counts the functions sent to aiosqlite's thread."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = aiosqlite.Connection._execute
+
+        async def counted(connection: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await original(connection, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+
+@sqlite_only
+async def test_a_transaction_takes_two_trips_to_the_thread_whatever_its_statements(
+    empty_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _tag_names()  # connected
+    trips = _Trips(monkeypatch)
+    async with in_transaction() as inside:
+        tag = await Tag.create(slug="one", name="Один", using_db=inside)
+        await Tag.filter(pk=tag.pk).using_db(inside).update(name="Первый")
+        _, rows = await inside.execute_query("SELECT name FROM tag")
+        assert [row["name"] for row in rows] == ["Первый"]
+        await Tag.create(slug="two", name="Второй", using_db=inside)
+    assert trips.count == 2  # BEGIN IMMEDIATE, COMMIT
+    assert await _tag_names() == ["Второй", "Первый"]
+
+
+@sqlite_only
+async def test_an_error_inside_a_transaction_rolls_it_back(empty_db: TestDatabase) -> None:
+    await Tag.create(slug="taken", name="Занято")
+
+    async def duplicate() -> None:
+        async with in_transaction() as inside:
+            await Tag.create(slug="kept-out", name="Не сохранится", using_db=inside)
+            await Tag.create(slug="taken", name="Ещё раз", using_db=inside)
+
+    async def no_table() -> None:
+        async with in_transaction() as inside:
+            await inside.execute_query("UPDATE no_such_table SET x = 1")
+
+    with pytest.raises(IntegrityError):
+        await duplicate()
+    assert await _tag_names() == ["Занято"]
+    with pytest.raises(OperationalError, match="no such table"):
+        await no_table()
+    # The connection is free again for the next writer.
+    await Tag.create(slug="next", name="Следующий")
+    assert await _tag_names() == ["Занято", "Следующий"]
+
+
+@sqlite_only
+async def test_a_transaction_holds_the_write_lock_from_its_start(empty_db: TestDatabase) -> None:
+    # BEGIN IMMEDIATE: no statement of the transaction, run on the loop's thread, can
+    # then wait there for another process's write.
+    client = get_connection("default")
+    assert isinstance(client, sqlite_engine.SearchingSqliteClient)
+    await _tag_names()
+    other = sqlite3.connect(client.filename, timeout=0, isolation_level=None)
+    try:
+        async with in_transaction():
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+@sqlite_only
+async def test_a_write_over_its_budget_finishes_and_goes_to_the_thread_next_time(
+    empty_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = get_connection("default")
+    assert isinstance(client, sqlite_engine.SearchingSqliteClient)
+    await _tag_names()
+    monkeypatch.setattr(sqlite_engine, "LOOP_BUDGET_SECONDS", 0.0)
+    statement = (
+        "INSERT INTO tag (slug, name, search_text, revision, created_at, updated_at) "
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+        "SELECT 'tag-' || i, 'Метка ' || i, '', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM n"
+    )
+    trips = _Trips(monkeypatch)
+    for expected_trips in (2, 4):
+        trips.count = 0
+        async with in_transaction() as inside:
+            # Not interrupted (SQLite would roll the whole transaction back).
+            count, _ = await inside.execute_query(statement)
+            assert count == 20000
+            assert statement in client._slow
+            await inside.execute_query("DELETE FROM tag")
+        # BEGIN and COMMIT; the next time, both statements (over the budget) too.
+        assert trips.count == expected_trips
