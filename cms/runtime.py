@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from cms.services import live_events
+from cms.services import fulltext, live_events
 from cms.services.feedback.notifications import FeedbackMailer
 from cms.services.live_events import LocalBroker
 from cms.services.passwords import PasswordPool
@@ -94,7 +94,8 @@ class Runtime:
     async def background(self, *, force: bool = False) -> AsyncIterator[None]:
         """Runs the background tasks while the block runs: live events always (the
         server's lifespan, inside the database's); e-mails and webhooks from their
-        outboxes unless CMS_BACKGROUND_IN_SERVER is off, and always for
+        outboxes, and the search index of new feedback (SQLite), unless
+        CMS_BACKGROUND_IN_SERVER is off, and always for
         `python -m cms worker` (`force`)."""
         tasks = [asyncio.create_task(self.live.run(), name="live-events")]
         if force or self.settings.background_in_server:
@@ -103,6 +104,7 @@ class Runtime:
                     asyncio.create_task(self.feedback_mailer.run(), name="feedback-mailer")
                 )
             tasks.append(asyncio.create_task(self.webhook_sender.run(), name="webhook-sender"))
+            tasks.append(asyncio.create_task(fulltext.keep_indexed(), name="search-index"))
         live_events.attach(self.live)
         try:
             yield

@@ -44,14 +44,20 @@ grows only (a word of a deleted item stays): that is what the check is for.
 
 Feedback messages are indexed by the same engine (`feedback_q`): staff with
 READ_FEEDBACK search them, names and contacts included; nobody else finds any.
-Their words never enter the lexicon.
+Their words never enter the lexicon. On SQLite a new message is indexed after its
+commit (INDEXED_LATER): its insert only notes its id, and `index_waiting` indexes
+what waits in one transaction, before every search of feedback and every few
+seconds in the background (`keep_indexed`), so a search still finds every message
+committed before it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -62,6 +68,7 @@ import Stemmer
 from tortoise import connections
 from tortoise.expressions import Q, RawSQL
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from cms import db
 from cms.errors import InvalidArgumentError
@@ -69,6 +76,7 @@ from cms.models.base import PublishableModel, fold_for_search
 from cms.models.cooperation import ActionPlan, Agreement, Enterprise, Event, Organization, Person
 from cms.models.feedback import FeedbackMessage
 from cms.models.news import News, Tag
+from cms.observability import report_unexpected
 from cms.services.permissions import Action, allowed
 from cms.services.viewer import Viewer
 from cms.services.visibility import visible
@@ -89,6 +97,20 @@ SEARCH_MODELS: dict[str, type[Model]] = {
 # Every indexed type: the searchable content, and feedback messages (staff only,
 # through feedback_q; never in `search`, never in the lexicon).
 INDEXED_MODELS: tuple[type[Model], ...] = (*SEARCH_MODELS.values(), FeedbackMessage)
+# Types whose new rows SQLite indexes after the commit, in batches: feedback comes
+# from the public form, and FTS5 writes a segment, its structure record and a row of
+# sizes for every transaction that inserts: 8 pages of WAL per message instead of 2,
+# and a tenth of a submission's CPU (bench/LADDER.md). Their insert trigger only
+# notes the id in `<table>_fts_waiting`. (PostgreSQL computes the vector in the row
+# itself: nothing waits there.)
+INDEXED_LATER: tuple[type[Model], ...] = (FeedbackMessage,)
+# How often the background indexes what waits (`keep_indexed`).
+INDEX_LATER_SECONDS = 2.0
+# Rows indexed per statement when catching up: the statements of a transaction run
+# on the event loop's thread (cms/sqlite_engine.py).
+INDEX_LATER_BATCH = 100
+
+logger = logging.getLogger(__name__)
 WEIGHT_CLASSES = ("A", "B", "C")
 # The weights of A, B and C in the score: PostgreSQL's ts_rank_cd takes them as
 # {D, C, B, A}; SQLite's cms_search_rank() (below) uses the same. Neither divides by
@@ -690,11 +712,15 @@ def _sqlite_columns_sql(model: type[Model], row: str) -> list[str]:
 
 
 def install_statements(
-    dialect: str, models: Iterable[type[Model]] = tuple(SEARCH_MODELS.values())
+    dialect: str,
+    models: Iterable[type[Model]] = tuple(SEARCH_MODELS.values()),
+    indexed_later: Iterable[type[Model]] = INDEXED_LATER,
 ) -> list[str]:
     """Create (or re-create, with the current searched fields) what keeps the index
-    of each of `models` (by default the content types that migration 0013 indexed):
-    run by the migrations and by `python -m cms reindex`."""
+    of each of `models` (by default the content types that migration 0013 indexed),
+    those of `indexed_later` after the commit on SQLite: run by the migrations and by
+    `python -m cms reindex`."""
+    later = tuple(indexed_later)
     statements: list[str] = []
     for model in models:
         table = model._meta.db_table
@@ -715,17 +741,26 @@ def install_statements(
             continue
         a, b, c = _sqlite_columns_sql(model, "NEW")
         insert = f"INSERT INTO {table}_fts (rowid, a, b, c) VALUES (NEW.id, {a}, {b}, {c});"
+        delete = f"DELETE FROM {table}_fts WHERE rowid = OLD.id;"
+        on_insert = insert
+        if model in later:
+            # An update indexes the row at once (a waiting one is indexed again when
+            # its turn comes: the same text); a deleted row stops waiting.
+            on_insert = f"INSERT OR IGNORE INTO {table}_fts_waiting (id) VALUES (NEW.id);"
+            delete += f" DELETE FROM {table}_fts_waiting WHERE id = OLD.id;"
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS {table}_fts_waiting (id INTEGER PRIMARY KEY)"
+            )
         statements += [
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_fts USING fts5(a, b, c, "
             "tokenize = 'unicode61 remove_diacritics 0')",
             f"DROP TRIGGER IF EXISTS {table}_fts_insert",
             f"DROP TRIGGER IF EXISTS {table}_fts_update",
             f"DROP TRIGGER IF EXISTS {table}_fts_delete",
-            f'CREATE TRIGGER {table}_fts_insert AFTER INSERT ON "{table}" BEGIN {insert} END',
+            f'CREATE TRIGGER {table}_fts_insert AFTER INSERT ON "{table}" BEGIN {on_insert} END',
             f'CREATE TRIGGER {table}_fts_update AFTER UPDATE OF {watched}, id ON "{table}" '
             f"BEGIN DELETE FROM {table}_fts WHERE rowid = OLD.id; {insert} END",
-            f'CREATE TRIGGER {table}_fts_delete AFTER DELETE ON "{table}" '
-            f"BEGIN DELETE FROM {table}_fts WHERE rowid = OLD.id; END",
+            f'CREATE TRIGGER {table}_fts_delete AFTER DELETE ON "{table}" BEGIN {delete} END',
         ]
     return statements
 
@@ -749,6 +784,8 @@ def drop_statements(
                 for event in ("insert", "update", "delete")
             ]
             statements.append(f"DROP TABLE IF EXISTS {table}_fts")
+            if model in INDEXED_LATER:
+                statements.append(f"DROP TABLE IF EXISTS {table}_fts_waiting")
     return statements
 
 
@@ -764,11 +801,62 @@ def rebuild_statements(dialect: str, model: type[Model], low: int, high: int) ->
             f'UPDATE "{table}" t SET search_vector = {_pg_vector_sql(model, "t")} WHERE {where}'
         ]
     a, b, c = _sqlite_columns_sql(model, "t")
-    return [
+    statements = [
         f"DELETE FROM {table}_fts WHERE rowid >= {int(low)} AND rowid < {int(high)}",
         f'INSERT INTO {table}_fts (rowid, a, b, c) SELECT t.id, {a}, {b}, {c} FROM "{table}" t '
         f"WHERE t.{where}",
     ]
+    if model in INDEXED_LATER:
+        statements.append(f"DELETE FROM {table}_fts_waiting WHERE {where}")
+    return statements
+
+
+async def index_waiting(model: type[Model]) -> int:
+    """Index the rows of `model` that wait for it (INDEXED_LATER, SQLite), in one
+    transaction: after it, a search finds every row committed before it began.
+    Returns how many were indexed; one cheap read when none waits."""
+    if model not in INDEXED_LATER or db.dialect() != "sqlite":
+        return 0
+    table = model._meta.db_table
+    waiting = f"{table}_fts_waiting"
+    connection = connections.get("default")
+    _, rows = await connection.execute_query(f"SELECT 1 FROM {waiting} LIMIT 1")
+    if not rows:
+        return 0
+    a, b, c = _sqlite_columns_sql(model, "t")
+    batch = f"SELECT id FROM {waiting} ORDER BY id LIMIT {INDEX_LATER_BATCH}"
+    indexed = 0
+    # The one writer (BEGIN IMMEDIATE): no row starts or stops waiting meanwhile.
+    async with in_transaction() as transaction:
+        while True:
+            await transaction.execute_query(f"DELETE FROM {table}_fts WHERE rowid IN ({batch})")
+            await transaction.execute_query(
+                f"INSERT INTO {table}_fts (rowid, a, b, c) SELECT t.id, {a}, {b}, {c} "
+                f'FROM "{table}" t WHERE t.id IN ({batch})'
+            )
+            removed, _ = await transaction.execute_query(
+                f"DELETE FROM {waiting} WHERE id IN ({batch})"
+            )
+            indexed += removed
+            if removed < INDEX_LATER_BATCH:
+                return indexed
+
+
+async def keep_indexed() -> None:
+    """The background's part (cms/runtime.py): index what waits every
+    INDEX_LATER_SECONDS, so that a search rarely has a backlog to index first."""
+    if db.dialect() != "sqlite":
+        return
+    while True:
+        await asyncio.sleep(INDEX_LATER_SECONDS)
+        for model in INDEXED_LATER:
+            try:
+                await index_waiting(model)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                report_unexpected(error)
+                logger.exception("search: indexing %s failed", model.__name__)
 
 
 async def reindex(progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:

@@ -87,7 +87,7 @@ class FeedbackQueries:
             assignee_id=parse_typed_id(assignee, "User", "assignee") if assignee else None,
             unassigned=unassigned,
         )
-        queryset = queue_queryset(info.context.viewer, queue_filter)
+        queryset = await queue_queryset(info.context.viewer, queue_filter)
         return connection(await paginate(queryset, QUEUE_ORDER, window), FeedbackMessage.from_row)
 
     @strawberry.field(description="How many messages there are, by status and kind (staff).")

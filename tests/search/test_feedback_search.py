@@ -3,12 +3,17 @@ prefixes), names and contacts included; nobody without READ_FEEDBACK finds any."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
+from tortoise.connection import get_connection
 
 from cms.models import FeedbackMessage, Role
+from cms.services import fulltext
 from cms.services.feedback.queue import QueueFilter, queue_queryset
 from cms.services.viewer import Viewer
-from tests.conftest import TestDatabase
+from tests.conftest import BACKEND, TestDatabase
 
 EDITOR = Viewer(user_id=1, role=Role.EDITOR)
 
@@ -28,8 +33,8 @@ MESSAGES = {
 
 
 async def _tickets(viewer: Viewer, search: str) -> list[str]:
-    rows = await queue_queryset(viewer, QueueFilter(search=search)).order_by("ticket")
-    return [row.ticket for row in rows]
+    queryset = await queue_queryset(viewer, QueueFilter(search=search))
+    return [row.ticket for row in await queryset.order_by("ticket")]
 
 
 @pytest.mark.parametrize(
@@ -78,3 +83,95 @@ async def test_erased_personal_data_leaves_the_index(empty_db: TestDatabase) -> 
     assert await _tickets(EDITOR, "Елкина") == []
     assert await _tickets(EDITOR, "сотрудничество") == []
     assert await _tickets(EDITOR, "000101") == ["Q-2026-000101"]
+
+
+# ---------------------------------------------------------------- indexed after the commit
+
+sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite indexes feedback later")
+
+
+async def _waiting() -> list[int]:
+    _, rows = await get_connection("default").execute_query(
+        "SELECT id FROM feedback_message_fts_waiting ORDER BY id"
+    )
+    return [int(row["id"]) for row in rows]
+
+
+async def _indexed() -> list[int]:
+    _, rows = await get_connection("default").execute_query(
+        "SELECT rowid AS id FROM feedback_message_fts ORDER BY rowid"
+    )
+    return [int(row["id"]) for row in rows]
+
+
+@sqlite_only
+async def test_a_new_message_waits_and_the_next_search_indexes_it(empty_db: TestDatabase) -> None:
+    first = await FeedbackMessage.create(
+        ticket="Q-1", name="Анна Ёлкина", message="О сотрудничестве"
+    )
+    # The submission's transaction wrote no index, only the id.
+    assert (await _waiting(), await _indexed()) == ([first.pk], [])
+    assert await _tickets(EDITOR, "сотрудничество") == ["Q-1"]
+    assert (await _waiting(), await _indexed()) == ([], [first.pk])
+    second = await FeedbackMessage.create(ticket="Q-2", name="Пётр", message="Про космодром")
+    assert await _tickets(EDITOR, "космодром") == ["Q-2"]
+    assert (await _waiting(), await _indexed()) == ([], [first.pk, second.pk])
+
+
+@sqlite_only
+async def test_a_waiting_message_changed_or_deleted_is_indexed_as_it_is(
+    empty_db: TestDatabase,
+) -> None:
+    erased = await FeedbackMessage.create(ticket="Q-1", name="Анна Ёлкина", message="Текст")
+    deleted = await FeedbackMessage.create(ticket="Q-2", name="Пётр", message="Текст")
+    # Erased before its turn: the update indexes it at once, the turn again (no
+    # duplicate row in the index, no old words).
+    await FeedbackMessage.filter(pk=erased.pk).update(name="", message="")
+    await FeedbackMessage.filter(pk=deleted.pk).delete()
+    assert await _waiting() == [erased.pk]
+    assert await _tickets(EDITOR, "Елкина") == []
+    assert await _tickets(EDITOR, "Текст") == []
+    assert await _tickets(EDITOR, "q-1") == ["Q-1"]
+    assert (await _waiting(), await _indexed()) == ([], [erased.pk])
+
+
+@sqlite_only
+async def test_a_backlog_is_indexed_in_batches_in_one_go(
+    empty_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fulltext, "INDEX_LATER_BATCH", 2)
+    for number in range(5):
+        await FeedbackMessage.create(
+            ticket=f"Q-{number}", name="Анна", message=f"Вопрос о станции {number}"
+        )
+    assert await fulltext.index_waiting(FeedbackMessage) == 5
+    assert len(await _indexed()) == 5
+    assert await fulltext.index_waiting(FeedbackMessage) == 0
+    assert len(await _tickets(EDITOR, "станция")) == 5
+
+
+@sqlite_only
+async def test_the_background_indexes_what_waits_without_a_search(
+    empty_db: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fulltext, "INDEX_LATER_SECONDS", 0.01)
+    message = await FeedbackMessage.create(ticket="Q-1", name="Анна", message="О сотрудничестве")
+    task = asyncio.create_task(fulltext.keep_indexed())
+    try:
+        for _ in range(500):  # 5 s at most
+            if not await _waiting():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert await _indexed() == [message.pk]
+
+
+async def test_nothing_waits_on_postgresql(empty_db: TestDatabase) -> None:
+    if BACKEND != "postgres":
+        pytest.skip("PostgreSQL computes the vector in the row")
+    await FeedbackMessage.create(ticket="Q-1", name="Анна", message="О сотрудничестве")
+    assert await fulltext.index_waiting(FeedbackMessage) == 0
+    assert await _tickets(EDITOR, "сотрудничество") == ["Q-1"]

@@ -14,7 +14,7 @@ from tortoise.queryset import QuerySet
 
 from cms.errors import Code, FieldError, InvalidArgumentError, ValidationFailedError
 from cms.models import FeedbackKind, FeedbackMessage, FeedbackStatus, User
-from cms.services.fulltext import feedback_q
+from cms.services.fulltext import feedback_q, index_waiting
 from cms.services.pagination import Ordering, SortKey
 from cms.services.permissions import Action, allowed
 from cms.services.validation import Checker
@@ -44,7 +44,10 @@ class QueueFilter:
             raise InvalidArgumentError("statuses", "Укажите хотя бы один статус.")
 
 
-def queue_queryset(viewer: Viewer, queue_filter: QueueFilter) -> QuerySet[FeedbackMessage]:
+async def queue_queryset(viewer: Viewer, queue_filter: QueueFilter) -> QuerySet[FeedbackMessage]:
+    if queue_filter.search is not None and queue_filter.search.strip():
+        # New messages are indexed after their commit: the search finds them all.
+        await index_waiting(FeedbackMessage)
     queryset = visible(FeedbackMessage, viewer)
     if queue_filter.statuses is None:
         queryset = queryset.exclude(feedback_status=FeedbackStatus.SPAM)
