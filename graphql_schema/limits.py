@@ -44,7 +44,7 @@ import functools
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from graphql import (
@@ -166,30 +166,36 @@ def _parse(query: str, max_tokens: int) -> DocumentNode:
     return parse(query, max_lexical_tokens=max_tokens)
 
 
-class _ValidationCache:
-    """Validation errors per document text (and whether suggestions are hidden): the
-    schema and the rules are the same for every request, and the document is the
-    parse of the text. An LRU of the last 1024."""
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _PerText(Generic[_K, _V]):
+    """What is found in a document, per text (the document is the parse of the text,
+    and the schema and the rules are the same for every request): an LRU of the last
+    1024. Values are never changed by their users."""
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self.results: OrderedDict[tuple[str, bool], list[GraphQLError]] = OrderedDict()
+        self.results: OrderedDict[_K, _V] = OrderedDict()
 
-    def get(
-        self, key: tuple[str, bool], compute: Callable[[], list[GraphQLError]]
-    ) -> list[GraphQLError]:
+    def get(self, key: _K, compute: Callable[[], _V]) -> _V:
         found = self.results.get(key)
         if found is not None:
             self.results.move_to_end(key)
-            return list(found)
+            return found
         result = compute()
-        self.results[key] = list(result)
+        self.results[key] = result
         if len(self.results) > self.size:
             self.results.popitem(last=False)
         return result
 
 
-_validated = _ValidationCache()
+# Validation errors (a tuple: callers get their own list), and whether suggestions
+# are hidden.
+_validated: _PerText[tuple[str, bool], tuple[GraphQLError, ...]] = _PerText()
+# The counts of the limits (aliases, directives, fragments, introspection).
+_counted: _PerText[str, Counts] = _PerText()
 
 
 def _tokens(query: str) -> Iterator[TokenKind]:
@@ -538,12 +544,10 @@ def check_operation(
     settings: Settings,
     viewer: Viewer,
     validation_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules),
-    counts: Counts | None = None,
 ) -> Checked:
     """The limits of the request's settings, then validation (cached per text): the
-    same checks for Strawberry's execution (OperationLimits) and the read compiler
-    (which keeps the document's `counts`)."""
-    counts = counts or count(document)
+    same checks for Strawberry's execution (OperationLimits) and the read compiler."""
+    counts = count(document) if query is None else _counted.get(query, lambda: count(document))
     for limit, actual, maximum in (
         ("aliases", counts.aliases, settings.max_aliases),
         ("directives", counts.directives, settings.max_directives),
@@ -591,7 +595,7 @@ def check_operation(
     checked.errors = (
         run_validation()
         if query is None
-        else _validated.get((query, settings.is_production), run_validation)
+        else list(_validated.get((query, settings.is_production), lambda: tuple(run_validation())))
     )
     return checked
 

@@ -26,10 +26,9 @@ from tortoise.connection import get_connection
 
 from cms.services.viewer import Viewer
 from cms.settings import Settings
-from graphql_schema import limits
 from graphql_schema.compiler.plan import Plan, build_plan
 from graphql_schema.compiler.sql import Fallback, Unsupported
-from graphql_schema.limits import Counts, check_operation, parse_within_limits
+from graphql_schema.limits import check_operation, parse_within_limits
 
 logger = logging.getLogger("cms.compiler")
 
@@ -54,8 +53,6 @@ class ReadCompiler:
         # Documents that did not compile: without variables they go to Strawberry
         # before any work here; with them, for the shape of values that refused.
         self.refused: OrderedDict[tuple[object, ...], None] = OrderedDict()
-        # What the limits count in a document (aliases, directives...), per text.
-        self.counts: OrderedDict[str, Counts] = OrderedDict()
 
     async def execute(
         self,
@@ -73,10 +70,6 @@ class ReadCompiler:
             document = parse_within_limits(query, settings)
         except GraphQLError:
             return None
-        counts = self.counts.get(query)
-        if counts is None:
-            counts = limits.count(document)
-            _remember(self.counts, query, self.size, counts)
         checked = check_operation(
             self.schema,
             document,
@@ -85,7 +78,6 @@ class ReadCompiler:
             variables,
             settings,
             viewer,
-            counts=counts,
         )
         if checked.errors or checked.introspection or checked.cost is None:
             return None

@@ -23,6 +23,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from cms.errors import Code, FieldError, ValidationFailedError
@@ -252,17 +253,21 @@ async def _recent_duplicate(digest: str, since: datetime) -> Receipt | None:
     )
 
 
+# Plain SQL: every submission reads it, and the queryset took longer to build than
+# the statement to run (a tenth of a submission's time).
+_CURRENT_CONSENT = (
+    f"SELECT id, version FROM {ConsentDocument._meta.db_table} "
+    "WHERE published_at IS NOT NULL ORDER BY version DESC LIMIT 1"
+)
+
+
 async def _consent_document(submission: Submission) -> int | None:
     """The id of the consent version the sender accepted: the published one, which
     the form must have shown (a form showing an older text is refused, so nobody
     is recorded as agreeing to a text they did not see). None while no version
     has been published."""
-    current = (
-        await ConsentDocument.filter(published_at__isnull=False)
-        .order_by("-version")
-        .first()
-        .values("id", "version")
-    )
+    rows = await get_connection("default").execute_query_dict(_CURRENT_CONSENT)
+    current = rows[0] if rows else None
     if submission.consent_version is None:
         return current["id"] if current else None
     if current is None or current["version"] != submission.consent_version:
