@@ -22,7 +22,9 @@ from cms import sqlite_engine
 from cms.models import Tag
 from tests.conftest import BACKEND, TestDatabase
 
-sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's own reader")
+sqlite_only = pytest.mark.skipif(
+    BACKEND != "sqlite", reason="SQLite's own engine (cms/sqlite_engine.py)"
+)
 
 
 async def _tag_names() -> list[str]:
