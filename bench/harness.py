@@ -492,6 +492,7 @@ class OpenLoopResult:
     achieved_rate: float
     p50_ms: float
     p99_ms: float
+    late_p99_ms: float
     sent: int
     failed: int
 

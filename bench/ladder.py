@@ -59,6 +59,8 @@ class Row:
     p99_at_75_ms: float | None = None
     rate_at_75: float | None = None
     achieved_at_75: float | None = None
+    # How late the generator's own sends were (p99): the client's share of a latency.
+    late_at_75_ms: float | None = None
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -95,6 +97,7 @@ def measure(
         loop = harness.open_loop(server.base, request, rate=rate, duration=settings.open_loop)
         row.rate_at_75, row.achieved_at_75 = rate, loop.achieved_rate
         row.p99_at_75_ms = loop.p99_ms
+        row.late_at_75_ms = loop.late_p99_ms
         row.errors += loop.failed
     row.peak_rss_mib = server.peak_rss_mib()
     print(
@@ -341,12 +344,21 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{_f(big.rps, 0)} / {_f(news.rps, 0)} req/s = {ratio:.0%}",
             )
         )
-    cms = [r for r in rows if r.p99_at_75_ms is not None and r.mode != "baseline"]
+    # The issue's target is for the uncached rows; at the cached rows' rates (over
+    # 10,000 req/s) one Python generator falls behind (listed, not judged).
+    cms = [r for r in rows if r.p99_at_75_ms is not None and r.mode == "uncached"]
     slow = [r for r in cms if (r.p99_at_75_ms or 0) >= 50]
-    behind = [r for r in cms if (r.achieved_at_75 or 0) < 0.95 * (r.rate_at_75 or 0)]
+    behind = [
+        r
+        for r in rows
+        if r.p99_at_75_ms is not None
+        and r.mode != "baseline"
+        and (r.achieved_at_75 or 0) < 0.95 * (r.rate_at_75 or 0)
+    ]
     worst = max(cms, key=lambda r: r.p99_at_75_ms or 0) if cms else None
     detail = (
-        f"worst {worst.scenario}/{worst.mode}/{worst.news}: {_f(worst.p99_at_75_ms, 1)} ms"
+        f"worst {worst.scenario}/{worst.mode}/{worst.news}: {_f(worst.p99_at_75_ms, 1)} ms "
+        f"(the generator's own sends late by up to {_f(worst.late_at_75_ms, 1)} ms)"
         if worst
         else ""
     )
@@ -354,7 +366,9 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, str]]:
         detail += "; generator behind its rate on: " + ", ".join(
             f"{r.scenario}/{r.mode}" for r in behind
         )
-    out.append(("p99 < 50 ms at 3/4 of the peak rate", "missed" if slow else "met", detail))
+    out.append(
+        ("p99 < 50 ms at 3/4 of the peak rate, uncached rows", "missed" if slow else "met", detail)
+    )
     return out
 
 
@@ -377,7 +391,7 @@ def markdown(result: dict[str, Any], command: str) -> str:
         f"R3 data equal to the CMS's: {'yes' if result['r3_equal'] else 'NO'}.",
         "",
         "| scenario | mode | news | req/s | p50 ms | p99 ms | SQL/req | peak RSS MiB "
-        "| × R1 | × R3 | p99 ms at 3/4 peak (achieved req/s) | note |",
+        "| × R1 | × R3 | p99 ms at 3/4 peak (achieved req/s; generator late p99 ms) | note |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
@@ -387,8 +401,9 @@ def markdown(result: dict[str, Any], command: str) -> str:
             if r.rps and r3 and (r.scenario in ("news_list", "R3", "R1"))
             else ""
         )
+        late = f"; {_f(r.late_at_75_ms)}" if r.late_at_75_ms is not None else ""
         at75 = (
-            f"{_f(r.p99_at_75_ms)} ({_f(r.achieved_at_75, 0)})"
+            f"{_f(r.p99_at_75_ms)} ({_f(r.achieved_at_75, 0)}{late})"
             if r.p99_at_75_ms is not None
             else "–"
         )
