@@ -30,7 +30,8 @@ _MARK = "\x01"
 # object of more fields than this is left to Strawberry.
 _MAX_PAIRS = 50
 # What `str.split()` splits at, as a PostgreSQL regular expression class.
-_SPACES = "[" + "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace()) + "]+"
+# A word as Python's `str.split()` finds them: a run of anything but its spaces.
+_WORD = "[^" + "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace()) + "]+"
 _MARKER = re.compile("\x01(\\d+)\x01")
 
 
@@ -272,14 +273,12 @@ class Dialect:
 
     def reading_time(self, column: str) -> str:
         """`richtext.reading_time_minutes` of a text column: its own function on
-        SQLite; on PostgreSQL the words split at exactly the characters Python's
-        `str.split()` splits at."""
+        SQLite; on PostgreSQL the words counted between exactly the characters
+        Python's `str.split()` splits at (regexp_count: half the time of splitting
+        the text into rows to count them)."""
         if not self.postgres:
             return f"cms_reading_time({column})"
-        words = (
-            f"(SELECT count(*) FROM regexp_split_to_table({column}, '{_SPACES}') AS w "
-            "WHERE w <> '')"
-        )
+        words = f"regexp_count({column}, '{_WORD}')"
         return f"GREATEST(1, CEIL({words} / {WORDS_PER_MINUTE}.0))::int"
 
     def date(self, column: str) -> str:
