@@ -9,6 +9,8 @@ either the shared read-only copy (`seeded_db`) or a fresh copy of its own (`db`)
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import os
 import shutil
@@ -57,11 +59,25 @@ class TestDatabase:
 
 
 class _Databases:
-    """Creates and drops databases of the chosen backend."""
+    """Creates and drops databases of the chosen backend.
+
+    On PostgreSQL a test's database is dropped only after DROP_LAG later tests have
+    made theirs: a CREATE DATABASE right after a DROP DATABASE took 0.1-0.5 s here
+    (the kernel's ext4 inode allocator steps over the inodes just freed), against
+    0.03 s with the drops a few databases behind. The drops run on the one admin
+    connection of the run, between tests' statements; the session's end waits for them.
+    """
+
+    DROP_LAG = 3
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.run_id = uuid.uuid4().hex[:10]
+        self._admin: asyncpg.Connection | None = None
+        # One statement at a time on the admin connection, in the order asked.
+        self._admin_lock = asyncio.Lock()
+        self._used: collections.deque[str] = collections.deque()
+        self._drops: list[asyncio.Task[None]] = []
 
     def url(self, name: str) -> str:
         if BACKEND == "postgres":
@@ -69,55 +85,77 @@ class _Databases:
             return urlunsplit(parts._replace(path=f"/cms_{self.run_id}_{name}"))
         return f"sqlite://{self.tmp / f'{name}.db'}"
 
-    async def _admin(self) -> asyncpg.Connection:
-        return await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+    async def _execute(self, statement: str) -> None:
+        async with self._admin_lock:
+            if self._admin is None:
+                self._admin = await asyncpg.connect(
+                    POSTGRES_URL.replace("postgres://", "postgresql://", 1)
+                )
+            await self._admin.execute(statement)
 
     async def create_empty(self, name: str) -> str:
         url = self.url(name)
         if BACKEND == "postgres":
-            admin = await self._admin()
-            try:
-                await admin.execute(f'CREATE DATABASE "cms_{self.run_id}_{name}"')
-            finally:
-                await admin.close()
+            await self._execute(f'CREATE DATABASE "cms_{self.run_id}_{name}"')
         return url
 
     async def copy(self, source: str, name: str) -> str:
         url = self.url(name)
         if BACKEND == "postgres":
-            admin = await self._admin()
-            try:
-                await admin.execute(
-                    f'CREATE DATABASE "cms_{self.run_id}_{name}" '
-                    f'TEMPLATE "cms_{self.run_id}_{source}"'
-                )
-            finally:
-                await admin.close()
+            await self._execute(
+                f'CREATE DATABASE "cms_{self.run_id}_{name}" TEMPLATE "cms_{self.run_id}_{source}"'
+            )
         else:
             shutil.copyfile(self.tmp / f"{source}.db", self.tmp / f"{name}.db")
         return url
 
+    async def fresh_copy(self, source: str) -> str:
+        """The name of a new copy of `source`, for one test."""
+        name = f"{source[0]}{uuid.uuid4().hex[:12]}"
+        await self.copy(source, name)
+        return name
+
     async def drop(self, name: str) -> None:
         if BACKEND == "postgres":
-            admin = await self._admin()
-            try:
-                await admin.execute(
-                    f'DROP DATABASE IF EXISTS "cms_{self.run_id}_{name}" WITH (FORCE)'
-                )
-            finally:
-                await admin.close()
+            await self._execute(f'DROP DATABASE IF EXISTS "cms_{self.run_id}_{name}" WITH (FORCE)')
         else:
-            for suffix in ("", "-wal", "-shm"):
-                (self.tmp / f"{name}.db{suffix}").unlink(missing_ok=True)
+            self._remove_sqlite_files(name)
+
+    def _remove_sqlite_files(self, name: str) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            (self.tmp / f"{name}.db{suffix}").unlink(missing_ok=True)
+
+    def drop_later(self, name: str) -> None:
+        """Drops a test's database, on PostgreSQL DROP_LAG tests later (see the class)."""
+        if BACKEND != "postgres":
+            self._remove_sqlite_files(name)
+            return
+        self._used.append(name)
+        while len(self._used) > self.DROP_LAG:
+            self._drops.append(asyncio.create_task(self.drop(self._used.popleft())))
+
+    async def finish_drops(self) -> None:
+        """Drops every test's database not dropped yet, and waits for all the drops."""
+        while self._used:
+            self._drops.append(asyncio.create_task(self.drop(self._used.popleft())))
+        drops, self._drops = self._drops, []
+        await asyncio.gather(*drops)
+
+    async def close(self) -> None:
+        await self.finish_drops()
+        if self._admin is not None:
+            await self._admin.close()
 
 
 @pytest.fixture(scope="session")
-def _databases(tmp_path_factory: pytest.TempPathFactory) -> _Databases:
+async def _databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[_Databases]:
     if BACKEND == "postgres" and not POSTGRES_URL:
         pytest.skip("CMS_TEST_BACKEND=postgres but CMS_TEST_DATABASE_URL is not set")
     if BACKEND not in ("sqlite", "postgres"):
         pytest.fail(f"unknown CMS_TEST_BACKEND {BACKEND!r}")
-    return _Databases(tmp_path_factory.mktemp("databases"))
+    databases = _Databases(tmp_path_factory.mktemp("databases"))
+    yield databases
+    await databases.close()
 
 
 @pytest.fixture(scope="session")
@@ -150,30 +188,29 @@ async def seeded_db(_databases: _Databases, _template: str) -> AsyncIterator[Tes
     await _databases.drop("shared")
 
 
+@contextlib.asynccontextmanager
+async def _fresh_database(databases: _Databases, source: str) -> AsyncIterator[TestDatabase]:
+    name = await databases.fresh_copy(source)
+    try:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=cms_db.tortoise_config(databases.url(name)))
+            yield TestDatabase(databases.url(name), BACKEND)
+    finally:
+        databases.drop_later(name)
+
+
 @pytest.fixture
 async def db(_databases: _Databases, _template: str) -> AsyncIterator[TestDatabase]:
     """A fresh copy of the seeded database for a test that writes."""
-    name = f"t{uuid.uuid4().hex[:12]}"
-    url = await _databases.copy(_template, name)
-    try:
-        async with TortoiseContext() as ctx:
-            await ctx.init(config=cms_db.tortoise_config(url))
-            yield TestDatabase(url, BACKEND)
-    finally:
-        await _databases.drop(name)
+    async with _fresh_database(_databases, _template) as database:
+        yield database
 
 
 @pytest.fixture
 async def empty_db(_databases: _Databases, _migrated_template: str) -> AsyncIterator[TestDatabase]:
     """A migrated database with no content."""
-    name = f"e{uuid.uuid4().hex[:12]}"
-    url = await _databases.copy(_migrated_template, name)
-    try:
-        async with TortoiseContext() as ctx:
-            await ctx.init(config=cms_db.tortoise_config(url))
-            yield TestDatabase(url, BACKEND)
-    finally:
-        await _databases.drop(name)
+    async with _fresh_database(_databases, _migrated_template) as database:
+        yield database
 
 
 # ---------------------------------------------------------------- the application
