@@ -678,6 +678,14 @@ class Settings:
     cdn_purge_token: str | None = field(
         default=None, repr=False, metadata=variable("CMS_CDN_PURGE_TOKEN")
     )
+    # Surrogate-Key and Cache-Tag on public answers: for a CDN to tag what it keeps,
+    # so by default only where one is purged (CMS_CDN_PURGE_URL). Without one they
+    # only lengthen every answer (up to a few KB for a long list), and the server
+    # checks every byte of every header it sends (about 7 µs a kilobyte).
+    surrogate_key_headers: bool = field(
+        default=False,
+        metadata=variable("CMS_SURROGATE_KEY_HEADERS", _bool),
+    )
     # HTTP caching of anonymous GET queries: Cache-Control max-age and
     # stale-while-revalidate, both cut short by the next scheduled publication.
     http_cache_max_age: int = field(
@@ -764,6 +772,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dict.fromkeys(host for host in (own, *configured) if host)
     )
     _check_s3(values)
+    if not (env.get("CMS_SURROGATE_KEY_HEADERS") or "").strip():
+        values["surrogate_key_headers"] = values["cdn_purge_url"] is not None
     if not (env.get("CMS_FEEDBACK_QUEUE_URL") or "").strip():
         values["feedback_queue_url"] = values["public_url"] + "/graphql"
     return Settings(**values, url_templates=UrlTemplates(**_read(UrlTemplates, env)))

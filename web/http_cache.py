@@ -40,7 +40,7 @@ def public_headers(entry: CachedResponse, settings: Settings) -> list[tuple[byte
         # A shared cache must not hand the anonymous answer to a caller with a token.
         (b"vary", b"Authorization"),
     ]
-    if entry.surrogate_keys:
+    if entry.surrogate_keys and settings.surrogate_key_headers:
         keys = entry.surrogate_keys.encode()
         headers.append((b"surrogate-key", keys))  # Fastly, Varnish: space-separated
         headers.append((b"cache-tag", keys.replace(b" ", b",")))  # Cloudflare: commas

@@ -54,7 +54,8 @@ async def apps(request: pytest.FixtureRequest, db: TestDatabase) -> AsyncIterato
 
 @pytest.fixture
 async def app(db: TestDatabase) -> AsyncIterator[CachedApp]:
-    async for cached in cached_app(db.url, CMS_RESPONSE_CACHE="on"):
+    # With the headers a CDN reads (on by default only with CMS_CDN_PURGE_URL).
+    async for cached in cached_app(db.url, CMS_RESPONSE_CACHE="on", CMS_SURROGATE_KEY_HEADERS="on"):
         yield cached
 
 
@@ -549,3 +550,31 @@ def test_dependencies_are_the_lists_and_the_items_of_other_types() -> None:
     assert dependencies(keys) == ["MediaAsset:9", "Region:4", "news-list"]
     assert dependencies([]) == [ANY_CONTENT]
     assert dependencies(f"Region:{n}" for n in range(100)) == [ANY_CONTENT]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, False),
+        ({"CMS_CDN_PURGE_URL": "http://127.0.0.1:9/purge"}, True),
+        (
+            {"CMS_CDN_PURGE_URL": "http://127.0.0.1:9/purge", "CMS_SURROGATE_KEY_HEADERS": "off"},
+            False,
+        ),
+        ({"CMS_SURROGATE_KEY_HEADERS": "on"}, True),
+    ],
+)
+async def test_surrogate_key_headers_only_where_a_cdn_reads_them(
+    seeded_db: TestDatabase, env: dict[str, str], expected: bool
+) -> None:
+    async for cached in cached_app(seeded_db.url, CMS_RESPONSE_CACHE="on", **env):
+        miss = await cached.http.get("/graphql", params={"query": NEWS_LIST})
+        hit = await cached.http.get("/graphql", params={"query": NEWS_LIST})
+        assert hit.headers["x-sql-count"] == "0"  # the fast lane's answer from the cache
+        for response in (miss, hit):
+            assert response.status_code == 200
+            assert ("surrogate-key" in response.headers) is expected
+            assert ("cache-tag" in response.headers) is expected
+            # The caching headers stay whatever the setting.
+            assert response.headers["cache-control"].startswith("public, max-age=")
+            assert response.headers["etag"]

@@ -32,14 +32,16 @@ KEYED_FEATURES = ("news", "tags", "agreements", "actionPlans", "enterprises", "e
 
 @contextlib.asynccontextmanager
 async def _pair(db: TestDatabase) -> AsyncIterator[tuple[GraphQLClient, GraphQLClient]]:
-    # Thousands of requests (bench/differential.py) must not meet the rate limits.
-    unlimited = {
+    # Thousands of requests (bench/differential.py) must not meet the rate limits;
+    # the surrogate keys of both are compared (in their headers).
+    common = {
         "CMS_RATE_LIMIT_ANONYMOUS": "1000000000/60",
         "CMS_RATE_LIMIT_TOKEN": "1000000000/60",
+        "CMS_SURROGATE_KEY_HEADERS": "on",
     }
     async with (
-        client_with(db, CMS_QUERY_COMPILER="off", **unlimited) as strawberry,
-        client_with(db, CMS_QUERY_COMPILER="on", **unlimited) as compiled,
+        client_with(db, CMS_QUERY_COMPILER="off", **common) as strawberry,
+        client_with(db, CMS_QUERY_COMPILER="on", **common) as compiled,
     ):
         yield strawberry, compiled
 

@@ -72,7 +72,9 @@ APOLLO_HEADERS = {
 
 @pytest.fixture(params=["on", "off"], ids=["cache-on", "cache-off"])
 async def app(request: pytest.FixtureRequest, db: TestDatabase) -> AsyncIterator[CachedApp]:
-    async for cached in cached_app(db.url, CMS_RESPONSE_CACHE=request.param):
+    async for cached in cached_app(
+        db.url, CMS_RESPONSE_CACHE=request.param, CMS_SURROGATE_KEY_HEADERS="on"
+    ):
         yield cached
 
 

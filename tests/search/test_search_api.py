@@ -8,7 +8,7 @@ import pytest
 
 from cms import db as cms_db
 from graphql_schema import limits
-from tests.conftest import GraphQLClient, TestDatabase
+from tests.conftest import GraphQLClient, TestDatabase, client_with
 from tests.editing.helpers import sign_in
 from tests.seed_content import DRAFT_NEWS_SLUG, NEWS_SLUG
 
@@ -176,11 +176,12 @@ async def test_a_search_costs_its_weight_and_few_statements(client: GraphQLClien
     assert len(statements) == 1 + len(kinds), statements
 
 
-async def test_a_cached_search_names_its_items_and_lists(client: GraphQLClient) -> None:
+async def test_a_cached_search_names_its_items_and_lists(seeded_db: TestDatabase) -> None:
     query = (
         '{ search(query: "косм", kinds: [ENTERPRISE, NEWS]) { edges { node { item { id } } } } }'
     )
-    response = await client.http.get("/graphql", params={"query": query})
+    async with client_with(seeded_db, CMS_SURROGATE_KEY_HEADERS="on") as client:
+        response = await client.http.get("/graphql", params={"query": query})
     assert response.status_code == 200
     keys = response.headers["surrogate-key"].split()
     # The items shown, and the lists whose new items may join the hits.

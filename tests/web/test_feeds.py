@@ -135,7 +135,12 @@ async def test_feeds_hold_only_public_news(client: GraphQLClient, path: str) -> 
     assert not slugs & set(HIDDEN_NEWS_SLUGS)  # draft, scheduled, archived
 
 
-async def test_tag_region_and_agreement_feeds(client: GraphQLClient) -> None:
+async def test_tag_region_and_agreement_feeds(seeded_db: TestDatabase) -> None:
+    async with client_with(seeded_db, CMS_SURROGATE_KEY_HEADERS="on") as client:
+        await _tag_region_and_agreement_feeds(client)
+
+
+async def _tag_region_and_agreement_feeds(client: GraphQLClient) -> None:
     for path in (
         "/feeds/tags/sotrudnichestvo.rss",
         "/feeds/regions/RU-AMU.atom",
@@ -175,7 +180,12 @@ async def test_unknown_feeds_answer_404(client: GraphQLClient, path: str, messag
     assert "public" not in response.headers.get("cache-control", "")
 
 
-async def test_conditional_get_and_cache_headers(client: GraphQLClient) -> None:
+async def test_conditional_get_and_cache_headers(seeded_db: TestDatabase) -> None:
+    async with client_with(seeded_db, CMS_SURROGATE_KEY_HEADERS="on") as client:
+        await _conditional_get_and_cache_headers(client)
+
+
+async def _conditional_get_and_cache_headers(client: GraphQLClient) -> None:
     first = await get(client, "/feeds/news.rss")
     etag, last_modified = first.headers["etag"], first.headers["last-modified"]
     assert first.headers["cache-control"].startswith("public, max-age=")
