@@ -108,7 +108,7 @@ async def run(url: str, method: str, rate: float, duration: float, spec: dict) -
     latencies.sort()
     lateness.sort()
 
-    def percentile(p: float, values: list[float] = latencies) -> float:
+    def percentile(values: list[float], p: float) -> float:
         if not values:
             return float("nan")
         return values[min(len(values) - 1, int(p * len(values)))] * 1000
@@ -118,9 +118,9 @@ async def run(url: str, method: str, rate: float, duration: float, spec: dict) -
     return {
         "target_rate": rate,
         "achieved_rate": len(latencies) / elapsed,
-        "p50_ms": percentile(0.50),
-        "p99_ms": percentile(0.99),
-        "late_p99_ms": percentile(0.99, lateness),
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
+        "late_p99_ms": percentile(lateness, 0.99),
         "sent": total,
         "failed": failed,
     }

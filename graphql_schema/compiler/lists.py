@@ -129,7 +129,7 @@ class _Filter:
 
 
 def _unfiltered(values: dict[str, Any], args: dict[str, Any]) -> None:
-    pass
+    """The binder of a list without arguments: nothing to bind."""
 
 
 def _news_list(
