@@ -4,12 +4,16 @@ wrk keeps a fixed number of connections busy (a closed loop): at a rate below th
 peak it cannot hold a rate at all, and a slow answer delays the next request, hiding
 the wait it caused. This sends request i at start + i/rate on whichever keep-alive
 connection is free (opening more when none is), and measures each latency from the
-moment the request was due. Used by bench/ladder.py for "p99 at 3/4 of the peak";
-one process on one core (uvloop) keeps up with a few thousand requests per second,
-and reports the rate it achieved so that a client that fell behind is visible, and
-how late its own sends were (`late_p99_ms`: the generator's process was not
-running when a request was due, e.g. when the database's backends share its
-core): that part of a latency is the client's, not the server's.
+moment the request was due. Its first `--connections` (8, as wrk's) are opened before
+the clock starts, as wrk2 does: otherwise the first requests each wait for a TCP
+handshake and the server's accept while the next ones are already due, a start-up
+burst of a few dozen late answers that is the generator's, not the server's.
+Used by bench/ladder.py for "p99 at 3/4 of the peak"; one process on one core
+(uvloop) keeps up with a few thousand requests per second, and reports the rate it
+achieved so that a client that fell behind is visible, and how late its own sends
+were (`late_p99_ms`: the generator's process was not running when a request was
+due, e.g. when the database's backends share its core): that part of a latency is
+the client's, not the server's.
 
     .venv/bin/python bench/openloop.py --url http://127.0.0.1:8000/graphql \\
         --method POST --rate 500 --duration 5 < '{"body": "...", "headers": {...}}'
@@ -53,7 +57,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def run(url: str, method: str, rate: float, duration: float, spec: dict) -> dict:
+async def run(
+    url: str, method: str, rate: float, duration: float, spec: dict, connections: int = 8
+) -> dict:
     parts = urllib.parse.urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -95,6 +101,9 @@ async def run(url: str, method: str, rate: float, duration: float, spec: dict) -
             failed += 1
         idle.append(connection)
 
+    for _ in range(connections):
+        idle.append(await asyncio.open_connection(host, port))
+        opened += 1
     tasks = []
     started = time.perf_counter()
     for i in range(total):
@@ -132,9 +141,14 @@ def main() -> None:
     parser.add_argument("--method", default="GET")
     parser.add_argument("--rate", type=float, required=True, help="requests per second")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds")
+    parser.add_argument(
+        "--connections", type=int, default=8, help="keep-alive connections opened before the start"
+    )
     args = parser.parse_args()
     spec = json.loads(sys.stdin.read() or "{}")
-    result = uvloop.run(run(args.url, args.method, args.rate, args.duration, spec))
+    result = uvloop.run(
+        run(args.url, args.method, args.rate, args.duration, spec, args.connections)
+    )
     print(json.dumps(result))
 
 
