@@ -90,7 +90,7 @@ from tortoise.exceptions import IntegrityError, OperationalError, TransactionMan
 
 from cms.services.fulltext import index_text, lexicon_json, search_rank
 from cms.services.ids import encode_global_id
-from cms.services.richtext import reading_time_minutes
+from cms.services.richtext import excerpt, reading_time_minutes
 
 
 def base64url(text: str) -> str:
@@ -107,10 +107,11 @@ _FUNCTIONS: tuple[tuple[str, int, Callable[..., Any]], ...] = (
     ("cms_search_rank", 5, search_rank),
     ("cms_search_words", 1, lexicon_json),
     # SQLite has no base64: the read compiler (graphql_schema/compiler) makes
-    # global ids, cursors and reading times with the API's own functions.
+    # global ids, cursors, reading times and excerpts with the API's own functions.
     ("cms_global_id", 2, encode_global_id),
     ("cms_base64url", 1, base64url),
     ("cms_reading_time", 1, reading_time_minutes),
+    ("cms_excerpt", 2, excerpt),
 )
 
 LOOP_BUDGET_SECONDS = 0.01

@@ -19,7 +19,7 @@ through Strawberry):
 - on a declared content type (cms/models/declare.py, read through
   cms/services/content_types.py): `id`, `__typename`, its public text fields,
   `publishedAt`, `updatedAt`, `revision`, dates, enums, points, rich text
-  `{ html text }`, `url` (the URL template of the type), single references and
+  `{ html text excerpt }`, `url` (the URL template of the type), single references and
   regions, lists of tags, regions, references, strings and parts (plan items,
   quotes), the reverse relations `Agreement.actionPlans` and `ActionPlan.visits`,
   and `ActionPlan.visitedEnterprises`, nested to any depth;
@@ -70,6 +70,7 @@ from cms.services.pagination import Ordering, after_q, check_cursor_fits, window
 from cms.services.viewer import Viewer
 from cms.services.visibility import rules_at, visible, visible_q
 from cms.settings import Settings
+from graphql_schema.common import MAX_EXCERPT_LENGTH
 from graphql_schema.compiler.lists import ITEM_LISTS, ROOT_LISTS, Listed, Listing, utc
 from graphql_schema.compiler.sql import (
     NOW,
@@ -832,9 +833,28 @@ class _Builder:
                 column = html if sub == "html" else text
                 columns.add(column)
                 pairs.append((key, f'{alias}."{column}"'))
+            elif sub == "excerpt":
+                columns.add(text)
+                length = self.sources.mark(Arg(self.excerpt_length(rich, subnodes[0])))
+                pairs.append((key, self.dialect.excerpt(f'{alias}."{text}"', length)))
             else:
                 raise Unsupported(f"{rich.name}.{sub}")
         return self.dialect.obj(pairs)
+
+    def excerpt_length(self, rich: GraphQLObjectType, node: FieldNode) -> str:
+        """The name of the request's `length` of an excerpt; one out of the range that
+        RichText.excerpt accepts falls back, for Strawberry to refuse it."""
+        definition = rich.fields["excerpt"]
+        name = f"excerpt.{self.alias()}"
+
+        def bind(variables: Variables, args: dict[str, Any]) -> None:
+            length = get_argument_values(definition, node, variables)["length"]
+            if not 0 <= length <= MAX_EXCERPT_LENGTH:
+                raise Fallback
+            args[name] = length
+
+        self.binders.append(bind)
+        return name
 
     def linked(
         self,

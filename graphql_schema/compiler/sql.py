@@ -29,9 +29,11 @@ _MARK = "\x01"
 # PostgreSQL functions take at most 100 arguments (SQLite's at most 127): a JSON
 # object of more fields than this is left to Strawberry.
 _MAX_PAIRS = 50
-# What `str.split()` splits at, as a PostgreSQL regular expression class.
+# What `str.split()` splits at, as the body of a PostgreSQL regular expression class.
+_SPACE_CLASS = "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace())
 # A word as Python's `str.split()` finds them: a run of anything but its spaces.
-_WORD = "[^" + "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace()) + "]+"
+_WORD = f"[^{_SPACE_CLASS}]+"
+_SPACES = f"[{_SPACE_CLASS}]+"
 _MARKER = re.compile("\x01(\\d+)\x01")
 
 
@@ -280,6 +282,24 @@ class Dialect:
             return f"cms_reading_time({column})"
         words = f"regexp_count({column}, '{_WORD}')"
         return f"GREATEST(1, CEIL({words} / {WORDS_PER_MINUTE}.0))::int"
+
+    def excerpt(self, column: str, length: str) -> str:
+        """`richtext.excerpt(text, length)` of a text column, `length` an integer
+        parameter: its own function on SQLite; on PostgreSQL the same steps (spaces
+        collapsed as `" ".join(text.split())`, the cut at the last space past half
+        the length, the trailing punctuation trimmed, an ellipsis)."""
+        if not self.postgres:
+            return f"cms_excerpt({column}, {length})"
+        flat = f"btrim(regexp_replace({column}, '{_SPACES}', ' ', 'g'), ' ')"
+        before_space = "substring(e.cut from '^(.*) ')"
+        return (
+            "(SELECT CASE WHEN e.n <= 0 THEN '' "
+            "WHEN char_length(e.flat) <= e.n THEN e.flat "
+            f"ELSE rtrim(CASE WHEN char_length({before_space}) > e.n / 2 "
+            f"THEN {before_space} ELSE e.cut END, ' ,;:—-') || '…' END "
+            "FROM (SELECT d.n, d.flat, left(d.flat, d.n - 1) AS cut "
+            f"FROM (SELECT {length}::int AS n, {flat} AS flat) AS d) AS e)"
+        )
 
     def date(self, column: str) -> str:
         """A date as `date.isoformat()` writes it (SQLite stores that text). asyncpg

@@ -211,8 +211,11 @@ class Generator:
             parts.append(self.field("readingTimeMinutes"))
         if self.random.random() < 0.15:
             parts.append(self.field("cover", " ".join(self.pick(_MEDIA))))
-        if self.random.random() < 0.05:
-            parts.append("body { excerpt(length: 40) }")  # not compiled: the whole falls back
+        if self.random.random() < 0.1:
+            # 0 and the cut's edge cases; -1 and 5001 are refused (the whole falls back).
+            length = self.random.choice([0, 1, 2, 7, 40, 200, 5000, -1, 5001])
+            excerpt = self.random.choice([f"excerpt(length: {length})", "excerpt"])
+            parts.append(self.field("body", excerpt))
         if self.random.random() < 0.1:
             enterprises = self.nested("enterprises", "name locality", "enterprises")
             parts.append(self.field("regions", f"code {enterprises}"))

@@ -10,15 +10,17 @@ import contextlib
 import json
 import logging
 import os
+import random
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from cms.db import count_statements
-from cms.models import Tag
+from cms.models import News, PublicationState, Tag
 from tests.api.differential import Document, Generator, collected, features, more_content
 from tests.conftest import GraphQLClient, TestDatabase, client_with, login_as, use_api_token
 from web.view import EXECUTOR_HEADER
@@ -177,7 +179,7 @@ async def test_bench_reads_compile_to_one_statement(seeded_db: TestDatabase, nam
 async def test_unsupported_and_refused_operations_fall_back(seeded_db: TestDatabase) -> None:
     async with client_with(seeded_db, CMS_QUERY_COMPILER="on") as compiled:
         for query, variables in (
-            ("{ news(first: 2) { edges { node { body { excerpt(length: 9) } } } } }", {}),
+            ("{ news(first: 2) { edges { node { body { excerpt(length: 9000) } } } } }", {}),
             ("query($f: Int) { news(first: $f) { totalCount } }", {"f": 100_000}),
             ('{ news(first: 2, after: "nonsense") { totalCount } }', {}),
             ("{ __schema { queryType { name } } }", {}),
@@ -185,6 +187,44 @@ async def test_unsupported_and_refused_operations_fall_back(seeded_db: TestDatab
         ):
             response = await _post(compiled, Document("test", query, variables))
             assert response.headers.get(EXECUTOR_HEADER) is None, query
+
+
+async def test_excerpts_are_cut_as_strawberry_cuts_them(seeded_db: TestDatabase) -> None:
+    """Texts of words, punctuation and every character `str.split()` splits at (the
+    compiled excerpt collapses, cuts and trims them in SQL on PostgreSQL), at the
+    lengths where the cut changes."""
+    rng = random.Random(7)
+    spaces = [chr(code) for code in range(0x3000 + 1) if chr(code).isspace()]
+    pieces = ["слово", "a", "Амурская", "область,", "—", "-", ";", ":", "x" * 30, "ёж."]
+    texts = [""]
+    for _ in range(40):
+        parts = []
+        for _ in range(rng.randint(1, 30)):
+            parts.append(rng.choice(pieces))
+            parts.append("".join(rng.choices([" ", *spaces], k=rng.randint(1, 3))))
+        texts.append("".join(parts[: rng.randint(1, len(parts))]))
+    for i, text in enumerate(texts):
+        await News.create(
+            slug=f"excerpt-{i:02d}",
+            title=f"Отрывок {i}",
+            status=PublicationState.PUBLISHED,
+            published_at=datetime(1990, 1, 1, tzinfo=UTC) + timedelta(hours=i),
+            body_html=f"<p>{i}</p>",
+            body_text=text,
+        )
+    query = (
+        "query($n: Int!) { news(first: 100, orderBy: PUBLISHED_AT_ASC) "
+        "{ edges { node { slug body { excerpt(length: $n) text } } } } }"
+    )
+    async with _pair(seeded_db) as (strawberry, compiled):
+        for length in (0, 1, 2, 3, 4, 5, 6, 9, 10, 11, 20, 31, 32, 60, 200, 5000):
+            document = Document("test", query, {"n": length})
+            response = await _post(compiled, document)
+            assert response.headers.get(EXECUTOR_HEADER) == "compiled", length
+            expected = await _post(strawberry, document)
+            assert response.json() == expected.json(), length
+            edges = response.json()["data"]["news"]["edges"]
+            assert sum(edge["node"]["slug"].startswith("excerpt-") for edge in edges) == len(texts)
 
 
 async def test_a_plan_per_order_and_filter_given_in_variables(seeded_db: TestDatabase) -> None:
