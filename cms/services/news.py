@@ -262,7 +262,9 @@ def _tag_ids(slugs: list[str]) -> tuple[Subquery, Subquery]:
 
 def tag_news_count_query(tag_id: int) -> ValuesQuery[Literal[False]]:
     """`tag_news_counts` of one tag as a query, for the read compiler: one row (none
-    without a counter) of the counter's `total` and the tag's `scheduled` news."""
+    without a counter) of the counter's `total` and the tag's `scheduled` news. Records
+    what `tag_news_counts` records."""
+    surrogate_keys.record(surrogate_keys.list_key(News.__name__))
     scheduled = News.filter(
         status=PublicationState.PUBLISHED,
         deleted_at__isnull=True,

@@ -19,10 +19,10 @@ through Strawberry):
 - on a declared content type (cms/models/declare.py, read through
   cms/services/content_types.py): `id`, `__typename`, its public text fields,
   `publishedAt`, `updatedAt`, `revision`, dates, enums, points, rich text
-  `{ html text excerpt }`, `url` (the URL template of the type), single references and
-  regions, lists of tags, regions, references, strings and parts (plan items,
-  quotes), the reverse relations `Agreement.actionPlans` and `ActionPlan.visits`,
-  and `ActionPlan.visitedEnterprises`, nested to any depth;
+  `{ html text excerpt }`, `url` (the URL template of the type), `Tag.newsCount`,
+  single references and regions, lists of tags, regions, references, strings and
+  parts (plan items, quotes), the reverse relations `Agreement.actionPlans` and
+  `ActionPlan.visits`, and `ActionPlan.visitedEnterprises`, nested to any depth;
 - aliases, fragments, inline fragments, `@include` / `@skip`, variables.
 
 Rows and their visibility come from the services' querysets (visibility.py,
@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from graphql import (
@@ -59,6 +59,7 @@ from graphql.execution.values import (
     get_directive_values,
 )
 from tortoise.expressions import Q
+from tortoise.queryset import ValuesQuery
 
 from cms import models
 from cms.errors import InvalidArgumentError
@@ -66,6 +67,7 @@ from cms.models.declare import Field, Kind, camel
 from cms.services import surrogate_keys
 from cms.services.columns import fits as fits_column
 from cms.services.content_types import CONTENT_TYPES, ContentType
+from cms.services.news import tag_news_count_query
 from cms.services.pagination import Ordering, after_q, check_cursor_fits, window
 from cms.services.viewer import Viewer
 from cms.services.visibility import rules_at, visible, visible_q
@@ -620,11 +622,24 @@ class _Builder:
                 sql = queryset_sql(query, self.dialect.name, self.sources, sentinels)
                 # No row for an item with none (a count grouped by the item): 0.
                 return f"COALESCE(({sql}), 0)"
-            sql = queryset_sql(listed.counter, self.dialect.name, self.sources, sentinels)
+        return self.counted(listed.counter, sentinels)
+
+    def counted(self, counter: ValuesQuery[Literal[False]], sentinels: Sentinels) -> str:
+        """A maintained counter's total less its scheduled news (`tag_news_counts`)."""
+        with rules_at(NOW):
+            sql = queryset_sql(counter, self.dialect.name, self.sources, sentinels)
         return (
             f"COALESCE((SELECT COALESCE(t.total, 0) - COALESCE(t.scheduled, 0) "
             f"FROM ({sql}) AS t), 0)"
         )
+
+    def news_count(self, alias: str) -> str:
+        """`Tag.newsCount` of the tag at row `alias`, as its loader counts it (the
+        maintained counters, read for the tags shown)."""
+        sentinels = Sentinels()
+        with rules_at(NOW), self.site(alias):
+            counter = tag_news_count_query(sentinels.reference(f'{alias}."id"'))
+        return self.counted(counter, sentinels)
 
     def edge(
         self,
@@ -738,6 +753,9 @@ class _Builder:
                 _, target = self.field_type(named, name)
                 columns.add("id")
                 pairs.append((key, self.children(named.name, name, target, nodes, alias)))
+            elif (named.name, name) == ("Tag", "newsCount"):
+                columns.add("id")
+                pairs.append((key, self.news_count(alias)))
             elif name == "readingTimeMinutes" and "readingTimeMinutes" in named.fields:
                 body = next(item for item in fields if item.kind is Kind.RICH_TEXT)
                 columns.add(body.columns[1])

@@ -122,7 +122,7 @@ _NEWS_SCALARS = [
     "url",
     "__typename",
 ]
-_TAG = ["id", "slug", "name", "revision", "__typename"]
+_TAG = ["id", "slug", "name", "revision", "__typename", "newsCount"]
 _REGION = ["id", "code", "name", "__typename"]
 _EVENT = ["id", "slug", "title", "place", "startsOn", "endsOn", "__typename"]
 _AGREEMENT = [

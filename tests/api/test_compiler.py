@@ -189,7 +189,7 @@ async def test_unsupported_and_refused_operations_fall_back(seeded_db: TestDatab
             assert response.headers.get(EXECUTOR_HEADER) is None, query
 
 
-async def test_excerpts_are_cut_as_strawberry_cuts_them(seeded_db: TestDatabase) -> None:
+async def test_excerpts_are_cut_as_strawberry_cuts_them(db: TestDatabase) -> None:
     """Texts of words, punctuation and every character `str.split()` splits at (the
     compiled excerpt collapses, cuts and trims them in SQL on PostgreSQL), at the
     lengths where the cut changes."""
@@ -216,7 +216,7 @@ async def test_excerpts_are_cut_as_strawberry_cuts_them(seeded_db: TestDatabase)
         "query($n: Int!) { news(first: 100, orderBy: PUBLISHED_AT_ASC) "
         "{ edges { node { slug body { excerpt(length: $n) text } } } } }"
     )
-    async with _pair(seeded_db) as (strawberry, compiled):
+    async with _pair(db) as (strawberry, compiled):
         for length in (0, 1, 2, 3, 4, 5, 6, 9, 10, 11, 20, 31, 32, 60, 200, 5000):
             document = Document("test", query, {"n": length})
             response = await _post(compiled, document)

@@ -156,6 +156,12 @@ async def test_nested_connections_do_not_grow_with_the_number_of_parents(
     """
     few = await statements_of(writer_client, query, {"first": 2})
     many = await statements_of(writer_client, query, {"first": 40})
+    # Compiled: one statement. On SQLite it nests deeper than SQLite's parser takes,
+    # and Strawberry answers as below.
+    assert few == many == (1 if db.backend == "postgres" else 6)
+    async with client_with(db, CMS_QUERY_COMPILER="off") as strawberry:
+        few = await statements_of(strawberry, query, {"first": 2})
+        many = await statements_of(strawberry, query, {"first": 40})
     # tags page; counts; the window query and its rows; nested totals; tags of those news
     assert few == many == 6
 
