@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,6 +22,16 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class _SharedLoader(DataLoader[K, V]):
+    """A load is one future for every field that asks for the key. graphql-core
+    cancels the siblings of a field that failed, and a cancelled task cancels the
+    future it awaits: the other fields awaiting that load would get CancelledError,
+    which fails the whole request. Each caller awaits its own shield of it."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     """One DataLoader per batch function, created on first use in a request."""
 
@@ -34,7 +45,7 @@ class Loaders:
         """The loader of `batch`, typed by it: keys and values as the batch function has them."""
         loader: DataLoader[K, V] | None = self._loaders.get(batch)
         if loader is None:
-            loader = DataLoader(load_fn=partial(batch, self._viewer))
+            loader = _SharedLoader(load_fn=partial(batch, self._viewer))
             self._loaders[batch] = loader
         return loader
 
