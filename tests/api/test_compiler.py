@@ -7,12 +7,14 @@ cache does: their surrogate keys must be the same set too."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
 import random
+import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -73,7 +75,47 @@ def _comparable(answer: dict[str, Any]) -> dict[str, Any]:
     for error in answer.get("errors") or ():
         (error.get("extensions") or {}).pop("errorId", None)
         (error.get("extensions") or {}).pop("requestId", None)
+    # Errors in no particular order (the spec gives them none): graphql-core lists them
+    # as its resolvers fail.
+    if answer.get("errors"):
+        answer["errors"] = sorted(answer["errors"], key=lambda error: json.dumps(error))
     return answer
+
+
+def _under_a_null(data: Any, path: list[str | int]) -> bool:
+    """The error's field is inside an object that a null replaced (a non-null field
+    failed below it)."""
+    for step in path[:-1]:
+        if data is None:
+            return True
+        data = data[step] if isinstance(data, list) else data.get(step)
+    return data is None and len(path) > 1
+
+
+def _same_answer(actual: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Equal, but for the errors inside an object that a null replaced: once a
+    non-null field fails, graphql-core cancels its siblings still running, so which of
+    them fail before that (and are reported) depends on timing; two runs of
+    Strawberry itself differed. Errors elsewhere must be the same, and each answer
+    must report at least one error inside the nulled object."""
+    if actual == expected:
+        return True
+    rest = [{k: v for k, v in answer.items() if k != "errors"} for answer in (actual, expected)]
+    if rest[0] != rest[1]:
+        return False
+    data = actual.get("data")
+
+    def outside(answer: dict[str, Any]) -> tuple[list[str], int]:
+        errors = answer.get("errors") or []
+        kept = [
+            json.dumps(error, sort_keys=True)
+            for error in errors
+            if not _under_a_null(data, error.get("path") or [])
+        ]
+        return sorted(kept), len(errors) - len(kept)
+
+    (mine, my_nulled), (theirs, their_nulled) = outside(actual), outside(expected)
+    return mine == theirs and my_nulled > 0 and their_nulled > 0
 
 
 async def run_differential(
@@ -94,7 +136,12 @@ async def run_differential(
         assert expected.headers.get(EXECUTOR_HEADER) is None
         path = actual.headers.get(EXECUTOR_HEADER, "strawberry")
         paths[path] += 1
-        assert _comparable(actual.json()) == _comparable(expected.json()), (path, document)
+        assert _same_answer(_comparable(actual.json()), _comparable(expected.json())), (
+            path,
+            document,
+            actual.json(),
+            expected.json(),
+        )
         keys, wanted = _surrogate_keys(actual), _surrogate_keys(expected)
         if by_get and keys != wanted:
             missing, extra = (
@@ -129,8 +176,38 @@ async def _documents(client: GraphQLClient, count: int, seed: int) -> list[Docum
     return documents
 
 
+@contextlib.contextmanager
+def _executor_leftovers_unreported() -> Iterator[None]:
+    """When a non-null field fails, graphql-core abandons the coroutines of its
+    siblings' list items that it had not awaited yet (which ones depends on timing);
+    Python reports each as unraisable when it is freed, and pytest fails the test.
+    Those of graphql-core and Strawberry are left out here, nothing else."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        code = getattr(unraisable.object, "cr_code", None)
+        if code is not None and (
+            f"{os.sep}graphql{os.sep}execution{os.sep}" in code.co_filename
+            or f"{os.sep}strawberry{os.sep}schema{os.sep}" in code.co_filename
+        ):
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+
+
 @pytest.mark.parametrize("caller", ["anonymous", "read-token", "staff"])
 async def test_compiled_answers_equal_strawberry(db: TestDatabase, caller: str) -> None:
+    with _executor_leftovers_unreported():
+        await _compare_every_document(db, caller)
+
+
+async def _compare_every_document(db: TestDatabase, caller: str) -> None:
     async with _pair(db) as (strawberry, compiled):
         if caller == "read-token":
             token = await use_api_token(strawberry, "read")
@@ -225,6 +302,24 @@ async def test_excerpts_are_cut_as_strawberry_cuts_them(db: TestDatabase) -> Non
             assert response.json() == expected.json(), length
             edges = response.json()["data"]["news"]["edges"]
             assert sum(edge["node"]["slug"].startswith("excerpt-") for edge in edges) == len(texts)
+
+
+async def test_tag_news_counts_compile_with_their_keys(db: TestDatabase) -> None:
+    """Tag.newsCount from the maintained counters, less the tag's scheduled news (in
+    more_content), in lists and lookups, and the news list's key recorded only when a
+    tag is shown."""
+    await more_content()
+    documents = [
+        Document("test", query, {})
+        for query in (
+            "{ tags(first: 50) { edges { node { slug newsCount } } } }",
+            '{ tag(slug: "sotrudnichestvo") { newsCount n: newsCount news { totalCount } } }',
+            "{ news(first: 5) { edges { node { slug tags { slug newsCount } } } } }",
+        )
+    ]
+    async with _pair(db) as (strawberry, compiled):
+        paths = await run_differential(strawberry, compiled, documents, by_get=True)
+    assert paths["compiled"] == paths["keyed"] == len(documents), paths
 
 
 async def test_a_plan_per_order_and_filter_given_in_variables(seeded_db: TestDatabase) -> None:
