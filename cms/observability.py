@@ -10,10 +10,10 @@ One application per process registers them (the last one created wins).
 from __future__ import annotations
 
 import contextvars
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
 from tortoise.exceptions import (
     DBConnectionError,
     IntegrityError,
@@ -63,5 +63,11 @@ def report_unexpected(error: BaseException) -> None:
     """Counts an unexpected failure by its kind, for the errors the edge masks."""
     if is_database_error(error):
         hooks.database_error()
-    elif isinstance(error, RedisError):
+    elif _is_redis_error(error):
         hooks.redis_error()
+
+
+def _is_redis_error(error: BaseException) -> bool:
+    # redis-py is loaded only where Redis is configured; without it, no error is its.
+    exceptions = sys.modules.get("redis.exceptions")
+    return exceptions is not None and isinstance(error, exceptions.RedisError)

@@ -9,8 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from cms.services import fulltext, live_events
 from cms.services.feedback.notifications import FeedbackMailer
@@ -20,6 +19,9 @@ from cms.services.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimi
 from cms.services.redis_guard import connect
 from cms.services.webhooks.delivery import WebhookSender
 from cms.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 class ConcurrencyGate:

@@ -24,16 +24,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiofiles.os
 from PIL import Image, ImageOps, features
-from redis.asyncio import Redis
-from redis.exceptions import LockError, RedisError
 
 from cms.observability import hooks
 from cms.settings import Settings
 from media.locks import KeyedLocks
 from media.storage import Storage, temporary_path
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 class Fit(StrEnum):
@@ -263,6 +265,8 @@ class RenditionMaker:
         if redis is None:
             yield
             return
+        from redis.exceptions import LockError, RedisError
+
         lock = redis.lock(
             f"{self.lock_prefix}:making:{key}",
             timeout=LOCK_SECONDS,

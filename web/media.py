@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from redis.asyncio import Redis
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -39,6 +38,9 @@ from media.storage import StorageUnavailableError
 from web.caller import admit
 from web.requests import csrf_problem, is_multipart
 from web.responses import error_response, field_errors_response, json_response
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger("cms.media")
 _ORIGINAL = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.([a-z]{3,4})$")

@@ -39,10 +39,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 import orjson
-from redis.asyncio import Redis
 from tortoise.connection import get_connection
 
 from cms.db import placeholders
@@ -53,6 +52,9 @@ from cms.services.redis_guard import RedisGuard, RedisUnavailableError
 from cms.services.surrogate_keys import ANY_CONTENT, dependencies, touched
 from cms.settings import Settings
 from web.cdn_purge import CdnPurge
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger("cms.cache")
 

@@ -30,10 +30,9 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import orjson
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from cms.models.base import PublicationState, PublishableModel
 from cms.services import events
@@ -41,6 +40,9 @@ from cms.services.content_types import CONTENT_TYPES
 from cms.services.events import ContentChange
 from cms.services.redis_guard import RedisGuard, RedisUnavailableError
 from cms.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger("cms.live")
 
@@ -159,6 +161,9 @@ class RedisBroker(LocalBroker):
     async def run(self) -> None:
         """Reads the channel until cancelled; reconnects after a failure. A client of
         its own: a subscribed connection is held for good and answers nothing else."""
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
         reader = Redis.from_url(self._url, socket_connect_timeout=2, health_check_interval=30)
         lost_at: float | None = None
         try:

@@ -6,6 +6,9 @@ requests. Each user of Redis keeps a `RedisGuard`: a failure switches that user 
 its fallback (in-process limits, no cache) for a short pause, after which one call
 tries Redis again; the first success switches back. Warnings are logged when Redis is
 lost, at most once a minute while it stays away, and when it is back.
+
+redis-py is imported by the users of Redis only (it is about 5 MiB in a process):
+a process without CMS_REDIS_URL never loads it.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, TypeVar
 
 from cms.observability import hooks
 from cms.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
 
 logger = logging.getLogger("cms.redis")
 
@@ -36,6 +40,8 @@ def connect(settings: Settings) -> Redis:
     """The process's Redis client. Its pool is bounded; a call that finds every
     connection busy waits up to CMS_REDIS_POOL_TIMEOUT for one, then fails (and the
     caller falls back) instead of opening connections without end."""
+    from redis.asyncio import BlockingConnectionPool, Redis
+
     assert settings.redis_url is not None
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
@@ -58,6 +64,9 @@ class RedisGuard:
     line when Redis is back after a reported outage."""
 
     def __init__(self, what: str, fallback: str) -> None:
+        from redis.exceptions import RedisError
+
+        self._redis_error = RedisError
         # For the log: what uses Redis ("rate limits") and what it does without it
         # ("are counted in this process").
         self.what = what
@@ -83,7 +92,7 @@ class RedisGuard:
             raise RedisUnavailableError
         try:
             result = await call()
-        except RedisError as error:
+        except self._redis_error as error:
             self._failed(error)
             raise RedisUnavailableError from error
         self._succeeded()

@@ -7,6 +7,10 @@ are claimed (cms/services/outbox.py) and sent at once, with no transaction or
 connection held during the requests; each result is written afterwards. A failure
 is retried with exponential backoff and jitter until the last attempt; 410 Gone
 and a run of failures disable the endpoint, with the reason.
+
+httpx is imported on the first delivery: with its command-line extras (click, rich,
+pygments) it is about 5 MiB in every server process, most of which never has an
+endpoint to send to.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -32,6 +36,9 @@ from cms.services.webhooks import signing
 from cms.services.webhooks.addresses import RefusedAddressError, Target, connect_url, resolve
 from cms.services.webhooks.events import EventType, body, waking
 from cms.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("cms.webhooks")
 
@@ -243,6 +250,8 @@ class WebhookSender:
     def _client(self, host: str) -> httpx.AsyncClient:
         client = self._clients.get(host)
         if client is None:
+            import httpx
+
             # No redirects (a 3xx is a failure: it could lead to an internal address),
             # no proxies from the environment.
             client = self._clients[host] = httpx.AsyncClient(
@@ -259,6 +268,8 @@ class WebhookSender:
         """One request; None when the endpoint is off (nothing is sent)."""
         if endpoint is None or not endpoint.active:
             return None
+        import httpx
+
         started_at = self.clock()
         started = time.perf_counter()
 
@@ -299,6 +310,8 @@ class WebhookSender:
     ) -> tuple[int, bytes]:
         """The status and the first bytes of the answer; the connection goes to the
         checked address, with the URL's host in `Host` and in TLS (SNI, certificate)."""
+        import httpx
+
         headers = {**headers, "host": httpx.URL(url).netloc.decode("ascii")}
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         client = self._client(target.host)
