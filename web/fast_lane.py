@@ -27,9 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.runtime import Runtime
 from cms.services.network import client_address
-from cms.services.ratelimit import hit_request_limit
+from cms.services.ratelimit import hit_address_limit
 from cms.services.trusted_documents import document_hash
-from cms.services.viewer import Viewer
 from web import http_cache, params
 from web.access_log import log_request
 from web.params import PREPARED, GraphQLParams, Prepared
@@ -172,20 +171,17 @@ class FastLane:
                 await self.app(scope, receive, send)
                 return
             body = await _read_body(receive)
-            receive = _replay(body, receive)
         entry = await self._hit(scope, body)
         if entry is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive if body is None else _replay(body, receive), send)
             return
         peer = scope.get("client")
-        viewer = Viewer(
-            address=client_address(
-                peer[0] if peer else None,
-                forwarded_for.decode("latin-1") if forwarded_for is not None else None,
-                self.settings.trusted_proxies,
-            )
+        address = client_address(
+            peer[0] if peer else None,
+            forwarded_for.decode("latin-1") if forwarded_for is not None else None,
+            self.settings.trusted_proxies,
         )
-        decision = await hit_request_limit(self.runtime.limiter, viewer, self.settings)
+        decision = await hit_address_limit(self.runtime.limiter, address, self.settings)
         if not decision.allowed:
             refusal = rate_limited(decision.retry_after)
             refusal.raw_headers.extend(self.extra_headers)
