@@ -131,6 +131,8 @@ class RedisGuard:
 
 async def redis_status(redis: Redis) -> str:
     """ "ok" or "unavailable": one PING, for readiness checks."""
+    from redis.exceptions import RedisError
+
     try:
         await redis.ping()
     except RedisError:
